@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"reportbot/bot"
+	"reportbot/schedules"
+	"reportbot/store"
+)
+
+// App is the running bot: the store, the domain and the scheduler wired
+// together. The console opens one per /start and closes it on /stop; end-to-end
+// tests reuse it the same way.
+type App struct {
+	Bot    *bot.Bot
+	Store  *store.DB
+	Runner *schedules.Runner
+
+	sched     atomic.Pointer[schedules.Schedule]
+	loadSched func() (*schedules.Schedule, error)
+	setClock  func(time.Time)
+	log       zerolog.Logger
+}
+
+// AppOptions are what an App is built from.
+type AppOptions struct {
+	Config   *bot.Config
+	Schedule *schedules.Schedule
+	// LoadSchedule re-reads the schedule file for 重载.
+	LoadSchedule func() (*schedules.Schedule, error)
+	DataDir      string
+	Chat         bot.Chat
+	Now          func() time.Time
+	// SetClock moves a fake clock as Advance fires events; nil for the real one.
+	SetClock func(time.Time)
+	Logger   zerolog.Logger
+}
+
+// OpenApp opens the store in the data directory and starts the bot over it.
+func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
+	db, err := store.Open(o.DataDir, store.Options{MaxBlob: o.Config.MaxMedia()})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Store: db, loadSched: o.LoadSchedule, setClock: o.SetClock, log: o.Logger}
+	a.sched.Store(o.Schedule)
+	reload := a.reload
+	if o.LoadSchedule == nil {
+		reload = nil
+	}
+	a.Bot, err = bot.New(bot.Options{Config: o.Config, Schedule: a.sched.Load, Store: db, Chat: o.Chat,
+		Now: o.Now, Logger: o.Logger, Reload: reload})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Runner = &schedules.Runner{Schedule: a.sched.Load, Log: db, Fire: a.Bot.Fire, Now: o.Now, Logger: o.Logger}
+	if err := a.Runner.Start(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// reload swaps in the schedule file's current contents if they are valid.
+func (a *App) reload() (string, error) {
+	s, err := a.loadSched()
+	if err != nil {
+		return "", err
+	}
+	a.sched.Store(s)
+	a.Runner.Reschedule()
+	a.log.Info().Str("file", s.Source).Int("tasks", len(s.Tasks)).Msg("schedule reloaded")
+	lines := []string{fmt.Sprintf("日程已重新载入：%d项任务。", len(s.Tasks))}
+	now := a.Bot.Now()
+	if next := s.Events(now, now.AddDate(0, 0, 14)); len(next) > 0 {
+		lines = append(lines, "接下来：")
+		for i, e := range next {
+			if i == 3 {
+				break
+			}
+			lines = append(lines, e.Describe())
+		}
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// Deliver implements console.Runtime.
+func (a *App) Deliver(ctx context.Context, m bot.Message) error {
+	return a.Bot.Handle(ctx, m)
+}
+
+// Advance implements console.Runtime: owed receipts and scheduled events fire in
+// time order, each with the clock at its moment.
+func (a *App) Advance(ctx context.Context, to time.Time) error {
+	for {
+		next, ok := a.Runner.Next()
+		if w, wok := a.Bot.NextWake(); wok && (!ok || w.Before(next)) {
+			next, ok = w, true
+		}
+		if !ok || next.After(to) {
+			break
+		}
+		a.setClock(next)
+		if err := a.Bot.Wake(ctx, next); err != nil {
+			return err
+		}
+		if err := a.Runner.RunDue(ctx, next); err != nil {
+			return err
+		}
+	}
+	a.setClock(to)
+	return a.Runner.RunDue(ctx, to)
+}
+
+// Flush implements console.Runtime.
+func (a *App) Flush(ctx context.Context) error { return a.Bot.Flush(ctx) }
+
+// Close sends what is owed and closes the store.
+func (a *App) Close() error {
+	return errors.Join(a.Bot.Flush(context.Background()), a.Store.Close())
+}

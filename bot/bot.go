@@ -1,0 +1,445 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"reportbot/schedules"
+)
+
+// Options are what a Bot is built from.
+type Options struct {
+	Config *Config
+	// Schedule returns the schedule in force; it changes when the file is reloaded.
+	Schedule func() *schedules.Schedule
+	Store    Store
+	Chat     Chat
+	Now      func() time.Time
+	Logger   zerolog.Logger
+	// Reload re-reads the schedule file for the admin command 重载 and says what
+	// is now in force; nil when the bot cannot reload.
+	Reload func() (string, error)
+}
+
+func (o *Options) validate() error {
+	switch {
+	case o.Config == nil:
+		return errors.New("bot: no Config")
+	case o.Schedule == nil:
+		return errors.New("bot: no Schedule")
+	case o.Store == nil:
+		return errors.New("bot: no Store")
+	case o.Chat == nil:
+		return errors.New("bot: no Chat")
+	case o.Now == nil:
+		return errors.New("bot: no Now")
+	}
+	return nil
+}
+
+// Bot handles the group's messages and the schedule's events.
+type Bot struct {
+	Options
+
+	mu sync.Mutex
+	// receipts owed, by unit/task/period, with the time to send them: a
+	// receipt waits for the burst of photos after a text to end.
+	receipts map[periodKey]time.Time
+}
+
+type periodKey struct {
+	Unit, Task string
+	Period     int
+}
+
+// New builds a Bot.
+func New(o Options) (*Bot, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	return &Bot{Options: o, receipts: map[periodKey]time.Time{}}, nil
+}
+
+// Handle processes one incoming message. Errors are the store's or the chat's;
+// anything wrong with the message itself is answered in the chat.
+func (b *Bot) Handle(ctx context.Context, m Message) error {
+	log := b.Logger.With().Str("msg_id", m.ID).Str("from", m.From).Str("kind", string(m.Kind)).Logger()
+	if m.Recalls != "" {
+		return b.withdraw(ctx, m)
+	}
+	if m.Kind == schedules.Text {
+		text := b.stripMention(&m)
+		if handled, err := b.command(ctx, m, text); handled || err != nil {
+			return err
+		}
+		if m.Private {
+			return b.reply(ctx, m, helpText(b.Config.IsAdmin(m.Remark)))
+		}
+		if !b.Config.IsReport(text) {
+			if m.ToBot {
+				return b.reply(ctx, m, helpText(false))
+			}
+			log.Debug().Msg("not a report")
+			return nil
+		}
+		m.Text = text
+	}
+	if m.Private {
+		return b.reply(ctx, m, "材料请发到群里，机器人会在群里回复收到。发“帮助”查看用法。")
+	}
+	return b.submit(ctx, m, log)
+}
+
+// stripMention removes "@botname" from a text and notes that it was addressed to the bot.
+func (b *Bot) stripMention(m *Message) string {
+	text := strings.TrimSpace(m.Text)
+	at := "@" + b.Config.Bot.Name
+	if strings.Contains(text, at) {
+		m.ToBot = true
+		text = strings.TrimSpace(strings.ReplaceAll(text, at, ""))
+	}
+	return strings.Trim(text, "\u2005\u00a0 ")
+}
+
+// UnitOf resolves the unit a member reports for: their own binding, the config's
+// member lists, or a display name that contains exactly one unit's name (which
+// is then remembered).
+func (b *Bot) UnitOf(member string) (*Unit, error) {
+	name, err := b.Store.Binding(member)
+	if err != nil {
+		return nil, fmt.Errorf("read binding of %s: %w", member, err)
+	}
+	if u := b.Config.Unit(name); u != nil {
+		return u, nil
+	}
+	if u := b.Config.configuredUnit(member); u != nil {
+		return u, nil
+	}
+	if u := b.Config.unitOfDisplayName(member); u != nil {
+		if err := b.Store.Bind(member, u.Name); err != nil {
+			return nil, fmt.Errorf("bind %s: %w", member, err)
+		}
+		return u, nil
+	}
+	return nil, nil
+}
+
+func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
+	unit, err := b.UnitOf(m.From)
+	if err != nil {
+		return err
+	}
+	now := b.Now()
+	if unit == nil {
+		if m.Kind == schedules.Text && !m.ToBot && b.keywordTask(m.Text+m.FileName) == nil {
+			return nil // chatter from someone who is not a reporter, such as a coordinator
+		}
+		return b.reply(ctx, m, fmt.Sprintf("@%s 还不知道您是哪个单位的，材料没有记入。请发送“绑定 单位名称”，如：绑定 %s，然后重发。",
+			m.From, b.Config.Units[0].Name), m.From)
+	}
+	task, period, late := b.attribute(unit.Name, m, now)
+	if task == nil {
+		return b.reply(ctx, m, "现在没有需要报送的任务，材料没有记入。发“任务”查看报送安排。")
+	}
+	sub := &Submission{MsgID: m.ID, Unit: unit.Name, Task: task.ID, Period: period, Member: m.From,
+		At: now, Kind: m.Kind, Text: m.Text, FileName: m.FileName, Late: late}
+	var media []byte
+	if m.Kind != schedules.Text {
+		media, err = b.readMedia(ctx, m, log)
+		if err != nil || media == nil {
+			return err
+		}
+		sum := sha256.Sum256(media)
+		sub.Blob, sub.Size = hex.EncodeToString(sum[:]), int64(len(media))
+	}
+	dup, err := b.Store.AddSubmission(sub, media)
+	if err != nil {
+		log.Error().Err(err).Msg("store submission")
+		return b.reply(ctx, m, fmt.Sprintf("@%s 暂存失败，请稍后重发。", m.From), m.From)
+	}
+	if dup {
+		log.Info().Msg("duplicate message ignored")
+		return nil
+	}
+	log.Info().Str("unit", unit.Name).Str("task", task.ID).Int("period", period).Bool("late", late).Msg("submission stored")
+	b.mu.Lock()
+	b.receipts[periodKey{unit.Name, task.ID, period}] = now.Add(b.Config.Bot.ReceiptDelay.Duration)
+	b.mu.Unlock()
+	return nil
+}
+
+// readMedia reads a message's media within the size limit. It answers the member
+// itself and returns nil when the media cannot be taken.
+func (b *Bot) readMedia(ctx context.Context, m Message, log zerolog.Logger) ([]byte, error) {
+	limit := b.Config.MaxMedia()
+	what := mediaNoun(m.Kind)
+	tooLarge := func(size int64) error {
+		log.Warn().Int64("size", size).Int64("limit", limit).Msg("media too large")
+		return b.reply(ctx, m, fmt.Sprintf("@%s 这个%s有 %s，超过了 %s 的上限，没有记入。请压缩后重发，或分成几部分发送。",
+			m.From, what, humanSize(size), humanSize(limit)), m.From)
+	}
+	if m.Size > limit && limit > 0 {
+		return nil, tooLarge(m.Size)
+	}
+	if m.Open == nil {
+		return nil, b.reply(ctx, m, fmt.Sprintf("@%s 没能接收这个%s，请重发。", m.From, what), m.From)
+	}
+	r, err := m.Open()
+	if err == nil {
+		var data []byte
+		data, err = io.ReadAll(io.LimitReader(r, limit+1))
+		r.Close()
+		if err == nil && limit > 0 && int64(len(data)) > limit {
+			return nil, tooLarge(int64(len(data)))
+		}
+		if err == nil && len(data) == 0 {
+			err = errors.New("empty media")
+		}
+		if err == nil {
+			return data, nil
+		}
+	}
+	log.Warn().Err(err).Msg("read media")
+	return nil, b.reply(ctx, m, fmt.Sprintf("@%s 没能接收这个%s（%v），没有记入，请重发。", m.From, what, err), m.From)
+}
+
+func mediaNoun(k schedules.Material) string {
+	_, n := k.Noun()
+	return n
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1fMB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0fKB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d字节", n)
+}
+
+// withdraw handles a recall: the submission no longer counts.
+func (b *Bot) withdraw(ctx context.Context, m Message) error {
+	sub, err := b.Store.Withdraw(m.Recalls)
+	if err != nil || sub == nil {
+		return err
+	}
+	b.Logger.Info().Str("msg_id", m.Recalls).Str("unit", sub.Unit).Str("task", sub.Task).Int("period", sub.Period).Msg("submission withdrawn")
+	// If the period is no longer what the receipt said, the next receipt tells again.
+	task := b.Schedule().TaskByID(sub.Task)
+	if task == nil {
+		return nil
+	}
+	r, err := b.unitReport(task, sub.Period, sub.Unit)
+	if err != nil {
+		return err
+	}
+	level, err := b.Store.Receipt(sub.Task, sub.Period, sub.Unit)
+	if err != nil {
+		return err
+	}
+	if now := r.receiptLevel(); now < level {
+		return b.Store.SetReceipt(sub.Task, sub.Period, sub.Unit, now)
+	}
+	return nil
+}
+
+// keywordTask is the task whose keyword appears in text, preferring the longest keyword.
+func (b *Bot) keywordTask(text string) *schedules.Task {
+	var best *schedules.Task
+	bestLen := 0
+	for _, t := range b.Schedule().Tasks {
+		for _, k := range t.Keywords {
+			if strings.Contains(text, k) && len(k) > bestLen {
+				best, bestLen = t, len(k)
+			}
+		}
+	}
+	return best
+}
+
+// attribute picks the task and period a message counts for (DESIGN rule 1 and 2).
+func (b *Bot) attribute(unit string, m Message, now time.Time) (task *schedules.Task, period int, late bool) {
+	s := b.Schedule()
+	// (a) A keyword in the text or the file's name.
+	if t := b.keywordTask(m.Text + " " + m.FileName); t != nil {
+		p, late := b.periodFor(t, unit, now)
+		return t, p, late
+	}
+	// (b) The same member's report of the last few minutes: photos after a text.
+	if last, err := b.Store.LastSubmission(m.From); err == nil && last != nil && last.Unit == unit &&
+		now.Sub(last.At) <= time.Duration(b.Config.Bot.FollowMinutes)*time.Minute {
+		if t := s.TaskByID(last.Task); t != nil {
+			if p, ok := t.Period(last.Period); ok {
+				return t, last.Period, now.After(p.Due)
+			}
+		}
+	}
+	// (c) The open task with the nearest deadline that the unit still owes,
+	// else the nearest of all, else a task without deadline.
+	var best, owedBest *schedules.Task
+	var bestP, owedP int
+	var bestLate, owedLate bool
+	var bestD, owedD time.Duration = -1, -1
+	var anytime *schedules.Task
+	for _, t := range s.Tasks {
+		if t.Anytime {
+			if anytime == nil {
+				anytime = t
+			}
+			continue
+		}
+		n, late := b.periodFor(t, unit, now)
+		p, _ := t.Period(n)
+		if !late && now.After(p.Due) {
+			continue // closed
+		}
+		d := p.Due.Sub(now)
+		if d < 0 {
+			d = -d
+		}
+		if bestD < 0 || d < bestD {
+			best, bestP, bestLate, bestD = t, n, late, d
+		}
+		if r, err := b.unitReport(t, n, unit); err == nil && r.Status != Reported && r.Status != Exempt && r.Status != Late {
+			if owedD < 0 || d < owedD {
+				owedBest, owedP, owedLate, owedD = t, n, late, d
+			}
+		}
+	}
+	switch {
+	case owedBest != nil:
+		return owedBest, owedP, owedLate
+	case best != nil:
+		return best, bestP, bestLate
+	case anytime != nil:
+		return anytime, 1, false
+	}
+	return nil, 0, false
+}
+
+// periodFor is the period a unit's report at now counts for: the period just
+// past its deadline, as late, while its late window is open and the unit still
+// owes it; else the period now falls in.
+func (b *Bot) periodFor(t *schedules.Task, unit string, now time.Time) (int, bool) {
+	if t.Anytime {
+		return 1, false
+	}
+	for i := len(t.Periods) - 1; i >= 0; i-- {
+		p := t.Periods[i]
+		if !now.After(p.Due) {
+			continue
+		}
+		// p is the last period whose deadline has passed.
+		if now.Before(p.LateUntil) {
+			if r, err := b.unitReport(t, p.N, unit); err == nil && (r.Status == Missing || r.Status == Partial) {
+				return p.N, true
+			}
+		}
+		if i+1 < len(t.Periods) {
+			return p.N + 1, false
+		}
+		return p.N, true // after the last deadline: kept, as late
+	}
+	return 1, false
+}
+
+// Wake sends the receipts that are due by now.
+func (b *Bot) Wake(ctx context.Context, now time.Time) error {
+	b.mu.Lock()
+	var due []periodKey
+	for k, at := range b.receipts {
+		if !at.After(now) {
+			due = append(due, k)
+			delete(b.receipts, k)
+		}
+	}
+	b.mu.Unlock()
+	sort.Slice(due, func(i, j int) bool {
+		if due[i].Task != due[j].Task {
+			return due[i].Task < due[j].Task
+		}
+		if due[i].Period != due[j].Period {
+			return due[i].Period < due[j].Period
+		}
+		return b.unitIndex(due[i].Unit) < b.unitIndex(due[j].Unit)
+	})
+	var errs []error
+	for _, k := range due {
+		errs = append(errs, b.sendReceipt(ctx, k))
+	}
+	return errors.Join(errs...)
+}
+
+// NextWake is when the next owed receipt is due.
+func (b *Bot) NextWake() (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var next time.Time
+	for _, at := range b.receipts {
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next, !next.IsZero()
+}
+
+// Flush sends every owed receipt now, as on shutdown.
+func (b *Bot) Flush(ctx context.Context) error {
+	return b.Wake(ctx, time.Unix(1<<40, 0))
+}
+
+func (b *Bot) unitIndex(name string) int {
+	for i, u := range b.Config.Units {
+		if u.Name == name {
+			return i
+		}
+	}
+	return len(b.Config.Units)
+}
+
+func (b *Bot) sendReceipt(ctx context.Context, k periodKey) error {
+	task := b.Schedule().TaskByID(k.Task)
+	if task == nil {
+		return nil
+	}
+	r, err := b.unitReport(task, k.Period, k.Unit)
+	if err != nil {
+		return err
+	}
+	told, err := b.Store.Receipt(k.Task, k.Period, k.Unit)
+	if err != nil {
+		return err
+	}
+	level := r.receiptLevel()
+	if level <= told {
+		return nil // more material for a period already receipted: stored silently
+	}
+	title := fmt.Sprintf("%s %s「%s」", k.Unit, task.Label(k.Period), task.Name)
+	title = strings.Replace(title, " 「", "「", 1)
+	if r.Status == Late {
+		title += "（迟报）"
+	}
+	verb := "已收到"
+	if told == ReceiptPartial {
+		verb = "已收齐"
+	}
+	text := fmt.Sprintf("%s %s：%s", verb, title, r.countsText())
+	if level == ReceiptPartial {
+		text += "，还差" + r.missingText()
+	}
+	if err := b.send(ctx, Outgoing{Text: text}); err != nil {
+		return err
+	}
+	return b.Store.SetReceipt(k.Task, k.Period, k.Unit, level)
+}

@@ -1,0 +1,474 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"reportbot/schedules"
+)
+
+// Command is a parsed command: its canonical name and what followed the command word.
+type Command struct {
+	Name string
+	Args string
+}
+
+// The commands, with the words people type for them (longest first where one
+// starts with another).
+var commandWords = []struct {
+	name  string
+	admin bool
+	words []string
+}{
+	{"help", false, []string{"帮助", "菜单", "help", "?", "？"}},
+	{"missing", false, []string{"还有谁没报", "谁还没报", "谁没报", "未报"}},
+	{"progress", false, []string{"进度", "统计"}},
+	{"mine", false, []string{"我们报了吗", "我报了吗", "报了吗"}},
+	{"tasks", false, []string{"任务", "日程"}},
+	{"bind", false, []string{"绑定"}},
+	{"remind", true, []string{"提醒", "催报"}},
+	{"mark", true, []string{"标记"}},
+	{"export", true, []string{"导出"}},
+	{"reload", true, []string{"重载", "重新载入"}},
+}
+
+// ParseCommand recognises a command at the start of a text. It returns ok=false
+// for texts that do not start with a command word.
+func ParseCommand(text string) (Command, bool) {
+	text = strings.Join(strings.Fields(strings.ReplaceAll(text, "\u3000", " ")), " ")
+	best, bestLen := "", 0
+	for _, c := range commandWords {
+		for _, w := range c.words {
+			if len(w) > bestLen && strings.HasPrefix(strings.ToLower(text), w) {
+				best, bestLen = c.name, len(w)
+			}
+		}
+	}
+	if best == "" {
+		return Command{}, false
+	}
+	args := strings.TrimSpace(text[bestLen:])
+	args = strings.TrimLeft(args, "：:，, ")
+	return Command{Name: best, Args: args}, true
+}
+
+func adminOnly(name string) bool {
+	for _, c := range commandWords {
+		if c.name == name {
+			return c.admin
+		}
+	}
+	return false
+}
+
+var periodRE = regexp.MustCompile(`第\s*(\d+)\s*期`)
+
+// taskArg reads "[任务] [第N期]": the task (nil when none is named) and the period (0 when none).
+func (b *Bot) taskArg(args string) (task *schedules.Task, period int, ok bool) {
+	if m := periodRE.FindStringSubmatch(args); m != nil {
+		period, _ = strconv.Atoi(m[1])
+		args = strings.TrimSpace(periodRE.ReplaceAllString(args, ""))
+	}
+	args = strings.Trim(args, "「」\"' ？?")
+	if args == "" {
+		return nil, period, true
+	}
+	task = b.Schedule().Task(args)
+	return task, period, task != nil
+}
+
+// command runs a text as a command. handled is false for a text that is not one,
+// which then goes on as a possible report.
+func (b *Bot) command(ctx context.Context, m Message, text string) (handled bool, err error) {
+	c, ok := ParseCommand(text)
+	if !ok {
+		return false, nil
+	}
+	addressed := m.ToBot || m.Private
+	// A report that happens to start with a command word ("任务完成情况：…") is
+	// not a command: unaddressed texts count only when the whole text parses.
+	strict := func(valid bool, usage string) (bool, error) {
+		if valid {
+			return true, nil
+		}
+		if addressed {
+			return true, b.reply(ctx, m, usage)
+		}
+		return false, nil
+	}
+	isAdmin := b.Config.IsAdmin(m.Remark)
+	switch c.Name {
+	case "help":
+		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
+			return ok, err
+		}
+		return true, b.reply(ctx, m, helpText(isAdmin))
+	case "missing", "progress", "export":
+		task, period, valid := b.taskArg(c.Args)
+		if ok, err := strict(valid, "没有找到这项任务。"+b.taskNames()); !ok || err != nil || !valid {
+			return ok, err
+		}
+		if c.Name == "export" {
+			if !isAdmin {
+				return true, b.refuse(ctx, m, "导出")
+			}
+			return true, b.reply(ctx, m, "导出功能还没有开通：统计表、汇编和材料包将在后续版本提供。")
+		}
+		return true, b.statusQuery(ctx, m, c.Name == "missing", task, period)
+	case "mine":
+		if ok, err := strict(strings.Trim(c.Args, "？?了吗 ") == "", ""); !ok || err != nil {
+			return ok, err
+		}
+		return true, b.mine(ctx, m)
+	case "tasks":
+		if ok, err := strict(c.Args == "" || c.Args == "安排", ""); !ok || err != nil {
+			return ok, err
+		}
+		return true, b.reply(ctx, m, b.tasksText())
+	case "bind":
+		if ok, err := strict(c.Args != "" && len([]rune(c.Args)) <= 20, "绑定的写法：绑定 单位名称，如：绑定 "+b.Config.Units[0].Name); !ok || err != nil {
+			return ok, err
+		}
+		if c.Args == "" {
+			return true, nil
+		}
+		return true, b.bind(ctx, m, c.Args)
+	case "remind":
+		task, period, valid := b.taskArg(c.Args)
+		if ok, err := strict(valid && task != nil, "提醒的写法：提醒 任务名称，如：提醒 典型做法。"+b.taskNames()); !ok || err != nil || !valid || task == nil {
+			return ok, err
+		}
+		if !isAdmin {
+			return true, b.refuse(ctx, m, "提醒")
+		}
+		return true, b.remindNow(ctx, m, task, period)
+	case "mark":
+		mark, usage := b.parseMark(c.Args)
+		if ok, err := strict(usage == "", usage); !ok || err != nil || usage != "" {
+			return ok, err
+		}
+		if !isAdmin {
+			return true, b.refuse(ctx, m, "标记")
+		}
+		return true, b.applyMark(ctx, m, mark)
+	case "reload":
+		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
+			return ok, err
+		}
+		if !isAdmin {
+			return true, b.refuse(ctx, m, "重载")
+		}
+		if b.Reload == nil {
+			return true, b.reply(ctx, m, "这里不能重新载入日程。")
+		}
+		summary, err := b.Reload()
+		if err != nil {
+			b.Logger.Warn().Err(err).Msg("reload schedule")
+			return true, b.reply(ctx, m, "日程文件有错误，仍按原来的日程运行。请修改后再发“重载”：\n"+err.Error())
+		}
+		return true, b.reply(ctx, m, summary)
+	}
+	return false, nil
+}
+
+func (b *Bot) refuse(ctx context.Context, m Message, what string) error {
+	b.Logger.Info().Str("from", m.From).Str("remark", m.Remark).Str("command", what).Msg("admin command refused")
+	return b.reply(ctx, m, fmt.Sprintf("抱歉，“%s”只有管理员可以使用。如有需要，请联系街道应急办的同志。", what))
+}
+
+func (b *Bot) taskNames() string {
+	var names []string
+	for _, t := range b.Schedule().Tasks {
+		names = append(names, t.Name)
+	}
+	return "现有任务：" + strings.Join(names, "、")
+}
+
+func helpText(admin bool) string {
+	lines := []string{
+		"我是报送机器人，材料直接发到群里即可（文字、照片、文件、视频），我会回复收到。",
+		"可以发给我的话：",
+		"· 未报 / 谁没报 [任务] [第N期]：看还有哪些单位没报",
+		"· 进度 / 统计 [任务]：看各单位报送情况",
+		"· 我报了吗：看本单位报了什么、还差什么",
+		"· 任务 / 日程：看报送任务和近期安排",
+		"· 绑定 单位名称：说明您代表哪个单位报送",
+		"“收到”“好的”这类回复不算报送。",
+	}
+	if admin {
+		lines = append(lines, "管理员还可以：",
+			"· 提醒 任务：马上在群里催报未报单位",
+			"· 标记 单位 任务 已报|免报|撤销 [第N期]",
+			"· 导出 [任务]",
+			"· 重载：重新载入日程文件")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// currentPeriod is the period a question about a task means: the one whose
+// deadline just passed (within a day, while late reports still count), else the
+// next deadline, else the last.
+func currentPeriod(t *schedules.Task, now time.Time) schedules.Period {
+	for i := len(t.Periods) - 1; i >= 0; i-- {
+		p := t.Periods[i]
+		if now.After(p.Due) {
+			if now.Before(p.Due.Add(24*time.Hour)) && now.Before(p.LateUntil) || i == len(t.Periods)-1 {
+				return p
+			}
+			return t.Periods[i+1]
+		}
+	}
+	return t.Periods[0]
+}
+
+// relevantTasks are the tasks a question without a task name is about: those
+// with a deadline within the last day or the coming week; else the next one.
+func (b *Bot) relevantTasks(now time.Time) []*schedules.Task {
+	var out []*schedules.Task
+	var next *schedules.Task
+	var nextDue time.Time
+	for _, t := range b.Schedule().Tasks {
+		if t.Anytime {
+			continue
+		}
+		p := currentPeriod(t, now)
+		if p.Due.After(now.Add(-24*time.Hour)) && p.Due.Before(now.Add(7*24*time.Hour)) {
+			out = append(out, t)
+		}
+		if p.Due.After(now) && (next == nil || p.Due.Before(nextDue)) {
+			next, nextDue = t, p.Due
+		}
+	}
+	if len(out) == 0 && next != nil {
+		out = append(out, next)
+	}
+	return out
+}
+
+func periodTitle(t *schedules.Task, p schedules.Period) string {
+	s := "「" + t.Name + "」"
+	if l := t.Label(p.N); l != "" {
+		s += l
+	}
+	if !t.Anytime {
+		s += "（截止" + schedules.FormatDue(p.Due) + "）"
+	}
+	return s
+}
+
+func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, task *schedules.Task, n int) error {
+	now := b.Now()
+	tasks := []*schedules.Task{task}
+	if task == nil {
+		tasks = b.relevantTasks(now)
+	}
+	if len(tasks) == 0 {
+		return b.reply(ctx, m, "现在没有需要报送的任务。")
+	}
+	var blocks []string
+	for _, t := range tasks {
+		p := currentPeriod(t, now)
+		if n > 0 {
+			var ok bool
+			if p, ok = t.Period(n); !ok {
+				return b.reply(ctx, m, fmt.Sprintf("「%s」只有%d期。", t.Name, len(t.Periods)))
+			}
+		}
+		reports, err := b.periodReports(t, p.N)
+		if err != nil {
+			return err
+		}
+		show := statusOrder
+		if missingOnly {
+			show = []Status{Missing, Partial}
+		}
+		lines, owing := rollcallLines(reports, show, missingOnly)
+		if missingOnly && len(owing) == 0 {
+			lines = []string{"各单位都已报齐。"}
+		}
+		if !missingOnly {
+			done := 0
+			for _, r := range reports {
+				if r.Status == Reported || r.Status == Late || r.Status == Exempt {
+					done++
+				}
+			}
+			lines = append(lines, fmt.Sprintf("完成 %d/%d 个单位", done, len(reports)))
+		}
+		blocks = append(blocks, periodTitle(t, p)+"\n"+strings.Join(lines, "\n"))
+	}
+	return b.reply(ctx, m, strings.Join(blocks, "\n\n"))
+}
+
+func (b *Bot) mine(ctx context.Context, m Message) error {
+	unit, err := b.UnitOf(m.From)
+	if err != nil {
+		return err
+	}
+	if unit == nil {
+		return b.reply(ctx, m, "还不知道您是哪个单位的。请发送“绑定 单位名称”，如：绑定 "+b.Config.Units[0].Name)
+	}
+	now := b.Now()
+	lines := []string{unit.Name + "："}
+	for _, t := range b.Schedule().Tasks {
+		p := currentPeriod(t, now)
+		r, err := b.unitReport(t, p.N, unit.Name)
+		if err != nil {
+			return err
+		}
+		if t.Anytime && r.Status == Missing {
+			continue
+		}
+		line := "· " + periodTitle(t, p) + " " + r.Status.Label()
+		switch r.Status {
+		case Reported, Late:
+			line += "（" + r.countsText() + "）"
+		case Partial:
+			line += "（" + r.countsText() + "，还差" + r.missingText() + "）"
+		}
+		if t.Anytime {
+			line = "· 「" + t.Name + "」已报（" + r.countsText() + "）"
+		}
+		lines = append(lines, line)
+	}
+	return b.reply(ctx, m, strings.Join(lines, "\n"))
+}
+
+func (b *Bot) tasksText() string {
+	now := b.Now()
+	s := b.Schedule()
+	lines := []string{s.Name + " 报送任务："}
+	for i, t := range s.Tasks {
+		var reqs []string
+		for _, r := range t.Requires {
+			reqs = append(reqs, r.String())
+		}
+		when := "随时报送"
+		if !t.Anytime {
+			p := currentPeriod(t, now)
+			when = "截止" + schedules.FormatDue(p.Due)
+			if len(t.Periods) > 1 {
+				when = fmt.Sprintf("共%d期，本期（%s）截止%s", len(t.Periods), t.Label(p.N), schedules.FormatDue(p.Due))
+			}
+		}
+		lines = append(lines, fmt.Sprintf("%d. %s：%s；要求%s", i+1, t.Name, when, strings.Join(reqs, "、")))
+	}
+	upcoming := s.Events(now, now.Add(7*24*time.Hour))
+	if len(upcoming) > 0 {
+		lines = append(lines, "近7天安排：")
+		for _, e := range upcoming {
+			what := map[schedules.Kind]string{schedules.Remind: "提醒", schedules.Nudge: "催报", schedules.Rollcall: "点名", schedules.Announce: "通知"}[e.Kind]
+			if e.Task != nil {
+				what += " " + e.Task.Name + e.Task.Label(e.Period)
+			}
+			lines = append(lines, fmt.Sprintf("· %d月%d日 %s %s", e.At.Month(), e.At.Day(), e.At.Format("15:04"), what))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (b *Bot) bind(ctx context.Context, m Message, name string) error {
+	u := b.Config.Unit(name)
+	if u == nil {
+		var names []string
+		for _, u := range b.Config.Units {
+			names = append(names, u.Name)
+		}
+		return b.reply(ctx, m, fmt.Sprintf("没有找到单位“%s”。可绑定的单位：%s", name, strings.Join(names, "、")))
+	}
+	if err := b.Store.Bind(m.From, u.Name); err != nil {
+		return fmt.Errorf("bind %s to %s: %w", m.From, u.Name, err)
+	}
+	b.Logger.Info().Str("member", m.From).Str("unit", u.Name).Msg("member bound")
+	return b.reply(ctx, m, fmt.Sprintf("已绑定：%s 代表 %s 报送。", m.From, u.Name))
+}
+
+type markArgs struct {
+	unit   *Unit
+	task   *schedules.Task
+	period int
+	status Status
+}
+
+// parseMark reads "单位 任务 已报|免报|撤销 [第N期]"; usage is non-empty when it does not parse.
+func (b *Bot) parseMark(args string) (markArgs, string) {
+	usage := "标记的写法：标记 单位 任务 已报|免报|撤销 [第N期]，如：标记 东风社区 典型做法 免报 第2期"
+	var a markArgs
+	if m := periodRE.FindStringSubmatch(args); m != nil {
+		a.period, _ = strconv.Atoi(m[1])
+		args = periodRE.ReplaceAllString(args, " ")
+	}
+	f := strings.Fields(args)
+	if len(f) != 3 {
+		return a, usage
+	}
+	if a.unit = b.Config.Unit(f[0]); a.unit == nil {
+		return a, fmt.Sprintf("没有找到单位“%s”。", f[0]) + usage
+	}
+	if a.task = b.Schedule().Task(f[1]); a.task == nil {
+		return a, fmt.Sprintf("没有找到任务“%s”。", f[1]) + b.taskNames()
+	}
+	switch f[2] {
+	case "已报":
+		a.status = Reported
+	case "免报":
+		a.status = Exempt
+	case "撤销", "取消", "未报":
+		a.status = Missing
+	default:
+		return a, usage
+	}
+	if a.period > len(a.task.Periods) {
+		return a, fmt.Sprintf("「%s」只有%d期。", a.task.Name, len(a.task.Periods))
+	}
+	return a, ""
+}
+
+func (b *Bot) applyMark(ctx context.Context, m Message, a markArgs) error {
+	p := currentPeriod(a.task, b.Now())
+	if a.period > 0 {
+		p, _ = a.task.Period(a.period)
+	}
+	if err := b.Store.SetMark(a.task.ID, p.N, a.unit.Name, Mark{Status: a.status, By: m.Remark, At: b.Now()}); err != nil {
+		return fmt.Errorf("mark %s: %w", a.unit.Name, err)
+	}
+	b.Logger.Info().Str("by", m.Remark).Str("unit", a.unit.Name).Str("task", a.task.ID).Int("period", p.N).Str("status", string(a.status)).Msg("unit marked")
+	what := a.status.Label()
+	if a.status == Missing {
+		what = "按实际报送情况统计（已撤销标记）"
+	}
+	return b.reply(ctx, m, fmt.Sprintf("已标记：%s %s 为 %s。", a.unit.Name, periodTitle(a.task, p), what))
+}
+
+// remindNow nudges a task's current period at once, for an admin.
+func (b *Bot) remindNow(ctx context.Context, m Message, t *schedules.Task, n int) error {
+	if t.Anytime {
+		return b.reply(ctx, m, fmt.Sprintf("「%s」随时报送，没有截止时间，不需要催报。", t.Name))
+	}
+	p := currentPeriod(t, b.Now())
+	if n > 0 {
+		p, _ = t.Period(n)
+	}
+	e := schedules.Event{At: b.Now(), Kind: schedules.Nudge, Task: t, Period: p.N, Due: p.Due, Text: schedules.DefaultNudge}
+	if b.Now().After(p.Due) {
+		e.Kind, e.Text = schedules.Rollcall, schedules.DefaultRollcall
+	}
+	reports, err := b.periodReports(t, p.N)
+	if err != nil {
+		return err
+	}
+	if _, owing := rollcallLines(reports, nil, false); len(owing) == 0 {
+		return b.reply(ctx, m, periodTitle(t, p)+"各单位都已报齐，不需要催报。")
+	}
+	if err := b.Fire(ctx, e); err != nil {
+		return err
+	}
+	if m.Private {
+		return b.reply(ctx, m, "已在群里催报。")
+	}
+	return nil
+}

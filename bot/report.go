@@ -1,0 +1,336 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"reportbot/schedules"
+)
+
+// unitReport is where one unit stands for one period.
+type unitReport struct {
+	Unit   string
+	Status Status
+	// Counts are the unit's items by material; a spreadsheet counts as a File and a Sheet.
+	Counts map[schedules.Material]int
+	// Missing is what a partial report still lacks.
+	Missing []schedules.Requirement
+}
+
+var materialOrder = []schedules.Material{schedules.Text, schedules.Image, schedules.File, schedules.Video}
+
+func isSheet(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".xlsx", ".xls", ".et", ".csv":
+		return true
+	}
+	return false
+}
+
+func count(c map[schedules.Material]int, s Submission) {
+	c[s.Kind]++
+	if s.Kind == schedules.File && isSheet(s.FileName) {
+		c[schedules.Sheet]++
+	}
+}
+
+// unmet lists the requirements the counts do not meet, each with what is still needed.
+func unmet(reqs []schedules.Requirement, c map[schedules.Material]int) []schedules.Requirement {
+	var out []schedules.Requirement
+	for _, r := range reqs {
+		have := 0
+		for _, m := range r.Any {
+			have += c[m]
+		}
+		if have < r.Min {
+			out = append(out, schedules.Requirement{Any: r.Any, Min: r.Min - have})
+		}
+	}
+	return out
+}
+
+// periodReports says where every unit, in config order, stands for a period.
+func (b *Bot) periodReports(t *schedules.Task, n int) ([]unitReport, error) {
+	subs, err := b.Store.PeriodSubmissions(t.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	marks, err := b.Store.Marks(t.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	all := map[string]map[schedules.Material]int{}
+	onTime := map[string]map[schedules.Material]int{}
+	for _, s := range subs {
+		if s.Withdrawn {
+			continue
+		}
+		if all[s.Unit] == nil {
+			all[s.Unit], onTime[s.Unit] = map[schedules.Material]int{}, map[schedules.Material]int{}
+		}
+		count(all[s.Unit], s)
+		if !s.Late {
+			count(onTime[s.Unit], s)
+		}
+	}
+	out := make([]unitReport, 0, len(b.Config.Units))
+	for _, u := range b.Config.Units {
+		r := unitReport{Unit: u.Name, Counts: all[u.Name]}
+		if r.Counts == nil {
+			r.Counts = map[schedules.Material]int{}
+		}
+		r.Missing = unmet(t.Requires, r.Counts)
+		switch {
+		case marks[u.Name].Status == Exempt:
+			r.Status = Exempt
+		case marks[u.Name].Status == Reported:
+			r.Status, r.Missing = Reported, nil
+		case len(all[u.Name]) == 0:
+			r.Status = Missing
+		case len(r.Missing) > 0:
+			r.Status = Partial
+		case len(unmet(t.Requires, onTime[u.Name])) == 0:
+			r.Status = Reported
+		default:
+			r.Status = Late
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (b *Bot) unitReport(t *schedules.Task, n int, unit string) (unitReport, error) {
+	all, err := b.periodReports(t, n)
+	if err != nil {
+		return unitReport{}, err
+	}
+	for _, r := range all {
+		if r.Unit == unit {
+			return r, nil
+		}
+	}
+	return unitReport{Unit: unit, Status: Missing, Counts: map[schedules.Material]int{}}, nil
+}
+
+// receiptLevel is what the unit's material amounts to, whatever a coordinator marked.
+func (r unitReport) receiptLevel() int {
+	n := 0
+	for _, m := range materialOrder {
+		n += r.Counts[m]
+	}
+	switch {
+	case n == 0:
+		return ReceiptNone
+	case len(r.Missing) > 0:
+		return ReceiptPartial
+	}
+	return ReceiptComplete
+}
+
+// countsText is "文字1条，图片3张".
+func (r unitReport) countsText() string {
+	var parts []string
+	for _, m := range materialOrder {
+		if n := r.Counts[m]; n > 0 {
+			measure, name := m.Noun()
+			parts = append(parts, fmt.Sprintf("%s%d%s", name, n, measure))
+		}
+	}
+	if len(parts) == 0 {
+		return "无"
+	}
+	return strings.Join(parts, "，")
+}
+
+// missingText is "至少1张图片、至少1个统计表".
+func (r unitReport) missingText() string {
+	parts := make([]string, len(r.Missing))
+	for i, m := range r.Missing {
+		parts[i] = m.String()
+	}
+	return strings.Join(parts, "、")
+}
+
+// statusOrder is the order of the lines of a roll-call.
+var statusOrder = []Status{Reported, Late, Partial, Missing, Exempt}
+
+// rollcallLines writes the status lines of a period ("已报 N：A、B"), a line
+// saying what partial units still lack, and returns the units that still owe.
+// Lines with no unit are left out, but for 未报 when missingZero is set.
+func rollcallLines(reports []unitReport, show []Status, missingZero bool) (lines []string, owing []unitReport) {
+	for _, st := range show {
+		var names []string
+		for _, r := range reports {
+			if r.Status == st {
+				names = append(names, r.Unit)
+			}
+		}
+		if len(names) == 0 && !(missingZero && st == Missing) {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s %d：%s", st.Label(), len(names), strings.Join(names, "、")))
+	}
+	var lacks []string
+	for _, r := range reports {
+		if r.Status == Partial {
+			lacks = append(lacks, r.Unit+" "+r.missingText())
+		}
+		if r.Status == Partial || r.Status == Missing {
+			owing = append(owing, r)
+		}
+	}
+	if len(lacks) > 0 {
+		lines = append(lines, "还差："+strings.Join(lacks, "；"))
+	}
+	return lines, owing
+}
+
+// members are the display names to @mention for a unit: the config's members,
+// then those who bound themselves to it.
+func (b *Bot) members(unit string) []string {
+	var out []string
+	seen := map[string]bool{}
+	if u := b.Config.Unit(unit); u != nil {
+		for _, m := range u.Members {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	bound, err := b.Store.BoundMembers(unit)
+	if err != nil {
+		b.Logger.Warn().Err(err).Str("unit", unit).Msg("read bound members")
+	}
+	for _, m := range bound {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// mentionLines @mentions the members of the owing units, one line per unit.
+func (b *Bot) mentionLines(owing []unitReport) (lines, mentions []string) {
+	for _, r := range owing {
+		ms := b.members(r.Unit)
+		if len(ms) == 0 {
+			continue
+		}
+		ats := make([]string, len(ms))
+		for i, m := range ms {
+			ats[i] = "@" + m
+		}
+		lines = append(lines, r.Unit+"："+strings.Join(ats, " "))
+		mentions = append(mentions, ms...)
+	}
+	return lines, mentions
+}
+
+// Fire sends one scheduled event.
+func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
+	log := b.Logger.With().Str("key", e.Key).Logger()
+	if e.Kind == schedules.Announce {
+		log.Info().Msg("announcement")
+		return b.send(ctx, Outgoing{Text: e.Text})
+	}
+	reports, err := b.periodReports(e.Task, e.Period)
+	if err != nil {
+		return fmt.Errorf("fire %s: %w", e.Key, err)
+	}
+	vars := e.Vars()
+	owe := 0
+	for _, r := range reports {
+		if r.Status == Missing || r.Status == Partial {
+			owe++
+		}
+	}
+	vars["未报数"] = fmt.Sprint(owe)
+	header := strings.ReplaceAll(schedules.Fill(e.Text, vars), "「」", "")
+	header = strings.ReplaceAll(header, "  ", " ")
+	switch e.Kind {
+	case schedules.Remind:
+		log.Info().Msg("reminder")
+		return b.send(ctx, Outgoing{Text: header})
+	case schedules.Nudge:
+		if owe == 0 {
+			log.Info().Msg("nudge skipped: every unit has reported")
+			return nil
+		}
+		lines, owing := rollcallLines(reports, []Status{Missing, Partial}, false)
+		ats, mentions := b.mentionLines(owing)
+		log.Info().Int("owing", owe).Msg("nudge")
+		return b.send(ctx, Outgoing{Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
+	default: // roll-call
+		lines, owing := rollcallLines(reports, statusOrder, false)
+		ats, mentions := b.mentionLines(owing)
+		if len(ats) > 0 {
+			ats = append([]string{"请以上单位尽快补报："}, ats...)
+		}
+		log.Info().Int("owing", owe).Msg("roll-call")
+		return b.send(ctx, Outgoing{Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
+	}
+}
+
+// send splits a long text into messages the chat accepts and sends them in order.
+func (b *Bot) send(ctx context.Context, m Outgoing) error {
+	for _, part := range splitText(m.Text, b.Config.Bot.MaxMessageChars) {
+		var ms []string
+		for _, name := range m.Mentions {
+			if strings.Contains(part, "@"+name) {
+				ms = append(ms, name)
+			}
+		}
+		if err := b.Chat.Send(ctx, Outgoing{To: m.To, Text: part, Mentions: ms}); err != nil {
+			return fmt.Errorf("send to %q: %w", m.To, err)
+		}
+	}
+	return nil
+}
+
+// reply answers a message where it came from: privately, or in the group.
+func (b *Bot) reply(ctx context.Context, m Message, text string, mentions ...string) error {
+	to := ""
+	if m.Private {
+		to = m.From
+		text = strings.TrimPrefix(text, "@"+m.From+" ")
+		mentions = nil
+	}
+	return b.send(ctx, Outgoing{To: to, Text: text, Mentions: mentions})
+}
+
+// splitText cuts text into parts of at most max characters, at line breaks where
+// it can, else at spaces (between @mentions), else anywhere.
+func splitText(text string, max int) []string {
+	if max <= 0 || len([]rune(text)) <= max {
+		return []string{text}
+	}
+	var parts []string
+	var cur []rune
+	flush := func() {
+		if s := strings.TrimRight(string(cur), "\n "); s != "" {
+			parts = append(parts, s)
+		}
+		cur = cur[:0]
+	}
+	for _, line := range strings.SplitAfter(text, "\n") {
+		r := []rune(line)
+		if len(cur)+len(r) > max {
+			flush()
+		}
+		for len(r) > max {
+			cut := max
+			if i := strings.LastIndex(string(r[:max]), " "); i > 0 {
+				cut = len([]rune(string(r[:max])[:i])) + 1
+			}
+			parts = append(parts, strings.TrimRight(string(r[:cut]), " "))
+			r = r[cut:]
+		}
+		cur = append(cur, r...)
+	}
+	flush()
+	return parts
+}

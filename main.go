@@ -1,0 +1,263 @@
+// Command reportbot runs a reporting campaign in a WeChat work group: it sends
+// the scheduled reminders, collects and attributes reports, and answers who
+// has reported. See README.md.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+	_ "time/tzdata" // Asia/Shanghai on a bare container
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+
+	"reportbot/bot"
+	"reportbot/bot/console"
+	"reportbot/schedules"
+)
+
+var (
+	//go:embed config.example.toml
+	exampleConfig []byte
+	//go:embed schedule.example.toml
+	exampleSchedule []byte
+)
+
+const usage = `reportbot：在微信工作群里催收报送材料的机器人。
+
+用法：
+  reportbot demo  [--script FILE] [--config F] [--schedule F] [--data DIR]
+        在终端里的本地群演示：播放内置的六月前两周（或 FILE），然后（在终端里）可以继续输入
+  reportbot check [--config F] [--schedule F] [--all] [--from DATE]
+        检查设置文件和日程文件，列出接下来14天要发的消息
+  reportbot help
+        显示本说明
+
+每个子命令的参数：reportbot <子命令> --help
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "demo":
+		err = demoCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "check":
+		err = checkCmd(args[1:], stdout, stderr)
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "reportbot: 没有子命令 %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintf(stderr, "reportbot %s: %v\n", args[0], err)
+	return 1
+}
+
+var errUsage = errors.New("usage")
+
+// newLogger writes readable lines to a terminal and JSON otherwise.
+func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		return zerolog.Nop(), fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// files are the config and schedule a command runs with.
+type files struct {
+	config       *bot.Config
+	configPath   string
+	schedule     *schedules.Schedule
+	loadSchedule func() (*schedules.Schedule, error)
+}
+
+// loadFiles reads the config and the schedule. Empty paths mean the example
+// files built into the binary; the schedule path defaults to the config's.
+func loadFiles(configPath, schedulePath string) (*files, error) {
+	f := &files{configPath: configPath}
+	var err error
+	if configPath == "" {
+		f.configPath = "config.example.toml"
+		f.config, err = bot.ParseConfig(f.configPath, exampleConfig)
+	} else {
+		f.config, err = bot.LoadConfig(configPath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case schedulePath != "":
+		f.loadSchedule = func() (*schedules.Schedule, error) { return schedules.Load(schedulePath) }
+	case configPath != "" && f.config.Bot.Schedule != "":
+		p := f.config.Bot.Schedule
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(configPath), p)
+		}
+		f.loadSchedule = func() (*schedules.Schedule, error) { return schedules.Load(p) }
+	default:
+		f.loadSchedule = func() (*schedules.Schedule, error) {
+			return schedules.Parse("schedule.example.toml", exampleSchedule)
+		}
+	}
+	f.schedule, err = f.loadSchedule()
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func checkCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
+	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
+	all := fs.Bool("all", false, "列出整个活动要发的消息，而不只是接下来14天")
+	from := fs.String("from", "", "从这一天（2026-06-01）算起的14天，默认今天")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	f, err := loadFiles(*configPath, *schedulePath)
+	if err != nil {
+		return err
+	}
+	s := f.schedule
+	fmt.Fprintf(stdout, "%s：正确，%d 个报送单位，管理员 %s\n", f.configPath, len(f.config.Units), strings.Join(f.config.Bot.Admins, "、"))
+	fmt.Fprintf(stdout, "%s：正确，「%s」%s 至 %s，%d 项任务\n", s.Source, s.Name, s.Start.Format(time.DateOnly), s.End.Format(time.DateOnly), len(s.Tasks))
+	start := time.Now().In(s.Location)
+	if *from != "" {
+		start, err = time.ParseInLocation(time.DateOnly, *from, s.Location)
+		if err != nil {
+			return fmt.Errorf("--from %q: 写成 2026-06-01", *from)
+		}
+	}
+	end := start.AddDate(0, 0, 14)
+	if *all {
+		start, end = s.Start.Add(-time.Nanosecond), s.End.AddDate(0, 0, 7)
+	}
+	events := s.Events(start.Add(-time.Nanosecond), end)
+	if len(events) == 0 {
+		fmt.Fprintf(stdout, "%s 到 %s 之间没有要发的消息（用 --all 看整个活动，或 --from 指定日期）\n", start.Format(time.DateOnly), end.Format(time.DateOnly))
+	}
+	for _, e := range events {
+		fmt.Fprintln(stdout, e.Describe())
+	}
+	return nil
+}
+
+func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
+	schedulePath := fs.String("schedule", "", "日程文件（默认：内置的 schedule.example.toml，或设置文件里的 schedule）")
+	dataDir := fs.String("data", "", "数据目录（默认：新建一个临时目录，结束时删除）")
+	script := fs.String("script", "", "播放这个脚本文件后退出（默认：播放内置的演示，然后在终端里继续输入）")
+	logLevel := fs.String("log-level", "warn", "日志级别：debug、info、warn、error（日志写到 stderr）")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "demo: 多余的参数 %q\n", fs.Args())
+		return errUsage
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return err
+	}
+	f, err := loadFiles(*configPath, *schedulePath)
+	if err != nil {
+		return err
+	}
+	dir := *dataDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "reportbot-demo-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	// Each message is one Write, so the transcript and the log lines on stderr never cut into each other.
+	p := &console.Player{
+		Out: stdout, Location: f.schedule.Location, Remarks: f.config.Console.Remarks, Echo: true,
+		Open: func(ctx context.Context, clock *console.Clock, chat bot.Chat) (console.Runtime, error) {
+			return OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
+				DataDir: dir, Chat: chat, Now: clock.Now, SetClock: clock.Set, Logger: log})
+		},
+	}
+	// The clock starts where the campaign does; the script moves it with /time.
+	if err := p.Begin(ctx, f.schedule.Start); err != nil {
+		return err
+	}
+	defer p.Close()
+	if *script != "" {
+		data, err := os.ReadFile(*script)
+		if err != nil {
+			return err
+		}
+		return p.Play(ctx, bytes.NewReader(data), *script, console.DirFiles(filepath.Dir(*script)))
+	}
+	if err := p.Play(ctx, bytes.NewReader(console.DemoScript), "内置演示", console.FSFiles(console.DemoFiles)); err != nil {
+		return err
+	}
+	if in, ok := stdin.(*os.File); !ok || !isatty.IsTerminal(in.Fd()) {
+		return nil
+	}
+	return interactive(ctx, p, stdin, stdout)
+}
+
+// interactive lets the user go on typing lines of the console protocol.
+func interactive(ctx context.Context, p *console.Player, stdin io.Reader, out io.Writer) error {
+	p.Echo = false
+	fmt.Fprintf(out, "\n演示播放完毕。现在是 %s，你可以接着输入（Ctrl-D 结束）：\n"+
+		"  东风社区-张三: 本周典型做法……     群消息（也可 /image 路径、/file 路径）\n"+
+		"  街道应急办-王科 -> bot: 未报        私聊机器人\n"+
+		"  /time 2026-06-18 12:30             把时钟拨到这个时间（到点的提醒会依次发出）\n"+
+		"  /restart、/stop、/start            重启、停止、启动机器人\n",
+		p.Now().Format("2006-01-02 15:04"))
+	sc := bufio.NewScanner(stdin)
+	files := console.DirFiles(".")
+	for sc.Scan() {
+		if err := p.Do(ctx, sc.Text(), files); err != nil {
+			fmt.Fprintln(out, "！", err)
+		}
+		if err := p.Flush(ctx); err != nil {
+			fmt.Fprintln(out, "！", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return sc.Err()
+}

@@ -1,0 +1,427 @@
+// Package store keeps reportbot's data in one bbolt file: submissions and their
+// media, member bindings, coordinators' marks, receipts and the sent-log. No
+// caller sees a bucket; every write is one transaction that is on disk when the
+// method returns.
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"reportbot/bot"
+)
+
+// SchemaVersion is the layout this code reads and writes.
+const SchemaVersion = 1
+
+// FileName is the database's name inside the data directory.
+const FileName = "reportbot.db"
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketSubs     = []byte("submissions") // seq -> JSON Submission
+	bucketByPeriod = []byte("by_period")   // task 0 period unit 0 seq -> nil
+	bucketMsgIDs   = []byte("msg_ids")     // chat message id -> seq
+	bucketLast     = []byte("last_by_member")
+	bucketBlobs    = []byte("blobs")    // sha256 hex -> content
+	bucketBinds    = []byte("bindings") // member -> unit
+	bucketMarks    = []byte("marks")    // task 0 period unit -> JSON Mark
+	bucketReceipts = []byte("receipts") // task 0 period unit -> level
+	bucketSent     = []byte("sent_log") // key -> JSON sentRecord
+	allBuckets     = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
+		bucketBinds, bucketMarks, bucketReceipts, bucketSent}
+
+	keySchema = []byte("schema")
+	keyCursor = []byte("cursor")
+)
+
+// ErrLocked is returned by Open when another process holds the database.
+var ErrLocked = errors.New("the data directory is in use by another reportbot process")
+
+// Options tune Open.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to let go (default 1s).
+	LockTimeout time.Duration
+	// MaxBlob refuses media larger than this many bytes (0: no limit).
+	MaxBlob int64
+}
+
+// DB is the store. It implements bot.Store.
+type DB struct {
+	db      *bolt.DB
+	maxBlob int64
+}
+
+var _ bot.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, opts Options) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = time.Second
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: %w (stop the other process, or use another --data directory)", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &DB{db: db, maxBlob: opts.MaxBlob}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *DB) init() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		v := meta.Get(keySchema)
+		if v == nil {
+			return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+		}
+		got, err := strconv.Atoi(string(v))
+		if err != nil {
+			return fmt.Errorf("bad schema version %q", v)
+		}
+		if got > SchemaVersion {
+			return fmt.Errorf("schema version %d was written by a newer reportbot (this one reads %d): upgrade reportbot", got, SchemaVersion)
+		}
+		return nil
+	})
+}
+
+// Close closes the database.
+func (s *DB) Close() error { return s.db.Close() }
+
+// Check runs bbolt's consistency check; tests call it before closing.
+func (s *DB) Check() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+}
+
+func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func periodPrefix(task string, period int) []byte {
+	k := append([]byte(task), 0)
+	return binary.BigEndian.AppendUint32(k, uint32(period))
+}
+
+func unitKey(task string, period int, unit string) []byte {
+	return append(periodPrefix(task, period), unit...)
+}
+
+// ErrTooLarge is returned for media over Options.MaxBlob.
+var ErrTooLarge = errors.New("media too large")
+
+// AddSubmission implements bot.Store.
+func (s *DB) AddSubmission(sub *bot.Submission, media []byte) (dup bool, err error) {
+	if s.maxBlob > 0 && int64(len(media)) > s.maxBlob {
+		return false, fmt.Errorf("store %s: %d bytes: %w", sub.Blob, len(media), ErrTooLarge)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		ids := tx.Bucket(bucketMsgIDs)
+		if sub.MsgID != "" && ids.Get([]byte(sub.MsgID)) != nil {
+			dup = true
+			return nil
+		}
+		subs := tx.Bucket(bucketSubs)
+		seq, err := subs.NextSequence()
+		if err != nil {
+			return err
+		}
+		sub.Seq = seq
+		if sub.Blob != "" {
+			blobs := tx.Bucket(bucketBlobs)
+			if media != nil && blobs.Get([]byte(sub.Blob)) == nil {
+				if err := blobs.Put([]byte(sub.Blob), media); err != nil {
+					return err
+				}
+			}
+		}
+		v, err := json.Marshal(sub)
+		if err != nil {
+			return err
+		}
+		if err := subs.Put(u64(seq), v); err != nil {
+			return err
+		}
+		idx := append(append(unitKey(sub.Task, sub.Period, sub.Unit), 0), u64(seq)...)
+		if err := tx.Bucket(bucketByPeriod).Put(idx, nil); err != nil {
+			return err
+		}
+		if sub.MsgID != "" {
+			if err := ids.Put([]byte(sub.MsgID), u64(seq)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketLast).Put([]byte(sub.Member), u64(seq))
+	})
+	if err != nil {
+		return false, fmt.Errorf("store submission %s: %w", sub.MsgID, err)
+	}
+	return dup, nil
+}
+
+func getSub(tx *bolt.Tx, seq []byte) (*bot.Submission, error) {
+	v := tx.Bucket(bucketSubs).Get(seq)
+	if v == nil {
+		return nil, nil
+	}
+	var sub bot.Submission
+	if err := json.Unmarshal(v, &sub); err != nil {
+		return nil, fmt.Errorf("decode submission %d: %w", binary.BigEndian.Uint64(seq), err)
+	}
+	return &sub, nil
+}
+
+// Withdraw implements bot.Store.
+func (s *DB) Withdraw(msgID string) (*bot.Submission, error) {
+	var sub *bot.Submission
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		seq := tx.Bucket(bucketMsgIDs).Get([]byte(msgID))
+		if seq == nil {
+			return nil
+		}
+		var err error
+		if sub, err = getSub(tx, seq); err != nil || sub == nil {
+			return err
+		}
+		sub.Withdrawn = true
+		v, err := json.Marshal(sub)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSubs).Put(seq, v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("withdraw %s: %w", msgID, err)
+	}
+	return sub, nil
+}
+
+// PeriodSubmissions implements bot.Store with a range scan over the period's index.
+func (s *DB) PeriodSubmissions(task string, period int) ([]bot.Submission, error) {
+	var out []bot.Submission
+	prefix := periodPrefix(task, period)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketByPeriod).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			sub, err := getSub(tx, k[len(k)-8:])
+			if err != nil {
+				return err
+			}
+			if sub != nil {
+				out = append(out, *sub)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s period %d: %w", task, period, err)
+	}
+	return out, nil
+}
+
+// LastSubmission implements bot.Store.
+func (s *DB) LastSubmission(member string) (*bot.Submission, error) {
+	var sub *bot.Submission
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq := tx.Bucket(bucketLast).Get([]byte(member))
+		if seq == nil {
+			return nil
+		}
+		var err error
+		sub, err = getSub(tx, seq)
+		return err
+	})
+	return sub, err
+}
+
+// Binding implements bot.Store.
+func (s *DB) Binding(member string) (string, error) {
+	var unit string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		unit = string(tx.Bucket(bucketBinds).Get([]byte(member)))
+		return nil
+	})
+	return unit, err
+}
+
+// Bind implements bot.Store.
+func (s *DB) Bind(member, unit string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBinds).Put([]byte(member), []byte(unit))
+	})
+}
+
+// BoundMembers implements bot.Store. Bindings are few (one per member), so a scan is fine.
+func (s *DB) BoundMembers(unit string) ([]string, error) {
+	var out []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBinds).ForEach(func(k, v []byte) error {
+			if string(v) == unit {
+				out = append(out, string(k))
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// SetMark implements bot.Store.
+func (s *DB) SetMark(task string, period int, unit string, m bot.Mark) error {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMarks).Put(unitKey(task, period, unit), v)
+	})
+}
+
+// Marks implements bot.Store.
+func (s *DB) Marks(task string, period int) (map[string]bot.Mark, error) {
+	out := map[string]bot.Mark{}
+	prefix := periodPrefix(task, period)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketMarks).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var m bot.Mark
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("decode mark: %w", err)
+			}
+			out[string(k[len(prefix):])] = m
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Receipt implements bot.Store.
+func (s *DB) Receipt(task string, period int, unit string) (int, error) {
+	var level int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketReceipts).Get(unitKey(task, period, unit)); len(v) == 1 {
+			level = int(v[0])
+		}
+		return nil
+	})
+	return level, err
+}
+
+// SetReceipt implements bot.Store.
+func (s *DB) SetReceipt(task string, period int, unit string, level int) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketReceipts).Put(unitKey(task, period, unit), []byte{byte(level)})
+	})
+}
+
+// HasBlob implements bot.Store.
+func (s *DB) HasBlob(sum string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketBlobs).Get([]byte(sum)) != nil
+		return nil
+	})
+	return ok, err
+}
+
+// Blob returns a copy of the media stored under sum, or nil.
+func (s *DB) Blob(sum string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketBlobs).Get([]byte(sum)); v != nil {
+			out = bytes.Clone(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// BlobCount is the number of distinct media stored.
+func (s *DB) BlobCount() (int, error) {
+	var n int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketBlobs).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+type sentRecord struct {
+	At   time.Time `json:"at"`
+	Note string    `json:"note,omitempty"`
+}
+
+// MarkSent implements schedules.SentLog.
+func (s *DB) MarkSent(key string, at time.Time, note string) (first bool, err error) {
+	v, err := json.Marshal(sentRecord{At: at, Note: note})
+	if err != nil {
+		return false, err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSent)
+		if b.Get([]byte(key)) != nil {
+			return nil
+		}
+		first = true
+		return b.Put([]byte(key), v)
+	})
+	return first, err
+}
+
+// IsSent implements schedules.SentLog.
+func (s *DB) IsSent(key string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketSent).Get([]byte(key)) != nil
+		return nil
+	})
+	return ok, err
+}
+
+// Cursor implements schedules.SentLog.
+func (s *DB) Cursor() (time.Time, error) {
+	var t time.Time
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keyCursor); v != nil {
+			return t.UnmarshalText(v)
+		}
+		return nil
+	})
+	return t, err
+}
+
+// SetCursor implements schedules.SentLog.
+func (s *DB) SetCursor(t time.Time) error {
+	v, err := t.MarshalText()
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyCursor, v) })
+}
