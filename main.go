@@ -208,16 +208,8 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		defer os.RemoveAll(dir)
 	}
-	// Each message is one Write, so the transcript and the log lines on stderr never cut into each other.
-	p := &console.Player{
-		Out: stdout, Location: f.schedule.Location, Remarks: f.config.Console.Remarks, Echo: true,
-		Open: func(ctx context.Context, clock *console.Clock, chat bot.Chat) (console.Runtime, error) {
-			return OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
-				DataDir: dir, Chat: chat, Now: clock.Now, SetClock: clock.Set, Logger: log})
-		},
-	}
-	// The clock starts where the campaign does; the script moves it with /time.
-	if err := p.Begin(ctx, f.schedule.Start); err != nil {
+	p, err := startConsole(ctx, f, dir, stdout, log)
+	if err != nil {
 		return err
 	}
 	defer p.Close()
@@ -235,6 +227,23 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return nil
 	}
 	return interactive(ctx, p, stdin, stdout)
+}
+
+// startConsole opens the bot in a console group over the data directory, with
+// the clock at the start of the campaign (scripts move it with /time).
+func startConsole(ctx context.Context, f *files, dir string, out io.Writer, log zerolog.Logger) (*console.Player, error) {
+	// Each message is one Write, so the transcript and log lines on stderr never cut into each other.
+	p := &console.Player{
+		Out: out, Location: f.schedule.Location, Remarks: f.config.Console.Remarks, Echo: true,
+		Open: func(ctx context.Context, clock *console.Clock, chat bot.Chat) (console.Runtime, error) {
+			return OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
+				DataDir: dir, Chat: chat, Now: clock.Now, SetClock: clock.Set, Logger: log})
+		},
+	}
+	if err := p.Begin(ctx, f.schedule.Start); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // interactive lets the user go on typing lines of the console protocol.

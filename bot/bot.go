@@ -427,7 +427,7 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey) error {
 	}
 	title := fmt.Sprintf("%s %s「%s」", k.Unit, task.Label(k.Period), task.Name)
 	title = strings.Replace(title, " 「", "「", 1)
-	if r.Status == Late {
+	if r.Status == Late || r.Status == Partial && r.AnyLate {
 		title += "（迟报）"
 	}
 	verb := "已收到"

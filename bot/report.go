@@ -17,6 +17,8 @@ type unitReport struct {
 	Counts map[schedules.Material]int
 	// Missing is what a partial report still lacks.
 	Missing []schedules.Requirement
+	// AnyLate is set when some of the material came after the deadline.
+	AnyLate bool
 }
 
 var materialOrder = []schedules.Material{schedules.Text, schedules.Image, schedules.File, schedules.Video}
@@ -63,6 +65,7 @@ func (b *Bot) periodReports(t *schedules.Task, n int) ([]unitReport, error) {
 	}
 	all := map[string]map[schedules.Material]int{}
 	onTime := map[string]map[schedules.Material]int{}
+	late := map[string]bool{}
 	for _, s := range subs {
 		if s.Withdrawn {
 			continue
@@ -73,11 +76,13 @@ func (b *Bot) periodReports(t *schedules.Task, n int) ([]unitReport, error) {
 		count(all[s.Unit], s)
 		if !s.Late {
 			count(onTime[s.Unit], s)
+		} else {
+			late[s.Unit] = true
 		}
 	}
 	out := make([]unitReport, 0, len(b.Config.Units))
 	for _, u := range b.Config.Units {
-		r := unitReport{Unit: u.Name, Counts: all[u.Name]}
+		r := unitReport{Unit: u.Name, Counts: all[u.Name], AnyLate: late[u.Name]}
 		if r.Counts == nil {
 			r.Counts = map[schedules.Material]int{}
 		}

@@ -25,6 +25,9 @@ type builder struct {
 	file  string
 	lines lineIndex
 	errs  Errors
+	// broken are the ids of tasks with errors: their reminders are not checked
+	// again, so one mistake gives one error.
+	broken map[string]bool
 }
 
 func (b *builder) errorf(line int, format string, args ...any) {
@@ -73,6 +76,10 @@ func (b *builder) build(f *fileSchedule) *Schedule {
 		path := fmt.Sprintf("task[%d]", i)
 		t := b.task(s, path, &f.Tasks[i])
 		if t == nil {
+			if b.broken == nil {
+				b.broken = map[string]bool{}
+			}
+			b.broken[f.Tasks[i].ID] = true
 			continue
 		}
 		if prev, dup := ids[t.ID]; dup {
@@ -445,6 +452,9 @@ func (b *builder) when(path, v string, s *Schedule, due time.Time) (time.Time, b
 
 func (b *builder) reminder(s *Schedule, path string, f *fileRemind, texts map[Kind]string, add func(string, Event)) {
 	task := s.TaskByID(f.Task)
+	if task == nil && b.broken[f.Task] {
+		return
+	}
 	if task == nil {
 		var ids []string
 		for _, t := range s.Tasks {

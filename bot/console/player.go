@@ -65,7 +65,8 @@ func (p *Player) start(ctx context.Context) error {
 		return err
 	}
 	p.rt, p.started = rt, true
-	return nil
+	// What was missed while stopped and is still useful goes out at once.
+	return rt.Advance(ctx, p.clock.Now())
 }
 
 func (p *Player) stop() error {

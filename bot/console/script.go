@@ -88,11 +88,11 @@ func ParseLine(s string, loc *time.Location) (Line, error) {
 		cmd  string
 		kind schedules.Material
 	}{{"/image", schedules.Image}, {"/file", schedules.File}, {"/video", schedules.Video}} {
+		if l.Text == media.cmd {
+			return Line{}, fmt.Errorf("%s 后面要写文件路径", media.cmd)
+		}
 		if rest, ok := strings.CutPrefix(l.Text, media.cmd+" "); ok {
 			l.Kind, l.Path, l.Text = media.kind, strings.TrimSpace(rest), ""
-			if l.Path == "" {
-				return Line{}, fmt.Errorf("%s 后面要写文件路径", media.cmd)
-			}
 			return l, nil
 		}
 	}

@@ -1,0 +1,355 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+
+	"reportbot/bot"
+	"reportbot/schedules"
+)
+
+func TestAcknowledgementsAreNotReports(t *testing.T) {
+	cfg, err := bot.ParseConfig("c.toml", []byte("[[unit]]\nname = \"东风社区\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		text   string
+		report bool
+	}{
+		{"收到", false},
+		{"好的👌", false},
+		{"已阅", false},
+		{"收到！", false},
+		{"  收到 收到  ", false},
+		{"👍👍", false},
+		{"OK", false},
+		{"好的，马上安排", false},
+		{"请问总结要交纸质版的吗？", false},
+		{"今天我们社区开展了消防安全演练活动共计五十人", true}, // 20 characters
+		{"东风社区活动方案已制定完成见附件", true},
+	} {
+		if got := cfg.IsReport(tt.text); got != tt.report {
+			t.Errorf("IsReport(%q) = %v, want %v", tt.text, got, tt.report)
+		}
+	}
+}
+
+func TestAcknowledgementStoresNothing(t *testing.T) {
+	h := newHarness(t)
+	h.say("东风社区-张三", "收到")
+	h.say("东风社区-张三", "好的👌")
+	h.receipts()
+	h.none()
+	if got := h.subs("plan", 1); len(got) != 0 {
+		t.Errorf("stored %v", got)
+	}
+}
+
+func TestAttributionByKeyword(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-03 10:00") // the weekly deadline (6/4) is nearer than the plan's (6/9)
+	h.say("东风社区-张三", "东风社区活动方案：成立领导小组，开展消防演练和隐患排查。")
+	if got := h.subs("plan", 1); len(got) != 1 {
+		t.Errorf("plan = %v, want the text", got)
+	}
+	// A keyword in a file's name counts too.
+	h.media("南山村-王五", schedules.File, "南山村安全生产月活动方案.docx", []byte("PK docx"))
+	if got := h.subs("plan", 1); len(got) != 2 {
+		t.Errorf("plan = %v, want the file too", got)
+	}
+}
+
+func TestAttributionFollowsTheSameMember(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-08 10:00")
+	h.say("东风社区-张三", "活动方案：东风社区开展隐患排查和安全宣传进楼道。")
+	h.at("2026-06-08 10:04")
+	h.image("东风社区-张三", []byte(photo)) // belongs to the plan just sent
+	if got := h.subs("plan", 1); len(got) != 2 {
+		t.Fatalf("plan = %v, want text and photo", got)
+	}
+	// Long after, with no keyword, the nearest task the unit still owes: last
+	// week's report, late, since its late window is still open (DESIGN rule 2).
+	h.at("2026-06-08 11:00")
+	h.image("东风社区-张三", []byte(photo2))
+	if got := strings.Join(h.subs("weekly", 1), ","); got != "东风社区:image:late" {
+		t.Errorf("weekly/1 = %v, want the later photo, late", got)
+	}
+}
+
+func TestAttributionNearestOwedDeadline(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-08 10:00")
+	// 南山村 has not sent its plan (due 6/9, nearer than the weekly 6/11): a
+	// report without keyword goes to it.
+	h.say("南山村-王五", "南山村组织村民开展燃气安全宣传，发放资料三百份。")
+	if got := strings.Join(h.subs("plan", 1), ","); got != "南山村:text" {
+		t.Errorf("plan = %v", got)
+	}
+	// 东风社区 sent its plan already: the same goes to the weekly report.
+	h.say("东风社区-张三", "活动方案：东风社区开展隐患排查和安全宣传进楼道。")
+	h.at("2026-06-10 11:00") // last week's late window has closed
+	h.say("东风社区-张三", "东风社区组织居民开展燃气安全宣传，发放资料三百份。")
+	if got := strings.Join(h.subs("weekly", 2), ","); got != "东风社区:text" {
+		t.Errorf("weekly/2 = %v", got)
+	}
+	// 北岭村 owes the plan, now late, and the weekly: the plan's deadline (16h
+	// ago) is nearer than the weekly's (in 25h).
+	h.say("北岭村-赵六", "北岭村组织村民开展燃气安全宣传，发放资料三百份。")
+	if got := strings.Join(h.subs("plan", 1), ","); got != "东风社区:text,北岭村:text:late,南山村:text" { // grouped by unit
+		t.Errorf("plan = %v", got)
+	}
+}
+
+func TestLateOrNextPeriod(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	h.say("东风社区-张三", "本周典型做法："+longText)
+	h.image("东风社区-张三", []byte(photo))
+	h.at("2026-06-04 12:30") // after the deadline, within the late window
+	h.say("西湖社区-李四", "本周典型做法："+longText)
+	h.say("东风社区-张三", "本周典型做法：下周我们还将组织第二次演练。")
+	if got := strings.Join(h.subs("weekly", 1), ","); got != "东风社区:text,东风社区:image,西湖社区:text:late" {
+		t.Errorf("weekly/1 = %s", got)
+	}
+	if got := strings.Join(h.subs("weekly", 2), ","); got != "东风社区:text" {
+		t.Errorf("weekly/2 = %s, want 东风社区's second text (it had reported)", got)
+	}
+	// After the late window (the next reminder, 6/10 09:00) a report goes to the next period.
+	h.at("2026-06-10 10:00")
+	h.say("南山村-王五", "本周典型做法："+longText)
+	if got := strings.Join(h.subs("weekly", 2), ","); got != "东风社区:text,南山村:text" {
+		t.Errorf("weekly/2 = %s", got)
+	}
+	h.receipts()
+	msgs := strings.Join(h.sent(), "\n")
+	if !strings.Contains(msgs, "西湖社区 第1期「本周典型做法、特色项目」（迟报）") {
+		t.Errorf("no late receipt in %q", msgs)
+	}
+	roll := h.fire("weekly/1/rollcall@0")
+	for _, want := range []string{"已报 1：东风社区", "部分 1：西湖社区", "未报 4：南山村、北岭村、安监站、城建办"} {
+		if !strings.Contains(roll, want) {
+			t.Errorf("roll-call lacks %q:\n%s", want, roll)
+		}
+	}
+	h.at("2026-06-04 13:00")
+	h.image("西湖社区-李四", []byte(photo))
+	h.say("街道应急办-王科", "进度 典型做法 第1期")
+	if got := h.one("迟报 1：西湖社区"); strings.Contains(got, "部分") {
+		t.Errorf("西湖社区 should now be late, not partial:\n%s", got)
+	}
+}
+
+func TestPartialReport(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	h.say("城建办-陈静", "本周典型做法："+longText)
+	h.at("2026-06-04 09:01")
+	h.receipts()
+	h.one("已收到 城建办 第1期「本周典型做法、特色项目」：文字1条，还差至少1张图片")
+	roll := h.fire("weekly/1/nudge@-2h")
+	if !strings.Contains(roll, "部分 1：城建办") || !strings.Contains(roll, "城建办 至少1张图片") || !strings.Contains(roll, "@陈静") {
+		t.Errorf("nudge should name the partial unit and what it lacks:\n%s", roll)
+	}
+	h.at("2026-06-04 10:30")
+	h.image("陈静", []byte(photo))
+	h.image("陈静", []byte(photo2))
+	h.receipts()
+	h.one("已收齐 城建办 第1期「本周典型做法、特色项目」：文字1条，图片2张")
+	// More material for the same period is stored silently.
+	h.image("陈静", []byte("\x89PNG three"))
+	h.receipts()
+	h.none()
+	if got := h.subs("weekly", 1); len(got) != 4 {
+		t.Errorf("stored %v", got)
+	}
+	roll = h.fire("weekly/1/rollcall@0")
+	if !strings.Contains(roll, "已报 1：城建办") {
+		t.Errorf("roll-call:\n%s", roll)
+	}
+}
+
+func TestOneReceiptForTextAndPhotos(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	h.say("东风社区-张三", "本周典型做法："+longText)
+	h.image("东风社区-张三", []byte(photo))
+	h.image("东风社区-张三", []byte(photo2))
+	h.receipts()
+	h.one("已收到 东风社区 第1期「本周典型做法、特色项目」：文字1条，图片2张")
+}
+
+func TestExemption(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-03 15:00")
+	h.private("街道应急办-王科", "王科长", "标记 北岭村 典型做法 免报")
+	h.one("已标记：北岭村", "免报")
+	nudge := h.fire("weekly/1/nudge@-2h")
+	if strings.Contains(nudge, "北岭村") {
+		t.Errorf("the exempt unit was nudged:\n%s", nudge)
+	}
+	roll := h.fire("weekly/1/rollcall@0")
+	if !strings.Contains(roll, "免报 1：北岭村") {
+		t.Errorf("roll-call:\n%s", roll)
+	}
+	// The coordinator can also mark a unit reported, and take a mark back.
+	h.private("街道应急办-王科", "王科长", "标记 南山村 典型做法 已报 第1期")
+	h.sent()
+	h.private("街道应急办-王科", "王科长", "标记 北岭村 典型做法 撤销 第1期")
+	h.sent()
+	h.say("街道应急办-王科", "进度 典型做法 第1期")
+	got := h.one("已报 1：南山村", "未报 5：")
+	if strings.Contains(got, "免报") {
+		t.Errorf("mark not taken back:\n%s", got)
+	}
+}
+
+func TestBinding(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	// A display name containing exactly one unit's name binds.
+	h.say("东风-小王", "本周典型做法："+longText)
+	if got := h.subs("weekly", 1); len(got) != 1 || !strings.HasPrefix(got[0], "东风社区:") {
+		t.Errorf("display-name binding: %v", got)
+	}
+	// A display name with two units' names does not: the member is asked to bind.
+	h.image("东风西湖联络员", []byte(photo))
+	h.one("绑定", "没有记入")
+	// An unknown member's photo is not lost silently: they are asked to bind.
+	h.image("小赵", []byte(photo))
+	h.one("@小赵", "绑定 东风社区")
+	h.say("小赵", "绑定 不存在的单位")
+	h.one("没有找到单位", "北岭村")
+	h.say("小赵", "绑定 北岭")
+	h.sent()
+	h.say("小赵", "绑定 北岭村")
+	h.one("已绑定：小赵 代表 北岭村")
+	h.image("小赵", []byte(photo))
+	if got := h.subs("weekly", 1); len(got) != 2 || !strings.HasPrefix(got[1], "北岭村:") {
+		t.Errorf("after 绑定: %v", got)
+	}
+	// A bound member is mentioned in nudges.
+	nudge := h.fire("weekly/1/nudge@-2h")
+	if !strings.Contains(nudge, "@小赵") {
+		t.Errorf("nudge does not mention the bound member:\n%s", nudge)
+	}
+	// Coordinators' chat is not a report and gets no reply.
+	h.say("街道应急办-王科", "各单位注意，本周材料请附现场照片，谢谢大家配合。")
+	h.none()
+}
+
+func TestAdminCommandsRefusedPolitely(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	for _, cmd := range []string{"标记 北岭村 典型做法 免报", "提醒 典型做法", "导出", "重载"} {
+		// A member, in the group or privately; then someone who renamed
+		// themselves to the admin's display name, without the admin's remark.
+		h.say("东风社区-张三", cmd)
+		h.one("抱歉", "只有管理员")
+		h.private("街道应急办-王科", "", cmd)
+		h.one("抱歉", "只有管理员")
+		h.private("王科长", "", cmd)
+		h.one("抱歉", "只有管理员")
+	}
+	if marks, _ := h.db.Marks("weekly", 1); len(marks) != 0 {
+		t.Errorf("a refused mark was stored: %v", marks)
+	}
+	// The admin, known by the remark name, may.
+	h.private("街道应急办-王科", "王科长", "提醒 典型做法")
+	got := h.sent()
+	if len(got) != 2 || !strings.Contains(got[0], "【催报】") || got[1] != "已在群里催报。" {
+		t.Errorf("admin 提醒: %q", got)
+	}
+}
+
+func TestQueries(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	h.say("东风社区-张三", "本周典型做法："+longText)
+	h.image("东风社区-张三", []byte(photo))
+	h.say("南山村-王五", "本周典型做法："+longText)
+	h.receipts()
+	h.sent()
+	h.say("街道应急办-王科", "谁没报 典型做法")
+	got := h.one("「本周典型做法、特色项目」第1期", "未报 4：西湖社区、北岭村、安监站、城建办", "部分 1：南山村", "还差：南山村 至少1张图片")
+	if strings.Contains(got, "已报") {
+		t.Errorf("未报 answer lists reported units:\n%s", got)
+	}
+	h.say("南山村-王五", "我报了吗")
+	h.one("南山村：", "第1期", "部分（文字1条，还差至少1张图片）", "「活动方案」", "未报")
+	h.say("西湖社区-李四", "@报送机器人 任务")
+	h.one("报送任务：", "活动方案", "本周典型做法、特色项目：共4期", "近7天安排：")
+	h.say("西湖社区-李四", "@报送机器人 帮助")
+	h.one("未报 / 谁没报", "我报了吗")
+	h.say("西湖社区-李四", "@报送机器人 随便说点什么")
+	h.one("未报 / 谁没报")
+	// A report that starts like a command is a report, not a command.
+	h.say("西湖社区-李四", "任务完成情况：本周典型做法是走访独居老人二十三户并检查燃气。")
+	h.none()
+	if got := h.subs("weekly", 1); len(got) != 4 {
+		t.Errorf("the report starting with 任务 was not stored: %v", got)
+	}
+}
+
+func TestRecallWithdraws(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	h.say("东风社区-张三", "本周典型做法："+longText)
+	h.image("东风社区-张三", []byte(photo))
+	h.receipts()
+	h.sent()
+	h.deliver(bot.Message{From: "东风社区-张三", Kind: schedules.Text, Recalls: h.last["东风社区-张三"]})
+	h.say("街道应急办-王科", "进度 典型做法")
+	h.one("部分 1：东风社区")
+	// The next photo completes the report again and says so.
+	h.image("东风社区-张三", []byte(photo2))
+	h.receipts()
+	h.one("已收齐 东风社区")
+}
+
+func TestMediaLimitsAndDedup(t *testing.T) {
+	h := newHarness(t) // limit: 1 MB
+	h.at("2026-06-04 09:00")
+	big := make([]byte, 1<<20+1)
+	h.image("东风社区-张三", big)
+	h.one("超过了 1.0MB 的上限", "没有记入")
+	// Announced larger than the limit: refused before reading.
+	h.deliver(bot.Message{From: "东风社区-张三", Kind: schedules.Video, FileName: "v.mp4", Size: 2 << 30})
+	h.one("2048.0MB")
+	// Unreadable media gets a clear reply too.
+	h.deliver(bot.Message{From: "东风社区-张三", Kind: schedules.Image, Size: -1})
+	h.one("没能接收")
+	h.media("东风社区-张三", schedules.Image, "empty.jpg", nil)
+	h.one("没能接收", "重发")
+	// The same image twice is stored once, counted as two photos.
+	h.image("东风社区-张三", []byte(photo))
+	h.image("西湖社区-李四", []byte(photo))
+	if n, _ := h.db.BlobCount(); n != 1 {
+		t.Errorf("%d blobs, want 1", n)
+	}
+	if got := h.subs("weekly", 1); len(got) != 2 {
+		t.Errorf("stored %v", got)
+	}
+	// A replayed message (same id) is stored once.
+	h.deliver(bot.Message{ID: "dup", From: "南山村-王五", Kind: schedules.Text, Text: "本周典型做法：" + longText})
+	h.deliver(bot.Message{ID: "dup", From: "南山村-王五", Kind: schedules.Text, Text: "本周典型做法：" + longText})
+	if got := h.subs("weekly", 1); len(got) != 3 {
+		t.Errorf("replay stored twice: %v", got)
+	}
+}
+
+func TestNudgeSkippedWhenAllReported(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	for _, m := range []string{"东风社区-张三", "西湖社区-李四", "南山村-王五", "北岭村-赵六", "刘洋", "陈静"} {
+		h.say(m, "本周典型做法："+longText)
+		h.image(m, []byte(photo))
+	}
+	if got := h.fire("weekly/1/nudge@-2h"); got != "" {
+		t.Errorf("nudge sent though every unit reported: %q", got)
+	}
+	if got := h.fire("weekly/1/rollcall@0"); !strings.Contains(got, "已报 6：") {
+		t.Errorf("roll-call: %q", got)
+	}
+}

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"reportbot/bot/console"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// play runs a script through the console over the example files and returns the transcript.
+func play(t *testing.T, script string) string {
+	t.Helper()
+	f, err := loadFiles("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	ctx := context.Background()
+	p, err := startConsole(ctx, f, t.TempDir(), &out, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Play(ctx, strings.NewReader(script), "script", console.DirFiles("testdata")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want := readFile(t, path)
+	if got != want {
+		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+		for i := 0; i < len(gl) && i < len(wl); i++ {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s differs at line %d (go test -run %s -update to accept):\ngot:  %s\nwant: %s", path, i+1, t.Name(), gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s differs in length: got %d lines, want %d (go test -update to accept)", path, len(gl), len(wl))
+	}
+}
+
+type botMessage struct {
+	at   time.Time
+	to   string
+	text string
+}
+
+var headRE = regexp.MustCompile(`^\[(\d{4}-\d\d-\d\d \d\d:\d\d)\] 机器人 -> ([^:]+): (.*)$`)
+
+// botMessages reads the bot's messages back from a transcript.
+func botMessages(t *testing.T, transcript string) []botMessage {
+	t.Helper()
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	var out []botMessage
+	inBot := false
+	for _, line := range strings.Split(transcript, "\n") {
+		if m := headRE.FindStringSubmatch(line); m != nil {
+			at, _ := time.ParseInLocation("2006-01-02 15:04", m[1], loc)
+			out = append(out, botMessage{at: at, to: m[2], text: m[3]})
+			inBot = true
+			continue
+		}
+		if inBot && (strings.HasPrefix(line, "  ") || line == "") && !strings.HasPrefix(line, "[") {
+			out[len(out)-1].text += "\n" + strings.TrimPrefix(line, "  ")
+			continue
+		}
+		inBot = false
+	}
+	return out
+}
+
+func TestJuneCampaign(t *testing.T) {
+	start := time.Now()
+	transcript := play(t, readFile(t, "testdata/june.txt"))
+	t.Logf("June played in %v", time.Since(start))
+	golden(t, "june.golden", transcript)
+
+	f, _ := loadFiles("", "")
+	s := f.schedule
+	scheduled := map[string]bool{}
+	for _, m := range botMessages(t, transcript) {
+		for _, prefix := range []string{"【通知】", "【提醒】", "【催报】", "【点名】"} {
+			if !strings.HasPrefix(m.text, prefix) {
+				continue
+			}
+			day := m.at.Format("01-02")
+			scheduled[day+" "+prefix] = true
+			// No scheduled message on a day off or in quiet hours.
+			if !s.Allowed(m.at) {
+				t.Errorf("%s %s sent on a day off or in quiet hours", m.at.Format("01-02 15:04"), prefix)
+			}
+		}
+	}
+	for _, want := range []string{
+		"06-01 【通知】", "06-16 【通知】", // the opening and the 6/16 announcement
+		"06-03 【提醒】", "06-04 【催报】", "06-04 【点名】", // every weekly Thursday: remind the day before, nudge, roll-call
+		"06-10 【提醒】", "06-11 【点名】", "06-17 【提醒】", "06-18 【催报】", "06-18 【点名】",
+		"06-24 【提醒】", "06-25 【催报】", "06-25 【点名】",
+		"06-05 【提醒】", "06-09 【催报】", "06-10 【点名】", // the plan, due 6/9
+		"06-15 【提醒】", "06-17 【点名】", // the consultation day
+		"06-23 【提醒】", "06-29 【催报】", "07-01 【点名】", // the summary, due 6/30
+	} {
+		if !scheduled[want] {
+			t.Errorf("no %s", want)
+		}
+	}
+	for day := range scheduled {
+		for _, off := range []string{"06-19", "06-20", "06-21", "06-06", "06-07", "06-13", "06-14", "06-27", "06-28"} {
+			if strings.HasPrefix(day, off) {
+				t.Errorf("scheduled message on a day off: %s", day)
+			}
+		}
+	}
+	for _, want := range []string{
+		"已收到 西湖社区 第1期「本周典型做法、特色项目」（迟报）", // late, partial...
+		"已收齐 西湖社区 第1期「本周典型做法、特色项目」（迟报）", // ...then complete
+		"@小孙 还不知道您是哪个单位的",
+		"已收到 北岭村 第3期「本周典型做法、特色项目」（迟报）", // receipted at once on a holiday
+		"已收到 东风社区「活动总结、图片影像资料、活动情况统计表」：文字1条，图片1张，文件1个",
+		"已收到 南山村「活动总结、图片影像资料、活动情况统计表」：文字1条，图片1张，还差至少1个统计表",
+		"[2026-06-18 11:00] 机器人 -> 群: 【催报】「本周典型做法、特色项目」第3期", // missed while stopped, sent on start
+	} {
+		if !strings.Contains(transcript, want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+}
+
+// TestRestartSendsNothingTwice plays the same month with restarts at every
+// step: the bot's messages are the same as without them.
+func TestRestartSendsNothingTwice(t *testing.T) {
+	script := readFile(t, "testdata/june.txt")
+	plain := play(t, script)
+	var b strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		b.WriteString(line + "\n")
+		if strings.HasPrefix(line, "/time") {
+			b.WriteString("/restart\n")
+		}
+	}
+	restarted := play(t, b.String())
+	if plain != restarted {
+		pl, rl := strings.Split(plain, "\n"), strings.Split(restarted, "\n")
+		for i := range pl {
+			if i >= len(rl) || pl[i] != rl[i] {
+				t.Fatalf("restarts changed the transcript at line %d:\nwithout: %s\nwith:    %s", i+1, pl[i], rl[min(i, len(rl)-1)])
+			}
+		}
+		t.Fatal("restarts added messages")
+	}
+}
+
+// TestMissedWhileDown: reminders whose deadline is still ahead are sent on
+// start; those whose deadline passed are skipped; a roll-call is still sent.
+func TestMissedWhileDown(t *testing.T) {
+	out := play(t, `
+/time 2026-06-03 08:00
+/stop
+/time 2026-06-04 11:30
+/start
+/stop
+/time 2026-06-11 13:00
+/start
+`)
+	msgs := botMessages(t, out)
+	var got []string
+	for _, m := range msgs {
+		if m.at.Before(time.Date(2026, 6, 3, 0, 0, 0, 0, m.at.Location())) {
+			continue // the opening announcement, before the bot stops
+		}
+		got = append(got, m.at.Format("01-02 15:04")+" "+strings.SplitN(m.text, "」", 2)[0])
+	}
+	want := []string{
+		"06-04 11:30 【提醒】请各单位于6月4日（周四）12:00前报送第1期「本周典型做法、特色项目",
+		"06-04 11:30 【催报】「本周典型做法、特色项目",
+		"06-11 13:00 【点名】「活动方案",          // the plan's roll-call (6/10) is useful while late reports count
+		"06-11 13:00 【点名】「本周典型做法、特色项目", // this week's roll-call; last week's is superseded
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestDemoRuns(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"demo"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("demo exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"【提醒】", "已收到 东风社区", "【催报】", "@西湖社区-李四", "【点名】", "未报 ", "迟报"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	// Messages come in time order.
+	var last string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "[") {
+			ts := line[1:17]
+			if ts < last {
+				t.Errorf("out of order: %s after %s", ts, last)
+			}
+			last = ts
+		}
+	}
+}
+
+func TestDemoScriptFile(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "s.txt")
+	os.WriteFile(script, []byte("/time 2026-06-03 09:30\n东风社区-张三: 本周典型做法：东风社区开展消防演练一次。\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"demo", "--script", script, "--data", filepath.Join(dir, "data")}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "已收到 东风社区 第1期") {
+		t.Errorf("output:\n%s", stdout.String())
+	}
+	// A bad line fails with the file and line.
+	os.WriteFile(script, []byte("/time 2026-06-03 09:30\n/tiem 2026-06-04\n"), 0o644)
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"demo", "--script", script}, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "s.txt:2:") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestCheck(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"check", "--from", "2026-06-01"}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if !strings.HasPrefix(lines[2], "2026-06-01 09:00 announce") {
+		t.Errorf("first event line %q", lines[2])
+	}
+	for _, l := range lines[2:] {
+		if !regexp.MustCompile(`^2026-06-(0\d|1[0-4]) \d\d:\d\d (announce|remind|nudge|rollcall) `).MatchString(l) {
+			t.Errorf("line %q is not a time within 14 days, kind, task", l)
+		}
+	}
+	stdout.Reset()
+	run([]string{"check", "--all"}, nil, &stdout, &stderr)
+	if !strings.Contains(stdout.String(), "2026-07-01 09:00 rollcall summary") {
+		t.Errorf("--all lacks the summary roll-call:\n%s", stdout.String())
+	}
+
+	// A bad schedule: exit 1, every error with file:line.
+	bad := strings.Replace(string(exampleSchedule), `cron = "0 12 * * THU"`, `cron = "0 12 * * THUR"`, 1)
+	bad = strings.Replace(bad, "task = \"consult\"\nkind = \"remind\"", "task = \"consul\"\nkind = \"remind\"", 1)
+	path := filepath.Join(t.TempDir(), "bad.toml")
+	os.WriteFile(path, []byte(bad), 0o644)
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"check", "--schedule", path}, nil, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{`bad\.toml:47: cron "0 12 \* \* THUR" 无法识别`, `bad\.toml:114: 提醒里的任务 "consul" 不存在`} {
+		if !regexp.MustCompile(want).MatchString(stderr.String()) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if n := strings.Count(stderr.String(), "bad.toml:"); n != 2 {
+		t.Errorf("%d errors, want 2 (one per mistake):\n%s", n, stderr.String())
+	}
+}

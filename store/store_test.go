@@ -1,0 +1,209 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"reportbot/bot"
+	"reportbot/schedules"
+)
+
+// open opens a store in a fresh directory and checks its consistency when the test ends.
+func open(t *testing.T, dir string) *DB {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	db, err := Open(dir, Options{MaxBlob: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.Check(); err != nil {
+			t.Errorf("check: %v", err)
+		}
+		db.Close()
+	})
+	return db
+}
+
+func sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestSubmissionsByPeriod(t *testing.T) {
+	db := open(t, "")
+	at := time.Date(2026, 6, 4, 10, 0, 0, 0, time.UTC)
+	add := func(id, unit, task string, period int, kind schedules.Material, media []byte) bool {
+		t.Helper()
+		s := &bot.Submission{MsgID: id, Unit: unit, Task: task, Period: period, Member: unit + "-人", At: at, Kind: kind}
+		if media != nil {
+			s.Blob, s.Size = sum(media), int64(len(media))
+		}
+		dup, err := db.AddSubmission(s, media)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dup
+	}
+	img := []byte("\x89PNG fake image")
+	add("1", "东风社区", "weekly", 1, schedules.Text, nil)
+	add("2", "东风社区", "weekly", 1, schedules.Image, img)
+	add("3", "西湖社区", "weekly", 1, schedules.Image, img) // the same image from another unit
+	add("4", "东风社区", "weekly", 2, schedules.Text, nil)
+	add("5", "东风社区", "weekly2", 1, schedules.Text, nil) // a task whose id starts like another's
+	if !add("2", "东风社区", "weekly", 1, schedules.Image, img) {
+		t.Error("a replayed message id was stored twice")
+	}
+	subs, err := db.PeriodSubmissions("weekly", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range subs {
+		ids = append(ids, s.MsgID)
+	}
+	if got := strings.Join(ids, ","); got != "1,2,3" {
+		t.Errorf("weekly/1 = %s, want 1,2,3", got)
+	}
+	if n, _ := db.BlobCount(); n != 1 {
+		t.Errorf("%d blobs, want the image stored once", n)
+	}
+	if b, _ := db.Blob(sum(img)); string(b) != string(img) {
+		t.Error("blob content differs")
+	}
+	last, err := db.LastSubmission("东风社区-人")
+	if err != nil || last == nil || last.MsgID != "5" {
+		t.Errorf("last = %+v, %v", last, err)
+	}
+	w, err := db.Withdraw("2")
+	if err != nil || w == nil || !w.Withdrawn {
+		t.Fatalf("withdraw = %+v, %v", w, err)
+	}
+	subs, _ = db.PeriodSubmissions("weekly", 1)
+	if !subs[1].Withdrawn {
+		t.Error("withdrawn flag not stored")
+	}
+	if w, err := db.Withdraw("unknown"); w != nil || err != nil {
+		t.Errorf("withdraw unknown = %v, %v", w, err)
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	db := open(t, "")
+	big := make([]byte, 2<<20)
+	_, err := db.AddSubmission(&bot.Submission{MsgID: "x", Blob: sum(big), Kind: schedules.Image}, big)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestBindingsMarksReceiptsSentLog(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.Bind("张三", "东风社区"))
+	must(db.Bind("小李", "东风社区"))
+	must(db.Bind("王五", "南山村"))
+	must(db.SetMark("weekly", 2, "北岭村", bot.Mark{Status: bot.Exempt, By: "王科长"}))
+	must(db.SetReceipt("weekly", 2, "东风社区", bot.ReceiptPartial))
+	first, err := db.MarkSent("weekly/1/nudge@-2h", time.Now(), "")
+	must(err)
+	if !first {
+		t.Error("first MarkSent reported a duplicate")
+	}
+	cursor := time.Date(2026, 6, 4, 12, 0, 0, 0, time.UTC)
+	must(db.SetCursor(cursor))
+	must(db.Close())
+
+	// Everything survives a reopen.
+	db = open(t, dir)
+	if u, _ := db.Binding("张三"); u != "东风社区" {
+		t.Errorf("binding = %q", u)
+	}
+	if ms, _ := db.BoundMembers("东风社区"); strings.Join(ms, ",") != "小李,张三" {
+		t.Errorf("members = %v", ms)
+	}
+	marks, _ := db.Marks("weekly", 2)
+	if marks["北岭村"].Status != bot.Exempt || len(marks) != 1 {
+		t.Errorf("marks = %v", marks)
+	}
+	if l, _ := db.Receipt("weekly", 2, "东风社区"); l != bot.ReceiptPartial {
+		t.Errorf("receipt = %d", l)
+	}
+	if first, _ := db.MarkSent("weekly/1/nudge@-2h", time.Now(), ""); first {
+		t.Error("a sent reminder was marked sent again after reopen")
+	}
+	if ok, _ := db.IsSent("weekly/1/nudge@-2h"); !ok {
+		t.Error("IsSent = false")
+	}
+	if c, _ := db.Cursor(); !c.Equal(cursor) {
+		t.Errorf("cursor = %v", c)
+	}
+}
+
+func TestSecondProcessFailsFast(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir)
+	start := time.Now()
+	_, err := Open(dir, Options{LockTimeout: 200 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("err = %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), "--data") {
+		t.Errorf("error %q should say what to do", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Error("Open hung")
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Update(func(tx *bolt.Tx) error {
+		b, _ := tx.CreateBucketIfNotExists(bucketMeta)
+		return b.Put(keySchema, []byte("99"))
+	})
+	raw.Close()
+	_, err = Open(dir, Options{})
+	if err == nil || !strings.Contains(err.Error(), "newer reportbot") {
+		t.Errorf("err = %v, want a newer-schema error", err)
+	}
+}
+
+func TestFilePermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	open(t, dir)
+	st, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("data dir mode %v", st.Mode().Perm())
+	}
+	st, _ = os.Stat(filepath.Join(dir, FileName))
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("db mode %v", st.Mode().Perm())
+	}
+}
