@@ -155,8 +155,9 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	s := f.schedule
-	fmt.Fprintf(stdout, "%s：正确，%d 个报送单位，管理员 %s\n", f.configPath, len(f.config.Units), strings.Join(f.config.Bot.Admins, "、"))
-	fmt.Fprintf(stdout, "%s：正确，「%s」%s 至 %s，%d 项任务\n", s.Source, s.Name, s.Start.Format(time.DateOnly), s.End.Format(time.DateOnly), len(s.Tasks))
+	// stdout is one line per message; what was checked goes to stderr.
+	fmt.Fprintf(stderr, "%s：正确，%d 个报送单位，管理员 %s\n", f.configPath, len(f.config.Units), strings.Join(f.config.Bot.Admins, "、"))
+	fmt.Fprintf(stderr, "%s：正确，「%s」%s 至 %s，%d 项任务\n", s.Source, s.Name, s.Start.Format(time.DateOnly), s.End.Format(time.DateOnly), len(s.Tasks))
 	start := time.Now().In(s.Location)
 	if *from != "" {
 		start, err = time.ParseInLocation(time.DateOnly, *from, s.Location)
@@ -170,7 +171,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	events := s.Events(start.Add(-time.Nanosecond), end)
 	if len(events) == 0 {
-		fmt.Fprintf(stdout, "%s 到 %s 之间没有要发的消息（用 --all 看整个活动，或 --from 指定日期）\n", start.Format(time.DateOnly), end.Format(time.DateOnly))
+		fmt.Fprintf(stderr, "%s 到 %s 之间没有要发的消息（用 --all 看整个活动，或 --from 指定日期）\n", start.Format(time.DateOnly), end.Format(time.DateOnly))
 	}
 	for _, e := range events {
 		fmt.Fprintln(stdout, e.Describe())

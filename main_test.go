@@ -25,6 +25,11 @@ func play(t *testing.T, script string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return playFiles(t, f, script)
+}
+
+func playFiles(t *testing.T, f *files, script string) string {
+	t.Helper()
 	var out bytes.Buffer
 	ctx := context.Background()
 	p, err := startConsole(ctx, f, t.TempDir(), &out, zerolog.Nop())
@@ -205,8 +210,42 @@ func TestMissedWhileDown(t *testing.T) {
 	want := []string{
 		"06-04 11:30 【提醒】请各单位于6月4日（周四）12:00前报送第1期「本周典型做法、特色项目",
 		"06-04 11:30 【催报】「本周典型做法、特色项目",
-		"06-11 13:00 【点名】「活动方案",          // the plan's roll-call (6/10) is useful while late reports count
+		"06-11 13:00 【点名】「活动方案",        // the plan's roll-call (6/10) is useful while late reports count
 		"06-11 13:00 【点名】「本周典型做法、特色项目", // this week's roll-call; last week's is superseded
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestDeclaredHoliday: a day off declared in the schedule file moves the
+// Thursday deadline to Wednesday, and nothing scheduled is sent on it.
+func TestDeclaredHoliday(t *testing.T) {
+	src := strings.Replace(string(exampleSchedule), `days_off = []`, `days_off = ["2026-06-25 街道活动日"]`, 1)
+	path := filepath.Join(t.TempDir(), "schedule.toml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := loadFiles("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := playFiles(t, f, "/time 2026-06-22 08:00\n/time 2026-06-26 18:00\n")
+	var got []string
+	for _, m := range botMessages(t, out) {
+		if m.at.Format("01-02") == "06-25" {
+			t.Errorf("sent on the declared day off: %s", m.text)
+		}
+		if m.at.After(time.Date(2026, 6, 22, 8, 0, 0, 0, m.at.Location())) {
+			got = append(got, m.at.Format("01-02 15:04")+" "+m.text[:strings.Index(m.text, "」")+len("」")])
+		}
+	}
+	want := []string{
+		// "-5d 09:00" counts working days: the day off pulls the summary's reminder back a day.
+		"06-22 09:00 【提醒】请各单位于6月30日（周二）18:00前报送「活动总结、图片影像资料、活动情况统计表」",
+		"06-23 09:00 【提醒】请各单位于6月24日（周三）12:00前报送第4期「本周典型做法、特色项目」",
+		"06-24 10:00 【催报】「本周典型做法、特色项目」",
+		"06-24 12:00 【点名】「本周典型做法、特色项目」",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -263,10 +302,13 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if !strings.HasPrefix(lines[2], "2026-06-01 09:00 announce") {
-		t.Errorf("first event line %q", lines[2])
+	if !strings.HasPrefix(lines[0], "2026-06-01 09:00 announce") {
+		t.Errorf("first event line %q", lines[0])
 	}
-	for _, l := range lines[2:] {
+	if !strings.Contains(stderr.String(), "正确") {
+		t.Errorf("stderr %q does not say the files are right", stderr.String())
+	}
+	for _, l := range lines {
 		if !regexp.MustCompile(`^2026-06-(0\d|1[0-4]) \d\d:\d\d (announce|remind|nudge|rollcall) `).MatchString(l) {
 			t.Errorf("line %q is not a time within 14 days, kind, task", l)
 		}

@@ -141,8 +141,11 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 	}
 	now := b.Now()
 	if unit == nil {
-		if m.Kind == schedules.Text && !m.ToBot && b.keywordTask(m.Text+m.FileName) == nil {
-			return nil // chatter from someone who is not a reporter, such as a coordinator
+		if m.Kind == schedules.Text && !m.ToBot {
+			// Most likely a coordinator's instruction ("请各单位报送活动方案"): no
+			// prompt. Someone reporting sends photos too, and those get one.
+			log.Info().Msg("text from a member of no unit")
+			return nil
 		}
 		return b.reply(ctx, m, fmt.Sprintf("@%s 还不知道您是哪个单位的，材料没有记入。请发送“绑定 单位名称”，如：绑定 %s，然后重发。",
 			m.From, b.Config.Units[0].Name), m.From)
@@ -356,26 +359,35 @@ func (b *Bot) periodFor(t *schedules.Task, unit string, now time.Time) (int, boo
 
 // Wake sends the receipts that are due by now.
 func (b *Bot) Wake(ctx context.Context, now time.Time) error {
+	return b.sendReceipts(ctx, func(at time.Time) bool { return !at.After(now) })
+}
+
+// Flush sends every owed receipt now, as on shutdown.
+func (b *Bot) Flush(ctx context.Context) error {
+	return b.sendReceipts(ctx, func(time.Time) bool { return true })
+}
+
+func (b *Bot) sendReceipts(ctx context.Context, due func(at time.Time) bool) error {
 	b.mu.Lock()
-	var due []periodKey
+	var keys []periodKey
 	for k, at := range b.receipts {
-		if !at.After(now) {
-			due = append(due, k)
+		if due(at) {
+			keys = append(keys, k)
 			delete(b.receipts, k)
 		}
 	}
 	b.mu.Unlock()
-	sort.Slice(due, func(i, j int) bool {
-		if due[i].Task != due[j].Task {
-			return due[i].Task < due[j].Task
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Task != keys[j].Task {
+			return keys[i].Task < keys[j].Task
 		}
-		if due[i].Period != due[j].Period {
-			return due[i].Period < due[j].Period
+		if keys[i].Period != keys[j].Period {
+			return keys[i].Period < keys[j].Period
 		}
-		return b.unitIndex(due[i].Unit) < b.unitIndex(due[j].Unit)
+		return b.unitIndex(keys[i].Unit) < b.unitIndex(keys[j].Unit)
 	})
 	var errs []error
-	for _, k := range due {
+	for _, k := range keys {
 		errs = append(errs, b.sendReceipt(ctx, k))
 	}
 	return errors.Join(errs...)
@@ -392,11 +404,6 @@ func (b *Bot) NextWake() (time.Time, bool) {
 		}
 	}
 	return next, !next.IsZero()
-}
-
-// Flush sends every owed receipt now, as on shutdown.
-func (b *Bot) Flush(ctx context.Context) error {
-	return b.Wake(ctx, time.Unix(1<<40, 0))
 }
 
 func (b *Bot) unitIndex(name string) int {

@@ -26,6 +26,9 @@ func TestAcknowledgementsAreNotReports(t *testing.T) {
 		{"OK", false},
 		{"好的，马上安排", false},
 		{"请问总结要交纸质版的吗？", false},
+		{"收到，我们马上组织人员学习", false},
+		{"好的，我们社区这周四前一定报送", false},
+		{"收到。本周典型做法：我社区开展消防疏散演练，居民一百二十人参加，效果很好。", true},
 		{"今天我们社区开展了消防安全演练活动共计五十人", true}, // 20 characters
 		{"东风社区活动方案已制定完成见附件", true},
 	} {

@@ -255,10 +255,20 @@ func (c *Config) IsReport(text string) bool {
 		return false
 	}
 	w := strings.ToLower(string(words))
+	rest := w
 	for _, n := range c.Reports.NotReports {
-		if w == strings.ToLower(string(contentRunes(n))) {
+		ack := strings.ToLower(string(contentRunes(n)))
+		if w == ack {
 			return false
 		}
+		if ack != "" && strings.HasPrefix(w, ack) && len(ack) > len(w)-len(rest) {
+			rest = w[len(ack):]
+		}
+	}
+	// "收到，我们马上组织学习" acknowledges and promises; it is not the report.
+	// After an acknowledgement, only a text of some length is.
+	if rest != w {
+		return len([]rune(rest)) >= 2*c.Reports.MinChars
 	}
 	return len(words) >= c.Reports.MinChars
 }

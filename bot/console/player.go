@@ -92,33 +92,27 @@ func DirFiles(dir string) FileOpener {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
 		}
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, 0, err
-		}
-		st, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, 0, err
-		}
-		return f, st.Size(), nil
+		return withSize(os.Open(name))
 	}
 }
 
 // FSFiles reads media paths from an fs.FS, such as the embedded demo.
 func FSFiles(fsys fs.FS) FileOpener {
 	return func(name string) (io.ReadCloser, int64, error) {
-		f, err := fsys.Open(path.Clean(name))
-		if err != nil {
-			return nil, 0, err
-		}
-		st, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, 0, err
-		}
-		return f, st.Size(), nil
+		return withSize(fsys.Open(path.Clean(name)))
 	}
+}
+
+func withSize[F fs.File](f F, err error) (io.ReadCloser, int64, error) {
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
 }
 
 // LineError is a script line the console could not understand or play.
