@@ -120,6 +120,38 @@ func (a *App) Advance(ctx context.Context, to time.Time) error {
 	return a.Runner.RunDue(ctx, to)
 }
 
+// Run sends scheduled messages and owed receipts as their time comes, until
+// ctx ends; then it sends what is still owed. It is the real-time counterpart
+// of Advance.
+func (a *App) Run(ctx context.Context) error {
+	for {
+		now := a.Bot.Now()
+		if err := a.Bot.Wake(ctx, now); err != nil {
+			a.log.Error().Err(err).Msg("send receipts")
+		}
+		if err := a.Runner.RunDue(ctx, now); err != nil {
+			a.log.Error().Err(err).Msg("scheduler")
+		}
+		// Look again at least hourly: the wall clock can jump (NTP, suspend).
+		wait := time.Hour
+		for _, next := range []func() (time.Time, bool){a.Runner.Next, a.Bot.NextWake} {
+			if t, ok := next(); ok && t.Sub(now) < wait {
+				wait = max(t.Sub(now), 0)
+			}
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return a.Bot.Flush(context.WithoutCancel(ctx))
+		case <-a.Bot.Wakeups():
+		case <-a.Runner.Changed():
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
 // Flush implements console.Runtime.
 func (a *App) Flush(ctx context.Context) error { return a.Bot.Flush(ctx) }
 

@@ -52,9 +52,16 @@ type Bot struct {
 	Options
 
 	mu sync.Mutex
-	// receipts owed, by unit/task/period, with the time to send them: a
-	// receipt waits for the burst of photos after a text to end.
-	receipts map[periodKey]time.Time
+	// receipts owed, by unit/task/period: a receipt waits for the burst of
+	// photos after a text to end.
+	receipts map[periodKey]owedReceipt
+	wakeups  chan struct{}
+}
+
+type owedReceipt struct {
+	at time.Time
+	// to is the member who reported privately, or "" for the group.
+	to string
 }
 
 type periodKey struct {
@@ -67,13 +74,23 @@ func New(o Options) (*Bot, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	return &Bot{Options: o, receipts: map[periodKey]time.Time{}}, nil
+	return &Bot{Options: o, receipts: map[periodKey]owedReceipt{}, wakeups: make(chan struct{}, 1)}, nil
 }
 
 // Handle processes one incoming message. Errors are the store's or the chat's;
 // anything wrong with the message itself is answered in the chat.
 func (b *Bot) Handle(ctx context.Context, m Message) error {
 	log := b.Logger.With().Str("msg_id", m.ID).Str("from", m.From).Str("kind", string(m.Kind)).Logger()
+	if m.ID != "" {
+		first, err := b.Store.FirstSeen(m.ID, b.Now())
+		if err != nil {
+			return err
+		}
+		if !first {
+			log.Info().Msg("message seen before: ignored")
+			return nil
+		}
+	}
 	if m.Recalls != "" {
 		return b.withdraw(ctx, m)
 	}
@@ -82,21 +99,16 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 		if handled, err := b.command(ctx, m, text); handled || err != nil {
 			return err
 		}
-		if m.Private {
-			return b.reply(ctx, m, helpText(b.Config.IsAdmin(m.Remark)))
-		}
 		if !b.Config.IsReport(text) {
-			if m.ToBot {
-				return b.reply(ctx, m, helpText(false))
+			if m.ToBot || m.Private {
+				return b.reply(ctx, m, helpText(b.Config.IsAdmin(m.Remark)))
 			}
 			log.Debug().Msg("not a report")
 			return nil
 		}
 		m.Text = text
 	}
-	if m.Private {
-		return b.reply(ctx, m, "材料请发到群里，机器人会在群里回复收到。发“帮助”查看用法。")
-	}
+	// A report sent privately counts as in the group and is receipted privately.
 	return b.submit(ctx, m, log)
 }
 
@@ -175,11 +187,23 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 		return nil
 	}
 	log.Info().Str("unit", unit.Name).Str("task", task.ID).Int("period", period).Bool("late", late).Msg("submission stored")
+	to := ""
+	if m.Private {
+		to = m.From
+	}
 	b.mu.Lock()
-	b.receipts[periodKey{unit.Name, task.ID, period}] = now.Add(b.Config.Bot.ReceiptDelay.Duration)
+	b.receipts[periodKey{unit.Name, task.ID, period}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration), to: to}
 	b.mu.Unlock()
+	select {
+	case b.wakeups <- struct{}{}:
+	default:
+	}
 	return nil
 }
+
+// Wakeups signals that a receipt became owed, so that a loop sleeping until
+// NextWake can look again.
+func (b *Bot) Wakeups() <-chan struct{} { return b.wakeups }
 
 // readMedia reads a message's media within the size limit. It answers the member
 // itself and returns nil when the media cannot be taken.
@@ -359,20 +383,22 @@ func (b *Bot) periodFor(t *schedules.Task, unit string, now time.Time) (int, boo
 
 // Wake sends the receipts that are due by now.
 func (b *Bot) Wake(ctx context.Context, now time.Time) error {
-	return b.sendReceipts(ctx, func(at time.Time) bool { return !at.After(now) })
+	return b.sendReceipts(ctx, func(r owedReceipt) bool { return !r.at.After(now) })
 }
 
 // Flush sends every owed receipt now, as on shutdown.
 func (b *Bot) Flush(ctx context.Context) error {
-	return b.sendReceipts(ctx, func(time.Time) bool { return true })
+	return b.sendReceipts(ctx, func(owedReceipt) bool { return true })
 }
 
-func (b *Bot) sendReceipts(ctx context.Context, due func(at time.Time) bool) error {
+func (b *Bot) sendReceipts(ctx context.Context, due func(owedReceipt) bool) error {
 	b.mu.Lock()
 	var keys []periodKey
-	for k, at := range b.receipts {
-		if due(at) {
+	to := map[periodKey]string{}
+	for k, r := range b.receipts {
+		if due(r) {
 			keys = append(keys, k)
+			to[k] = r.to
 			delete(b.receipts, k)
 		}
 	}
@@ -388,7 +414,7 @@ func (b *Bot) sendReceipts(ctx context.Context, due func(at time.Time) bool) err
 	})
 	var errs []error
 	for _, k := range keys {
-		errs = append(errs, b.sendReceipt(ctx, k))
+		errs = append(errs, b.sendReceipt(ctx, k, to[k]))
 	}
 	return errors.Join(errs...)
 }
@@ -398,9 +424,9 @@ func (b *Bot) NextWake() (time.Time, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var next time.Time
-	for _, at := range b.receipts {
-		if next.IsZero() || at.Before(next) {
-			next = at
+	for _, r := range b.receipts {
+		if next.IsZero() || r.at.Before(next) {
+			next = r.at
 		}
 	}
 	return next, !next.IsZero()
@@ -415,7 +441,7 @@ func (b *Bot) unitIndex(name string) int {
 	return len(b.Config.Units)
 }
 
-func (b *Bot) sendReceipt(ctx context.Context, k periodKey) error {
+func (b *Bot) sendReceipt(ctx context.Context, k periodKey, to string) error {
 	task := b.Schedule().TaskByID(k.Task)
 	if task == nil {
 		return nil
@@ -445,7 +471,7 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey) error {
 	if level == ReceiptPartial {
 		text += "，还差" + r.missingText()
 	}
-	if err := b.send(ctx, Outgoing{Text: text}); err != nil {
+	if err := b.send(ctx, Outgoing{To: to, Text: text}); err != nil {
 		return err
 	}
 	return b.Store.SetReceipt(k.Task, k.Period, k.Unit, level)

@@ -104,6 +104,9 @@ type Store interface {
 	SetReceipt(task string, period int, unit string, level int) error
 	// HasBlob reports whether media with this sha256 is stored.
 	HasBlob(sum string) (bool, error)
+	// FirstSeen records a chat message id and reports whether it is new: a hot
+	// login can replay messages the bot already handled.
+	FirstSeen(msgID string, at time.Time) (bool, error)
 }
 
 // Message is what an adapter receives from the chat.

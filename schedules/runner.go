@@ -166,6 +166,9 @@ func (r *Runner) RunDue(ctx context.Context, now time.Time) error {
 	return r.Log.SetCursor(now)
 }
 
+// Changed signals that the schedule changed, for loops that sleep until Next.
+func (r *Runner) Changed() <-chan struct{} { return r.wake }
+
 // Reschedule wakes Run after the schedule changed.
 func (r *Runner) Reschedule() {
 	select {

@@ -38,8 +38,9 @@ var (
 	bucketMarks    = []byte("marks")    // task 0 period unit -> JSON Mark
 	bucketReceipts = []byte("receipts") // task 0 period unit -> level
 	bucketSent     = []byte("sent_log") // key -> JSON sentRecord
+	bucketSeen     = []byte("seen_msgs") // chat message id -> time first seen
 	allBuckets     = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
-		bucketBinds, bucketMarks, bucketReceipts, bucketSent}
+		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen}
 
 	keySchema = []byte("schema")
 	keyCursor = []byte("cursor")
@@ -424,4 +425,25 @@ func (s *DB) SetCursor(t time.Time) error {
 		return err
 	}
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyCursor, v) })
+}
+
+// FirstSeen implements bot.Store.
+func (s *DB) FirstSeen(msgID string, at time.Time) (bool, error) {
+	v, err := at.MarshalText()
+	if err != nil {
+		return false, err
+	}
+	first := false
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSeen)
+		if b.Get([]byte(msgID)) != nil {
+			return nil
+		}
+		first = true
+		return b.Put([]byte(msgID), v)
+	})
+	if err != nil {
+		return false, fmt.Errorf("record message %s: %w", msgID, err)
+	}
+	return first, nil
 }
