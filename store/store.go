@@ -33,11 +33,11 @@ var (
 	bucketByPeriod = []byte("by_period")   // task 0 period unit 0 seq -> nil
 	bucketMsgIDs   = []byte("msg_ids")     // chat message id -> seq
 	bucketLast     = []byte("last_by_member")
-	bucketBlobs    = []byte("blobs")    // sha256 hex -> content
-	bucketBinds    = []byte("bindings") // member -> unit
-	bucketMarks    = []byte("marks")    // task 0 period unit -> JSON Mark
-	bucketReceipts = []byte("receipts") // task 0 period unit -> level
-	bucketSent     = []byte("sent_log") // key -> JSON sentRecord
+	bucketBlobs    = []byte("blobs")     // sha256 hex -> content
+	bucketBinds    = []byte("bindings")  // member -> unit
+	bucketMarks    = []byte("marks")     // task 0 period unit -> JSON Mark
+	bucketReceipts = []byte("receipts")  // task 0 period unit -> level
+	bucketSent     = []byte("sent_log")  // key -> JSON sentRecord
 	bucketSeen     = []byte("seen_msgs") // chat message id -> time first seen
 	allBuckets     = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
 		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen}
