@@ -17,6 +17,8 @@ USER 65532:65532
 VOLUME /data
 WORKDIR /data
 ENTRYPOINT ["/usr/local/bin/reportbot"]
-# The console demo, with its data in /data. Check your own files with:
-#   docker run --rm -v "$PWD:/data" reportbot check --config /data/config.toml
-CMD ["demo", "--data", "/data/demo"]
+# The bot in the WeChat group: /data holds config.toml, the schedule, the
+# database and the login session. Scan the QR code on the terminal
+# (docker run -it) or in docker logs. Check files first with:
+#   docker run --rm -v "$PWD/data:/data" reportbot check --config /data/config.toml
+CMD ["run", "--config", "/data/config.toml", "--data", "/data"]

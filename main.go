@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on a bare container
 
@@ -37,6 +38,8 @@ var (
 const usage = `reportbot：在微信工作群里催收报送材料的机器人。
 
 用法：
+  reportbot run   [--config config.toml] [--data DIR] [--schedule F]
+        用机器人的微信号登录，在设置文件里的群中运行（首次运行扫码登录）
   reportbot demo  [--script FILE] [--config F] [--schedule F] [--data DIR]
         在终端里的本地群演示：播放内置的六月前两周（或 FILE），然后（在终端里）可以继续输入
   reportbot check [--config F] [--schedule F] [--all] [--from DATE]
@@ -56,10 +59,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
 	switch args[0] {
+	case "run":
+		err = runCmd(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = demoCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "check":
@@ -84,6 +89,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 var errUsage = errors.New("usage")
+
+// timeNow is the wall clock, read here at the edge and handed to the domain.
+var timeNow = time.Now
 
 // newLogger writes readable lines to a terminal and JSON otherwise.
 func newLogger(w io.Writer, level string) (zerolog.Logger, error) {

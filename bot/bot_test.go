@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -354,5 +355,38 @@ func TestNudgeSkippedWhenAllReported(t *testing.T) {
 	}
 	if got := h.fire("weekly/1/rollcall@0"); !strings.Contains(got, "已报 6：") {
 		t.Errorf("roll-call: %q", got)
+	}
+}
+
+func TestPrivateReportReceiptedPrivately(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	h.private("东风社区-张三", "", "本周典型做法："+longText)
+	h.deliver(bot.Message{From: "东风社区-张三", Private: true, Kind: schedules.Image, FileName: "p.jpg", Size: 5,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("photo")), nil }})
+	h.receipts()
+	h.chat.mu.Lock()
+	msgs := h.chat.msgs
+	h.chat.mu.Unlock()
+	if len(msgs) != 1 || msgs[0].To != "东风社区-张三" || !strings.Contains(msgs[0].Text, "已收到 东风社区 第1期") {
+		t.Errorf("receipt %+v, want one, private", msgs)
+	}
+	if got := h.subs("weekly", 1); len(got) != 2 {
+		t.Errorf("stored %v", got)
+	}
+	// Chatter in private gets the help, not silence.
+	h.sent()
+	h.private("东风社区-张三", "", "你好")
+	h.one("未报 / 谁没报")
+}
+
+func TestReplayedMessageHandledOnce(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	for i := 0; i < 2; i++ {
+		h.deliver(bot.Message{ID: "wx-1", From: "街道应急办-王科", Kind: schedules.Text, Text: "未报"})
+	}
+	if got := h.sent(); len(got) != 1 {
+		t.Errorf("a replayed command was answered %d times", len(got))
 	}
 }

@@ -18,6 +18,30 @@ type Config struct {
 	Reports ReportsConfig `toml:"reports"`
 	Units   []Unit        `toml:"unit"`
 	Console ConsoleConfig `toml:"console"`
+	Wechat  WechatConfig  `toml:"wechat"`
+	Alert   AlertConfig   `toml:"alert"`
+}
+
+// WechatConfig tunes the WeChat adapter (reportbot run).
+type WechatConfig struct {
+	// SendInterval is the least time between two messages the bot sends;
+	// SendJitter is added at random; after WeChat says "too often" the interval
+	// doubles, up to MaxSendInterval.
+	SendInterval    Duration `toml:"send_interval"`
+	SendJitter      Duration `toml:"send_jitter"`
+	MaxSendInterval Duration `toml:"max_send_interval"`
+	// AcceptFriends accepts friend requests from members of the group, so they
+	// can ask and report privately.
+	AcceptFriends bool `toml:"accept_friends"`
+}
+
+// AlertConfig is the channel that tells the admins when WeChat needs them
+// (a new QR scan), which must not depend on WeChat itself.
+type AlertConfig struct {
+	// Webhook is a URL to POST to: a 企业微信 group robot, or any JSON endpoint.
+	Webhook string `toml:"webhook"`
+	// Format is "wecom" (企业微信群机器人) or "json".
+	Format string `toml:"format"`
 }
 
 // BotConfig holds the general settings.
@@ -143,6 +167,18 @@ func (c *Config) defaults() {
 	if c.Reports.MinChars == 0 {
 		c.Reports.MinChars = 10
 	}
+	if c.Wechat.SendInterval.Duration == 0 {
+		c.Wechat.SendInterval.Duration = 1500 * time.Millisecond
+	}
+	if c.Wechat.SendJitter.Duration == 0 {
+		c.Wechat.SendJitter.Duration = time.Second
+	}
+	if c.Wechat.MaxSendInterval.Duration == 0 {
+		c.Wechat.MaxSendInterval.Duration = time.Minute
+	}
+	if c.Alert.Format == "" {
+		c.Alert.Format = "wecom"
+	}
 }
 
 func (c *Config) validate(name string) []string {
@@ -177,6 +213,12 @@ func (c *Config) validate(name string) []string {
 	}
 	if c.Bot.MaxMediaMB < 0 {
 		p = append(p, name+": max_media_mb 不能是负数")
+	}
+	if c.Wechat.SendInterval.Duration < time.Second {
+		p = append(p, name+": [wechat] send_interval 至少 \"1s\"：发得太快微信会限制甚至封号")
+	}
+	if c.Alert.Format != "wecom" && c.Alert.Format != "json" {
+		p = append(p, fmt.Sprintf("%s: [alert] format = %q：写 \"wecom\"（企业微信群机器人）或 \"json\"", name, c.Alert.Format))
 	}
 	return p
 }

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"reportbot/bot/console"
+	"reportbot/bot/wechat"
+	"reportbot/bot/wechat/wxtest"
+)
+
+const e2eGroup = "XX街道安全生产工作群"
+
+// newFakeWeChat is a fake server whose group has the example config's members,
+// the admin as a friend with the remark name the config names, and an impostor
+// who set their display name to the admin's.
+func newFakeWeChat(t *testing.T) *wxtest.Server {
+	t.Helper()
+	f := wxtest.New(e2eGroup)
+	f.Others = []string{"家庭群"}
+	f.Members = []wxtest.Contact{
+		{ID: "zhangsan", NickName: "张三", DisplayName: "东风社区-张三"},
+		{ID: "lisi", NickName: "李四", DisplayName: "西湖社区-李四"},
+		{ID: "wangwu", NickName: "王五", DisplayName: "南山村-王五"},
+		{ID: "zhaoliu", NickName: "赵六", DisplayName: "北岭村-赵六"},
+		{ID: "liuyang", NickName: "刘洋", DisplayName: ""},
+		{ID: "chenjing", NickName: "陈静", DisplayName: "陈静"},
+		{ID: "wangke", NickName: "王科", DisplayName: "街道应急办-王科"},
+		{ID: "impostor", NickName: "小号", DisplayName: "街道应急办-王科"},
+	}
+	f.Friends = []wxtest.Contact{{ID: "wangke", NickName: "王科", RemarkName: "王科长"}}
+	t.Cleanup(f.Close)
+	return f
+}
+
+type e2e struct {
+	fake  *wxtest.Server
+	app   *App
+	chat  *wechat.Adapter
+	clock *console.Clock
+}
+
+// startE2E runs the bot over the example files in the fake group. The domain's
+// clock is fake (Advance moves it); the WeChat side runs in real time.
+func startE2E(t *testing.T) *e2e {
+	t.Helper()
+	f, err := loadFiles("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{fake: newFakeWeChat(t), clock: console.NewClock(time.Date(2026, 6, 3, 8, 0, 0, 0, f.schedule.Location))}
+	dir := t.TempDir()
+	e.chat = wechat.New(wechat.Options{Group: e2eGroup, DataDir: dir, Transport: e.fake.Transport(),
+		Interval: 5 * time.Millisecond, MediaBackoff: 5 * time.Millisecond, ReconnectBackoff: 10 * time.Millisecond, Logger: zerolog.Nop()})
+	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
+		Chat: e.chat, Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.chat.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.chat.Run(ctx, e.app.Bot) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		if err := e.app.Store.Check(); err != nil {
+			t.Error(err)
+		}
+		e.app.Close()
+	})
+	return e
+}
+
+func (e *e2e) advance(t *testing.T, to string) {
+	t.Helper()
+	at, err := time.ParseInLocation("2006-01-02 15:04", to, e.clock.Now().Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Advance(context.Background(), at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually waits for cond, which reads what the bot did.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (e *e2e) stored(t *testing.T, task string, period int) int {
+	t.Helper()
+	subs, err := e.app.Store.PeriodSubmissions(task, period)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range subs {
+		if !s.Withdrawn {
+			n++
+		}
+	}
+	return n
+}
+
+// sentTexts are the texts the fake group and friends got, as "to: content".
+func (e *e2e) sentTexts() []string {
+	var out []string
+	for _, s := range e.fake.SentMessages() {
+		out = append(out, s.To+": "+s.Content)
+	}
+	return out
+}
+
+func (e *e2e) waitSent(t *testing.T, substr string) string {
+	t.Helper()
+	var found string
+	eventually(t, "a message with "+substr, func() bool {
+		for _, s := range e.sentTexts() {
+			if strings.Contains(s, substr) {
+				found = s
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+func TestWeChatReportFileAndRecall(t *testing.T) {
+	e := startE2E(t)
+	e.advance(t, "2026-06-03 10:00")
+	e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
+	e.fake.Image("zhangsan", []byte("\xff\xd8 photo one"))
+	e.fake.Image("zhangsan", []byte("\xff\xd8 photo two"))
+	eventually(t, "three submissions", func() bool { return e.stored(t, "weekly", 1) == 3 })
+	e.advance(t, "2026-06-03 10:05")
+	got := e.waitSent(t, "已收到 东风社区")
+	if got != "group:"+e2eGroup+": 已收到 东风社区 第1期「本周典型做法、特色项目」：文字1条，图片2张" {
+		t.Errorf("receipt %q", got)
+	}
+	// A Word file counts for the plan (its name says 方案) and is stored.
+	e.fake.File("wangwu", "南山村活动方案.docx", []byte("PK\x03\x04 word"))
+	eventually(t, "the file", func() bool { return e.stored(t, "plan", 1) == 1 })
+	subs, _ := e.app.Store.PeriodSubmissions("plan", 1)
+	if blob, _ := e.app.Store.Blob(subs[0].Blob); string(blob) != "PK\x03\x04 word" || subs[0].FileName != "南山村活动方案.docx" {
+		t.Errorf("stored file %q as %q", blob, subs[0].FileName)
+	}
+	// A recall withdraws.
+	photo := e.fake.Image("lisi", []byte("\xff\xd8 west lake"))
+	eventually(t, "the photo", func() bool { return e.stored(t, "weekly", 1) == 4 })
+	e.fake.Recall("lisi", photo)
+	eventually(t, "the recall", func() bool { return e.stored(t, "weekly", 1) == 3 })
+	// Exactly one receipt for 东风社区 over all that.
+	n := 0
+	for _, s := range e.sentTexts() {
+		n += strings.Count(s, "东风社区 第1期")
+	}
+	if n != 1 {
+		t.Errorf("%d receipts for 东风社区: %q", n, e.sentTexts())
+	}
+}
+
+func TestWeChatScheduledMessagesMention(t *testing.T) {
+	e := startE2E(t)
+	e.advance(t, "2026-06-03 09:30")
+	e.waitSent(t, "【提醒】请各单位于6月4日（周四）12:00前报送第1期")
+	e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
+	e.fake.Image("zhangsan", []byte("\xff\xd8 photo"))
+	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 2 })
+	e.advance(t, "2026-06-04 12:30")
+	nudge := e.waitSent(t, "【催报】")
+	roll := e.waitSent(t, "【点名】")
+	for _, msg := range []string{nudge, roll} {
+		if !strings.Contains(msg, "@西湖社区-李四\u2005") || !strings.Contains(msg, "@刘洋\u2005") || strings.Contains(msg, "@东风社区-张三") {
+			t.Errorf("mentions in %q", msg)
+		}
+	}
+	if !strings.Contains(roll, "已报 1：东风社区") {
+		t.Errorf("roll-call %q", roll)
+	}
+}
+
+func TestWeChatAdminPrivateCommandAndImpostor(t *testing.T) {
+	e := startE2E(t)
+	e.advance(t, "2026-06-03 10:00")
+	// The impostor renamed themselves to the admin's display name: refused.
+	e.fake.Text("impostor", "标记 北岭村 典型做法 免报", false)
+	refusal := e.waitSent(t, "抱歉")
+	if !strings.HasPrefix(refusal, "group:") {
+		t.Errorf("refusal %q", refusal)
+	}
+	marks, _ := e.app.Store.Marks("weekly", 1)
+	if len(marks) != 0 {
+		t.Fatalf("the impostor's mark was stored: %v", marks)
+	}
+	// The admin, privately, recognised by the remark name the account gave them.
+	e.fake.PrivateText("wangke", "标记 北岭村 典型做法 免报")
+	reply := e.waitSent(t, "已标记")
+	if !strings.HasPrefix(reply, "friend:王科: ") {
+		t.Errorf("reply %q, want it private", reply)
+	}
+	marks, _ = e.app.Store.Marks("weekly", 1)
+	if marks["北岭村"].Status != "exempt" || marks["北岭村"].By != "王科长" {
+		t.Errorf("marks %v", marks)
+	}
+}
+
+func TestWeChatExpiryOwedMessagesAndReplay(t *testing.T) {
+	e := startE2E(t)
+	e.advance(t, "2026-06-04 09:00")
+	report := e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
+	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 1 })
+	e.advance(t, "2026-06-04 09:02")
+	e.waitSent(t, "已收到 东风社区")
+	before := len(e.sentTexts())
+
+	// The session expires; the nudge and roll-call fall due while it is down
+	// (a slow server keeps the re-login going for a while).
+	e.fake.Slow(150 * time.Millisecond)
+	e.fake.Expire(1101)
+	eventually(t, "the disconnect", func() bool { return !e.chat.Connected() })
+	e.advance(t, "2026-06-04 12:30")
+	e.fake.Slow(0)
+	roll := e.waitSent(t, "【点名】")
+	after := e.sentTexts()[before:]
+	if len(after) != 2 || !strings.Contains(after[0], "【催报】") || after[1] != roll {
+		t.Errorf("owed messages after the re-login: %q, want the nudge then the roll-call, once each", after)
+	}
+	if logins := e.fake.Logins(); len(logins) != 2 || logins[1] != "push" {
+		t.Errorf("logins %v", logins)
+	}
+	// The server replays the report after the re-login: not stored twice, no second receipt.
+	e.fake.Replay("zhangsan", report, "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。")
+	e.fake.Text("lisi", "收到", false) // a later message, to know the replay was handled
+	time.Sleep(300 * time.Millisecond)
+	e.advance(t, "2026-06-04 12:40")
+	if n := e.stored(t, "weekly", 1); n != 1 {
+		t.Errorf("%d submissions after the replay", n)
+	}
+	if got := e.sentTexts(); len(got) != before+2 {
+		t.Errorf("sent after the replay: %q", got[before+2:])
+	}
+}
+
+func writeConfig(t *testing.T, group string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := strings.Replace(string(exampleConfig), `group = "XX街道安全生产工作群"`, `group = "`+group+`"`, 1)
+	src = strings.Replace(src, `schedule = "schedule.example.toml"`, `schedule = "schedule.toml"`, 1)
+	os.WriteFile(filepath.Join(dir, "schedule.toml"), exampleSchedule, 0o644)
+	path := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRunGroupNotFoundListsGroups(t *testing.T) {
+	fake := newFakeWeChat(t)
+	wechatTransport = fake.Transport()
+	defer func() { wechatTransport = nil }()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"run", "--config", writeConfig(t, "不存在的群"), "--log-level", "error"}, nil, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"没有找到群「不存在的群」", "「" + e2eGroup + "」「家庭群」", "保存到通讯录"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if !strings.Contains(stdout.String(), "扫描") {
+		t.Errorf("no QR code on stdout: %q", stdout.String())
+	}
+}
+
+func TestRunRefusedLogin(t *testing.T) {
+	fake := newFakeWeChat(t)
+	fake.RefuseLogin(true)
+	wechatTransport = fake.Transport()
+	defer func() { wechatTransport = nil }()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--config", writeConfig(t, e2eGroup), "--log-level", "error"}, nil, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(stderr.String(), "微信拒绝这个账号登录网页版") || !strings.Contains(stderr.String(), "实名") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+func TestRunWithoutConfigSaysWhatToDo(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--config", filepath.Join(t.TempDir(), "config.toml")}, nil, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(stderr.String(), "cp config.example.toml") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+}
