@@ -90,6 +90,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 var errUsage = errors.New("usage")
 
+// parseFlags parses a subcommand's flags; it takes no other arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: 多余的参数 %q\n", fs.Name(), fs.Args())
+		return errUsage
+	}
+	return nil
+}
+
 // timeNow is the wall clock, read here at the edge and handed to the domain.
 var timeNow = time.Now
 
@@ -195,12 +207,8 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	dataDir := fs.String("data", "", "数据目录（默认：新建一个临时目录，结束时删除）")
 	script := fs.String("script", "", "播放这个脚本文件后退出（默认：播放内置的演示，然后在终端里继续输入）")
 	logLevel := fs.String("log-level", "warn", "日志级别：debug、info、warn、error（日志写到 stderr）")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "demo: 多余的参数 %q\n", fs.Args())
-		return errUsage
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {

@@ -32,12 +32,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
 	dataDir := fs.String("data", "", "数据目录：数据库、登录信息、二维码、导出文件（默认：设置文件里的 data_dir）")
 	logLevel := fs.String("log-level", "info", "日志级别：debug、info、warn、error（日志写到 stderr）")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "run: 多余的参数 %q\n", fs.Args())
-		return errUsage
 	}
 	if _, err := os.Stat(*configPath); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("找不到设置文件 %s：先复制一份示例再修改（cp config.example.toml %s），或用 --config 指定", *configPath, *configPath)

@@ -297,6 +297,11 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 func ok() map[string]any { return map[string]any{"Ret": 0, "ErrMsg": ""} }
 
+// failed answers with a BaseResponse carrying ret, as the server does for errors.
+func failed(w http.ResponseWriter, ret int) {
+	writeJSON(w, map[string]any{"BaseResponse": map[string]any{"Ret": ret, "ErrMsg": ""}})
+}
+
 func (s *Server) contact(c Contact) map[string]any {
 	return map[string]any{"UserName": s.userName(c), "NickName": c.NickName, "DisplayName": c.DisplayName,
 		"RemarkName": c.RemarkName, "Uin": 0, "AttrStatus": 0, "ContactFlag": 3}
@@ -437,8 +442,7 @@ func (s *Server) webInit(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if req.BaseRequest.Sid != s.sid {
-		// A hot login with a session that expired.
-		writeJSON(w, map[string]any{"BaseResponse": map[string]any{"Ret": 1101, "ErrMsg": ""}})
+		failed(w, 1101) // a hot login with a session that expired
 		return
 	}
 	if !s.fresh {
@@ -558,13 +562,12 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, kind string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if req.BaseRequest.Sid != s.sid {
-		// The session expired: the real server refuses sends too.
-		writeJSON(w, map[string]any{"BaseResponse": map[string]any{"Ret": 1101, "ErrMsg": ""}})
+		failed(w, 1101) // the session expired: the real server refuses sends too
 		return
 	}
 	if s.throttle > 0 {
 		s.throttle--
-		writeJSON(w, map[string]any{"BaseResponse": map[string]any{"Ret": 1205, "ErrMsg": "操作太频繁"}})
+		failed(w, 1205)
 		return
 	}
 	to := "unknown:" + req.Msg.ToUserName
@@ -602,7 +605,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.FormValue("webwx_data_ticket") != "DT" {
 		// What the real server does when the upload lacks the data ticket cookie.
-		writeJSON(w, map[string]any{"BaseResponse": map[string]any{"Ret": 1, "ErrMsg": "no data ticket"}})
+		failed(w, 1)
 		return
 	}
 	s.mu.Lock()
