@@ -179,6 +179,19 @@ func TestWeChatReportFileAndRecall(t *testing.T) {
 	}
 }
 
+func TestWeChatHugeImageRefusedBeforeDownload(t *testing.T) {
+	e := startE2E(t)
+	e.advance(t, "2026-06-03 10:00")
+	e.fake.AnnouncedImage("zhangsan", 2<<30) // WeChat says 2 GB; the fake has no data to send
+	reply := e.waitSent(t, "超过了")
+	if !strings.Contains(reply, "@东风社区-张三") || !strings.Contains(reply, "2048.0MB") {
+		t.Errorf("reply %q", reply)
+	}
+	if n := e.stored(t, "weekly", 1); n != 0 {
+		t.Errorf("%d stored", n)
+	}
+}
+
 func TestWeChatScheduledMessagesMention(t *testing.T) {
 	e := startE2E(t)
 	e.advance(t, "2026-06-03 09:30")

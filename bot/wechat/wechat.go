@@ -131,7 +131,12 @@ type session struct {
 	// stop ends the session. openwechat's Exit writes fields its own goroutines
 	// read unguarded (a data race in v1.4.10); cancelling the bot's context stops
 	// it without that, and Context().Done() tells when it is over.
-	stop    context.CancelFunc
+	stop context.CancelFunc
+	// ready is closed when the session is in place: until then openwechat's
+	// sync loop waits, so that it neither touches the contact cache while we
+	// list contacts (another unguarded cache in v1.4.10) nor delivers messages
+	// before there is a session to attribute them to.
+	ready   chan struct{}
 	self    *openwechat.Self
 	group   *openwechat.Group
 	members map[string]*openwechat.User   // group members by UserName
@@ -150,6 +155,9 @@ func (a *Adapter) setSession(s *session) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.sess = s
+	if s != nil {
+		close(s.ready)
+	}
 	close(a.changed)
 	a.changed = make(chan struct{})
 }
@@ -198,7 +206,8 @@ func (a *Adapter) connect(ctx context.Context, reconnect bool) (*session, error)
 	log := a.o.Logger
 	if s, err := a.resume(ctx); err == nil {
 		return s, nil
-	} else if errors.Is(err, ErrLoginRefused) || ctx.Err() != nil {
+	} else if errors.Is(err, ErrLoginRefused) || openwechat.IsNetworkError(err) || ctx.Err() != nil {
+		// Unreachable is not refused: a scan would not help; the caller retries.
 		return nil, err
 	} else {
 		var nf *GroupNotFoundError
@@ -229,26 +238,65 @@ func (a *Adapter) connect(ctx context.Context, reconnect bool) (*session, error)
 // fields openwechat's Alive reads unguarded.
 func (s *session) alive() bool { return s.bot.Context().Err() == nil }
 
-func (a *Adapter) newBot(ctx context.Context) (*openwechat.Bot, context.CancelFunc) {
+// conn is a bot being logged in, before it becomes a session.
+type conn struct {
+	bot   *openwechat.Bot
+	stop  context.CancelFunc
+	ready chan struct{}
+}
+
+func (a *Adapter) newBot(ctx context.Context) *conn {
 	ctx, cancel := context.WithCancel(ctx)
+	ready := make(chan struct{})
 	b := openwechat.DefaultBot(openwechat.Desktop, openwechat.WithContextOption(ctx))
 	if a.o.Transport != nil {
 		b.Caller.Client.HTTPClient().Transport = a.o.Transport
 	}
+	// openwechat retries a failed request 5 times at once; our loops retry with backoff.
+	b.Caller.Client.MaxRetryTimes = 1
 	b.UUIDCallback = a.showQR // the default opens a browser
 	b.ScanCallBack = func(openwechat.CheckLoginResponse) { a.o.Logger.Info().Msg("QR code scanned: confirm on the phone") }
 	b.LoginCallBack = func(openwechat.CheckLoginResponse) {}
-	b.SyncCheckCallback = nil
+	// Called on the sync goroutine after each poll, before messages are processed.
+	b.SyncCheckCallback = func(openwechat.SyncCheckResponse) {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+		}
+	}
 	b.MessageHandler = a.onMessage
-	b.MessageErrorHandler = func(err error) error {
+	b.MessageErrorHandler = a.syncErrors(ctx)
+	return &conn{bot: b, stop: cancel, ready: ready}
+}
+
+// syncErrors decides what a failed sync means. openwechat calls it on its sync
+// goroutine and polls again at once when it returns nil, so it waits here,
+// longer each time; a session that keeps failing for ReconnectMax is given up,
+// and Run logs in again.
+func (a *Adapter) syncErrors(ctx context.Context) func(error) error {
+	var failing, last time.Time // start and latest of the current run of failures
+	wait := a.o.ReconnectBackoff / 10
+	return func(err error) error {
 		var ret openwechat.Ret
 		if errors.As(err, &ret) && (ret == 1100 || ret == 1101 || ret == 1102) {
-			return ret // the session is over: Block returns
+			return ret // the session is over
 		}
-		a.o.Logger.Warn().Err(err).Msg("sync")
+		now := time.Now()
+		if last.IsZero() || now.Sub(last) > time.Minute+2*wait {
+			failing, wait = now, a.o.ReconnectBackoff/10 // a new run, not a continuing one
+		}
+		last = now
+		if now.Sub(failing) > a.o.ReconnectMax {
+			return fmt.Errorf("sync failing since %s: %w", failing.Format(time.TimeOnly), err)
+		}
+		a.o.Logger.Warn().Err(err).Dur("retry_in", wait).Msg("sync")
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, a.o.ReconnectMax/4)
 		return nil
 	}
-	return b, cancel
 }
 
 func (a *Adapter) sessionPath() string { return filepath.Join(a.o.DataDir, SessionFile) }
@@ -260,26 +308,26 @@ func (a *Adapter) resume(ctx context.Context) (*session, error) {
 	}
 	var errs []error
 	for _, how := range []string{"push", "hot"} {
-		b, stop := a.newBot(ctx)
+		c := a.newBot(ctx)
 		st := &fileStorage{path: a.sessionPath()}
 		var err error
 		if how == "push" {
-			err = b.PushLogin(st)
+			err = c.bot.PushLogin(st)
 		} else {
-			err = b.HotLogin(st)
+			err = c.bot.HotLogin(st)
 		}
 		if err == nil {
 			if how == "hot" {
-				fixHotLoginCookies(b)
+				fixHotLoginCookies(c.bot)
 			}
-			s, err := a.open(b, stop, how)
+			s, err := a.open(c, how)
 			if err != nil {
-				stop()
+				c.stop()
 				return nil, err
 			}
 			return s, nil
 		}
-		stop()
+		c.stop()
 		if refused(err) {
 			return nil, ErrLoginRefused
 		}
@@ -290,21 +338,21 @@ func (a *Adapter) resume(ctx context.Context) (*session, error) {
 
 // scan logs in with a new QR code and stores the session for the next start.
 func (a *Adapter) scan(ctx context.Context) (*session, error) {
-	b, stop := a.newBot(ctx)
-	if err := b.Login(); err != nil {
-		stop()
+	c := a.newBot(ctx)
+	if err := c.bot.Login(); err != nil {
+		c.stop()
 		if refused(err) {
 			return nil, ErrLoginRefused
 		}
 		return nil, fmt.Errorf("QR login: %w", err)
 	}
 	os.Remove(filepath.Join(a.o.DataDir, QRFile))
-	if err := b.DumpTo(&fileStorage{path: a.sessionPath()}); err != nil {
+	if err := c.bot.DumpTo(&fileStorage{path: a.sessionPath()}); err != nil {
 		a.o.Logger.Warn().Err(err).Msg("store the session: the next start needs a scan")
 	}
-	s, err := a.open(b, stop, "qr")
+	s, err := a.open(c, "qr")
 	if err != nil {
-		stop()
+		c.stop()
 		return nil, err
 	}
 	return s, nil
@@ -337,8 +385,8 @@ func fixHotLoginCookies(b *openwechat.Bot) {
 }
 
 // open finds the group and who is who in this login.
-func (a *Adapter) open(b *openwechat.Bot, stop context.CancelFunc, how string) (*session, error) {
-	self, err := b.GetCurrentUser()
+func (a *Adapter) open(c *conn, how string) (*session, error) {
+	self, err := c.bot.GetCurrentUser()
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +406,7 @@ func (a *Adapter) open(b *openwechat.Bot, stop context.CancelFunc, how string) (
 		sort.Strings(seen)
 		return nil, &GroupNotFoundError{Want: a.o.Group, Seen: seen}
 	}
-	s := &session{bot: b, stop: stop, self: self, group: group, how: how,
+	s := &session{bot: c.bot, stop: c.stop, ready: c.ready, self: self, group: group, how: how,
 		members: map[string]*openwechat.User{}, friends: map[string]*openwechat.Friend{}}
 	if err := s.refresh(); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -423,5 +424,64 @@ func TestHotLoginAfterRestartCanUpload(t *testing.T) {
 	sent := f.WaitSent(1, 10*time.Second)
 	if len(sent) != 1 || sent[0].FileName != "汇编.docx" {
 		t.Errorf("upload after hot login: %+v (the data ticket cookie must reach file.wx.qq.com)", sent)
+	}
+}
+
+// outage fails every request while down, counting them, as a network cut would.
+type outage struct {
+	next  http.RoundTripper
+	mu    sync.Mutex
+	down  bool
+	tries int
+}
+
+func (o *outage) RoundTrip(r *http.Request) (*http.Response, error) {
+	o.mu.Lock()
+	down := o.down
+	if down {
+		o.tries++
+	}
+	o.mu.Unlock()
+	if down {
+		return nil, errors.New("network is unreachable")
+	}
+	return o.next.RoundTrip(r)
+}
+
+func (o *outage) set(down bool) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.down = down
+	return o.tries
+}
+
+func TestNetworkOutageBacksOffAndRecovers(t *testing.T) {
+	f := newFake(t)
+	net := &outage{next: f.Transport()}
+	rec := &recorder{}
+	al := &alerts{}
+	a := wechat.New(wechat.Options{Group: group, DataDir: t.TempDir(), Transport: net, Interval: 10 * time.Millisecond, Alert: al,
+		ReconnectBackoff: 50 * time.Millisecond, ReconnectMax: 300 * time.Millisecond, Logger: zerolog.Nop()})
+	if err := a.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, rec) }()
+	defer func() { cancel(); <-done }()
+
+	net.set(true)
+	time.Sleep(time.Second)
+	tries := net.set(false)
+	// Without backoff a second of outage is thousands of polls.
+	if tries > 40 {
+		t.Errorf("%d requests in one second of outage", tries)
+	}
+	f.Text("zhangsan", "网络恢复后的消息", false)
+	if m := rec.wait(t, 1)[0]; m.Text != "网络恢复后的消息" {
+		t.Errorf("after the outage: %+v", m)
+	}
+	if got := al.all(); len(got) != 0 {
+		t.Errorf("a network outage alerted the admins to scan: %q", got)
 	}
 }

@@ -73,7 +73,7 @@ type Server struct {
 	uploads  map[string]string // media id -> file name
 	files    map[string]string // MediaId of a received file -> its message id
 	fresh    bool              // a login page was served and its webwxinit not yet
-	pending  []map[string]any
+	pending  []func() map[string]any // built at delivery, with that login's UserNames
 	notify   chan struct{}
 	sent     []Sent
 	nextID   int
@@ -188,13 +188,19 @@ func (s *Server) member(id string) Contact {
 	return Contact{ID: id, NickName: id}
 }
 
-func (s *Server) push(m map[string]any) string {
-	s.nextID++
-	id := strconv.Itoa(s.nextID)
-	m["MsgId"] = id
-	m["CreateTime"] = time.Now().Unix()
-	m["ToUserName"] = s.userName(s.Self)
-	s.pending = append(s.pending, m)
+// push queues a message; build makes it when it is delivered, since the
+// UserNames in it depend on the login then. Callers hold mu.
+func (s *Server) push(id string, build func() map[string]any) string {
+	if id == "" {
+		s.nextID++
+		id = strconv.Itoa(s.nextID)
+	}
+	at := time.Now().Unix()
+	s.pending = append(s.pending, func() map[string]any {
+		m := build()
+		m["MsgId"], m["CreateTime"], m["ToUserName"] = id, at, s.userName(s.Self)
+		return m
+	})
 	return id
 }
 
@@ -202,14 +208,15 @@ func (s *Server) push(m map[string]any) string {
 func (s *Server) groupMsg(from string, typ int, content string, extra map[string]any) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := map[string]any{"MsgType": typ, "FromUserName": s.groupName(s.Group),
-		"Content": s.userName(s.member(from)) + ":<br/>" + content}
-	for k, v := range extra {
-		m[k] = v
-	}
-	id := s.push(m)
 	defer s.wake()
-	return id
+	return s.push("", func() map[string]any {
+		m := map[string]any{"MsgType": typ, "FromUserName": s.groupName(s.Group),
+			"Content": s.userName(s.member(from)) + ":<br/>" + content}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	})
 }
 
 // Text queues a group text from member id; at prefixes "@报送机器人 " as the phone does.
@@ -274,20 +281,21 @@ func (s *Server) Recall(from, id string) string {
 func (s *Server) Replay(from, id, text string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := map[string]any{"MsgType": 1, "FromUserName": s.groupName(s.Group),
-		"Content": s.userName(s.member(from)) + ":<br/>" + html.EscapeString(text)}
-	s.push(m)
-	m["MsgId"] = id
-	s.wake()
+	defer s.wake()
+	s.push(id, func() map[string]any {
+		return map[string]any{"MsgType": 1, "FromUserName": s.groupName(s.Group),
+			"Content": s.userName(s.member(from)) + ":<br/>" + html.EscapeString(text)}
+	})
 }
 
 // PrivateText queues a private text from a friend.
 func (s *Server) PrivateText(friend, text string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := s.push(map[string]any{"MsgType": 1, "FromUserName": s.userName(s.member(friend)), "Content": html.EscapeString(text)})
-	s.wake()
-	return id
+	defer s.wake()
+	return s.push("", func() map[string]any {
+		return map[string]any{"MsgType": 1, "FromUserName": s.userName(s.member(friend)), "Content": html.EscapeString(text)}
+	})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -358,7 +366,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.syncCheck(w, r)
 	case "wx.qq.com/webwxsync":
 		s.mu.Lock()
-		msgs := s.pending
+		var msgs []map[string]any
+		for _, build := range s.pending {
+			msgs = append(msgs, build())
+		}
 		s.pending = nil
 		s.syncKey++
 		sk := s.syncKeyJSON()
