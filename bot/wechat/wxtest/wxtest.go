@@ -70,9 +70,9 @@ type Server struct {
 	slow     time.Duration
 	zero     map[string]int // msg id -> downloads left that return no bytes
 	media    map[string][]byte
-	uploads  map[string]string // media id -> file name
-	files    map[string]string // MediaId of a received file -> its message id
-	fresh    bool              // a login page was served and its webwxinit not yet
+	uploads  map[string]string       // media id -> file name
+	files    map[string]string       // MediaId of a received file -> its message id
+	fresh    bool                    // a login page was served and its webwxinit not yet
 	pending  []func() map[string]any // built at delivery, with that login's UserNames
 	notify   chan struct{}
 	sent     []Sent
