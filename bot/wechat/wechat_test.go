@@ -485,3 +485,33 @@ func TestNetworkOutageBacksOffAndRecovers(t *testing.T) {
 		t.Errorf("a network outage alerted the admins to scan: %q", got)
 	}
 }
+
+func TestFriendRequestsFromMembers(t *testing.T) {
+	f := newFake(t)
+	dir := t.TempDir()
+	rec := &recorder{}
+	a := wechat.New(wechat.Options{Group: group, DataDir: dir, Transport: f.Transport(), Interval: 10 * time.Millisecond,
+		AcceptFriends: true, Logger: zerolog.Nop()})
+	if err := a.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, rec) }()
+	defer func() { cancel(); <-done }()
+
+	f.FriendRequest(wxtest.Contact{ID: "stranger", NickName: "陌生人"})
+	f.FriendRequest(wxtest.Contact{ID: "zhangsan", NickName: "张三"})
+	deadline := time.Now().Add(10 * time.Second)
+	for !f.IsFriend("zhangsan") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !f.IsFriend("zhangsan") || f.IsFriend("stranger") {
+		t.Fatalf("friends: member %v, stranger %v", f.IsFriend("zhangsan"), f.IsFriend("stranger"))
+	}
+	// The new friend's private messages come with their group display name.
+	f.PrivateText("zhangsan", "我报了吗")
+	if m := rec.wait(t, 1)[0]; !m.Private || m.From != "东风社区-张三" || m.Remark != "" {
+		t.Errorf("private message from the new friend: %+v", m)
+	}
+}

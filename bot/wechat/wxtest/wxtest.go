@@ -59,27 +59,28 @@ type Server struct {
 
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	epoch    int // login count: UserNames change with it
-	sid      string
-	uuids    map[string]int // uuid -> polls so far
-	refuse   bool
-	noPush   bool
-	expire   int // retcode the next synccheck returns (1101, 1102), 0 for none
-	throttle int // sends left to answer with Ret 1205
-	slow     time.Duration
-	zero     map[string]int // msg id -> downloads left that return no bytes
-	media    map[string][]byte
-	uploads  map[string]string       // media id -> file name
-	files    map[string]string       // MediaId of a received file -> its message id
-	fresh    bool                    // a login page was served and its webwxinit not yet
-	pending  []func() map[string]any // built at delivery, with that login's UserNames
-	notify   chan struct{}
-	sent     []Sent
-	nextID   int
-	logins   []string // "qr", "push", "hot"
-	requests []string
-	syncKey  int
+	mu        sync.Mutex
+	epoch     int // login count: UserNames change with it
+	sid       string
+	uuids     map[string]int // uuid -> polls so far
+	refuse    bool
+	noPush    bool
+	expire    int // retcode the next synccheck returns (1101, 1102), 0 for none
+	throttle  int // sends left to answer with Ret 1205
+	slow      time.Duration
+	zero      map[string]int // msg id -> downloads left that return no bytes
+	media     map[string][]byte
+	uploads   map[string]string       // media id -> file name
+	files     map[string]string       // MediaId of a received file -> its message id
+	fresh     bool                    // a login page was served and its webwxinit not yet
+	strangers []Contact               // people who asked to be friends
+	pending   []func() map[string]any // built at delivery, with that login's UserNames
+	notify    chan struct{}
+	sent      []Sent
+	nextID    int
+	logins    []string // "qr", "push", "hot"
+	requests  []string
+	syncKey   int
 }
 
 // New starts a fake server with a bot account and a group called group.
@@ -298,6 +299,59 @@ func (s *Server) PrivateText(friend, text string) string {
 	})
 }
 
+// FriendRequest queues a friend request (加好友) from contact id, a member of
+// the group or a stranger. Accepting it makes them a friend, without a remark name.
+func (s *Server) FriendRequest(c Contact) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.wake()
+	s.strangers = append(s.strangers, c)
+	s.push("", func() map[string]any {
+		content := html.EscapeString(fmt.Sprintf(`<msg fromusername="%s" fromnickname="%s" content="我是%s" />`, s.userName(c), c.NickName, c.NickName))
+		return map[string]any{"MsgType": 37, "FromUserName": "fmessage", "Content": content,
+			"RecommendInfo": map[string]any{"UserName": s.userName(c), "NickName": c.NickName, "Ticket": "ticket"}}
+	})
+}
+
+// IsFriend reports whether contact id is a friend of the bot's account.
+func (s *Server) IsFriend(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.Friends {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) verifyUser(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		VerifyUserList []struct{ Value string }
+	}
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range req.VerifyUserList {
+		for _, c := range append(append([]Contact{}, s.Members...), s.strangers...) {
+			if s.userName(c) == v.Value && !containsID(s.Friends, c.ID) {
+				c.RemarkName = ""
+				s.Friends = append(s.Friends, c)
+			}
+		}
+	}
+	writeJSON(w, map[string]any{"BaseResponse": ok()})
+}
+
+func containsID(cs []Contact, id string) bool {
+	for _, c := range cs {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "text/plain")
 	_ = json.NewEncoder(w).Encode(v)
@@ -398,7 +452,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.upload(w, r)
 	case "wx.qq.com/webwxlogout":
 		writeJSON(w, map[string]any{"BaseResponse": ok()})
-	case "wx.qq.com/webwxoplog", "wx.qq.com/webwxverifyuser":
+	case "wx.qq.com/webwxverifyuser":
+		s.verifyUser(w, r)
+	case "wx.qq.com/webwxoplog":
 		writeJSON(w, map[string]any{"BaseResponse": ok()})
 	default:
 		http.NotFound(w, r)
@@ -499,7 +555,7 @@ func (s *Server) batchGetContact(w http.ResponseWriter, r *http.Request) {
 			list = append(list, map[string]any{"UserName": it.UserName, "NickName": g, "MemberList": members, "MemberCount": len(members)})
 		}
 		if !found {
-			for _, c := range append(append([]Contact{}, s.Members...), s.Friends...) {
+			for _, c := range append(append(append([]Contact{}, s.Members...), s.Friends...), s.strangers...) {
 				if s.userName(c) == it.UserName {
 					list = append(list, s.contact(c))
 					found = true
