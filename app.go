@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
+	"reportbot/bot/export"
 	"reportbot/schedules"
 	"reportbot/store"
 )
@@ -55,8 +57,12 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	if o.LoadSchedule == nil {
 		reload = nil
 	}
+	exportTo := func(ctx context.Context, t *schedules.Task, n int) ([]string, error) {
+		e := &export.Exporter{Config: o.Config, Schedule: a.sched.Load(), Source: db, Now: o.Now}
+		return e.WriteFiles(filepath.Join(o.DataDir, "exports", o.Now().Format("20060102-150405")), t, n)
+	}
 	a.Bot, err = bot.New(bot.Options{Config: o.Config, Schedule: a.sched.Load, Store: db, Chat: o.Chat,
-		Now: o.Now, Logger: o.Logger, Reload: reload})
+		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo})
 	if err != nil {
 		db.Close()
 		return nil, err

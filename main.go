@@ -44,6 +44,8 @@ const usage = `reportbot：在微信工作群里催收报送材料的机器人�
         在终端里的本地群演示：播放内置的六月前两周（或 FILE），然后（在终端里）可以继续输入
   reportbot check [--config F] [--schedule F] [--all] [--from DATE]
         检查设置文件和日程文件，列出接下来14天要发的消息
+  reportbot export [--config F] [--data DIR | --db FILE] [--task T [--period N] | --all] [--out DIR]
+        从停止的机器人的数据（或备份文件）导出统计表、汇编和材料包
   reportbot help
         显示本说明
 
@@ -69,6 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = demoCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "check":
 		err = checkCmd(args[1:], stdout, stderr)
+	case "export":
+		err = exportCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0

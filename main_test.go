@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -329,12 +330,54 @@ func TestCheck(t *testing.T) {
 	if code := run([]string{"check", "--schedule", path}, nil, &stdout, &stderr); code != 1 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{`bad\.toml:47: cron "0 12 \* \* THUR" 无法识别`, `bad\.toml:114: 提醒里的任务 "consul" 不存在`} {
-		if !regexp.MustCompile(want).MatchString(stderr.String()) {
+	lineOf := func(substr string) int { return strings.Count(bad[:strings.Index(bad, substr)], "\n") + 1 }
+	for _, want := range []string{
+		fmt.Sprintf(`bad.toml:%d: cron "0 12 * * THUR" 无法识别`, lineOf(`cron = "0 12 * * THUR"`)),
+		fmt.Sprintf(`bad.toml:%d: 提醒里的任务 "consul" 不存在`, lineOf(`task = "consul"`)),
+	} {
+		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
 	if n := strings.Count(stderr.String(), "bad.toml:"); n != 2 {
 		t.Errorf("%d errors, want 2 (one per mistake):\n%s", n, stderr.String())
+	}
+}
+
+func TestExportCLI(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"demo", "--script", "testdata/june.txt", "--data", data}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("demo exit %d: %s", code, stderr.String())
+	}
+	out := filepath.Join(dir, "out")
+	stdout.Reset()
+	if code := run([]string{"export", "--data", data, "--task", "典型做法", "--period", "1", "--out", out}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("export exit %d: %s", code, stderr.String())
+	}
+	for _, name := range []string{"报送统计表.xlsx", "本周典型做法、特色项目-第1期-汇编.docx", "本周典型做法、特色项目-第1期-材料.zip"} {
+		if st, err := os.Stat(filepath.Join(out, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !strings.Contains(stdout.String(), name) {
+			t.Errorf("stdout does not list %s", name)
+		}
+	}
+	// The admin command in the June script put its files under the data directory.
+	if m, _ := filepath.Glob(filepath.Join(data, "exports", "*", "报送统计表.xlsx")); len(m) != 1 {
+		t.Errorf("exports in the data directory: %v", m)
+	}
+	// While the bot runs, the CLI says how to get the export instead of hanging.
+	f, _ := loadFiles("", "")
+	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: data,
+		Chat: &memChat{now: time.Now}, Now: time.Now, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	stderr.Reset()
+	if code := run([]string{"export", "--data", data, "--out", out}, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "私聊机器人发送“导出”") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }

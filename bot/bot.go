@@ -29,6 +29,10 @@ type Options struct {
 	// Reload re-reads the schedule file for the admin command 重载 and says what
 	// is now in force; nil when the bot cannot reload.
 	Reload func() (string, error)
+	// Export writes the files of the admin command 导出 and returns their paths:
+	// with no task the statistics workbook, with one the period's compiled
+	// report and materials. Nil when the bot cannot export.
+	Export func(ctx context.Context, t *schedules.Task, period int) ([]string, error)
 }
 
 func (o *Options) validate() error {
@@ -467,7 +471,7 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, to string) error {
 	if told == ReceiptPartial {
 		verb = "已收齐"
 	}
-	text := fmt.Sprintf("%s %s：%s", verb, title, r.countsText())
+	text := fmt.Sprintf("%s %s：%s", verb, title, r.CountsText())
 	if level == ReceiptPartial {
 		text += "，还差" + r.missingText()
 	}

@@ -116,7 +116,7 @@ func (b *Bot) command(ctx context.Context, m Message, text string) (handled bool
 			if !isAdmin {
 				return true, b.refuse(ctx, m, "导出")
 			}
-			return true, b.reply(ctx, m, "导出功能还没有开通：统计表、汇编和材料包将在后续版本提供。")
+			return true, b.export(ctx, m, task, period)
 		}
 		return true, b.statusQuery(ctx, m, c.Name == "missing", task, period)
 	case "mine":
@@ -203,16 +203,16 @@ func helpText(admin bool) string {
 		lines = append(lines, "管理员还可以：",
 			"· 提醒 任务：马上在群里催报未报单位",
 			"· 标记 单位 任务 已报|免报|撤销 [第N期]",
-			"· 导出 [任务]",
+			"· 导出：报送统计表；导出 任务 [第N期]：这一期的汇编（Word）和材料包",
 			"· 重载：重新载入日程文件")
 	}
 	return strings.Join(lines, "\n")
 }
 
-// currentPeriod is the period a question about a task means: the one whose
+// CurrentPeriod is the period a question about a task means: the one whose
 // deadline just passed (within a day, while late reports still count), else the
 // next deadline, else the last.
-func currentPeriod(t *schedules.Task, now time.Time) schedules.Period {
+func CurrentPeriod(t *schedules.Task, now time.Time) schedules.Period {
 	for i := len(t.Periods) - 1; i >= 0; i-- {
 		p := t.Periods[i]
 		if now.After(p.Due) {
@@ -235,7 +235,7 @@ func (b *Bot) relevantTasks(now time.Time) []*schedules.Task {
 		if t.Anytime {
 			continue
 		}
-		p := currentPeriod(t, now)
+		p := CurrentPeriod(t, now)
 		if p.Due.After(now.Add(-24*time.Hour)) && p.Due.Before(now.Add(7*24*time.Hour)) {
 			out = append(out, t)
 		}
@@ -271,7 +271,7 @@ func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, task
 	}
 	var blocks []string
 	for _, t := range tasks {
-		p := currentPeriod(t, now)
+		p := CurrentPeriod(t, now)
 		if n > 0 {
 			var ok bool
 			if p, ok = t.Period(n); !ok {
@@ -315,7 +315,7 @@ func (b *Bot) mine(ctx context.Context, m Message) error {
 	now := b.Now()
 	lines := []string{unit.Name + "："}
 	for _, t := range b.Schedule().Tasks {
-		p := currentPeriod(t, now)
+		p := CurrentPeriod(t, now)
 		r, err := b.unitReport(t, p.N, unit.Name)
 		if err != nil {
 			return err
@@ -326,12 +326,12 @@ func (b *Bot) mine(ctx context.Context, m Message) error {
 		line := "· " + periodTitle(t, p) + " " + r.Status.Label()
 		switch r.Status {
 		case Reported, Late:
-			line += "（" + r.countsText() + "）"
+			line += "（" + r.CountsText() + "）"
 		case Partial:
-			line += "（" + r.countsText() + "，还差" + r.missingText() + "）"
+			line += "（" + r.CountsText() + "，还差" + r.missingText() + "）"
 		}
 		if t.Anytime {
-			line = "· 「" + t.Name + "」已报（" + r.countsText() + "）"
+			line = "· 「" + t.Name + "」已报（" + r.CountsText() + "）"
 		}
 		lines = append(lines, line)
 	}
@@ -349,7 +349,7 @@ func (b *Bot) tasksText() string {
 		}
 		when := "随时报送"
 		if !t.Anytime {
-			p := currentPeriod(t, now)
+			p := CurrentPeriod(t, now)
 			when = "截止" + schedules.FormatDue(p.Due)
 			if len(t.Periods) > 1 {
 				when = fmt.Sprintf("共%d期，本期（%s）截止%s", len(t.Periods), t.Label(p.N), schedules.FormatDue(p.Due))
@@ -429,7 +429,7 @@ func (b *Bot) parseMark(args string) (markArgs, string) {
 }
 
 func (b *Bot) applyMark(ctx context.Context, m Message, a markArgs) error {
-	p := currentPeriod(a.task, b.Now())
+	p := CurrentPeriod(a.task, b.Now())
 	if a.period > 0 {
 		p, _ = a.task.Period(a.period)
 	}
@@ -444,12 +444,48 @@ func (b *Bot) applyMark(ctx context.Context, m Message, a markArgs) error {
 	return b.reply(ctx, m, fmt.Sprintf("已标记：%s %s 为 %s。", a.unit.Name, periodTitle(a.task, p), what))
 }
 
+// export makes the files and sends them to the admin who asked, privately.
+func (b *Bot) export(ctx context.Context, m Message, t *schedules.Task, n int) error {
+	private := m
+	private.Private = true
+	if b.Export == nil {
+		return b.reply(ctx, private, "这里不能导出。")
+	}
+	what := "报送统计表"
+	if t != nil {
+		if n == 0 {
+			n = CurrentPeriod(t, b.Now()).N
+		}
+		if _, ok := t.Period(n); !ok {
+			return b.reply(ctx, m, fmt.Sprintf("「%s」只有%d期。", t.Name, len(t.Periods)))
+		}
+		what = fmt.Sprintf("「%s」%s的汇编和材料", t.Name, t.Label(n))
+	}
+	files, err := b.Export(ctx, t, n)
+	if err != nil {
+		b.Logger.Error().Err(err).Msg("export")
+		return b.reply(ctx, private, "导出失败："+err.Error())
+	}
+	b.Logger.Info().Str("by", m.Remark).Strs("files", files).Msg("exported")
+	if !m.Private {
+		if err := b.reply(ctx, m, fmt.Sprintf("已导出%s，私聊发给 %s。", what, m.From)); err != nil {
+			return err
+		}
+	}
+	for _, f := range files {
+		if err := b.Chat.SendFile(ctx, m.From, f); err != nil {
+			return fmt.Errorf("send %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
 // remindNow nudges a task's current period at once, for an admin.
 func (b *Bot) remindNow(ctx context.Context, m Message, t *schedules.Task, n int) error {
 	if t.Anytime {
 		return b.reply(ctx, m, fmt.Sprintf("「%s」随时报送，没有截止时间，不需要催报。", t.Name))
 	}
-	p := currentPeriod(t, b.Now())
+	p := CurrentPeriod(t, b.Now())
 	if n > 0 {
 		p, _ = t.Period(n)
 	}

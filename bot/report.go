@@ -9,8 +9,8 @@ import (
 	"reportbot/schedules"
 )
 
-// unitReport is where one unit stands for one period.
-type unitReport struct {
+// UnitReport is where one unit stands for one period.
+type UnitReport struct {
 	Unit   string
 	Status Status
 	// Counts are the unit's items by material; a spreadsheet counts as a File and a Sheet.
@@ -19,6 +19,16 @@ type unitReport struct {
 	Missing []schedules.Requirement
 	// AnyLate is set when some of the material came after the deadline.
 	AnyLate bool
+	// Submissions are the unit's live submissions (not withdrawn), in arrival order.
+	Submissions []Submission
+	// Mark is the coordinator's mark, if any.
+	Mark Mark
+}
+
+// ReportSource is what computing statuses reads: the store.
+type ReportSource interface {
+	PeriodSubmissions(task string, period int) ([]Submission, error)
+	Marks(task string, period int) (map[string]Mark, error)
 }
 
 var materialOrder = []schedules.Material{schedules.Text, schedules.Image, schedules.File, schedules.Video}
@@ -54,15 +64,21 @@ func unmet(reqs []schedules.Requirement, c map[schedules.Material]int) []schedul
 }
 
 // periodReports says where every unit, in config order, stands for a period.
-func (b *Bot) periodReports(t *schedules.Task, n int) ([]unitReport, error) {
-	subs, err := b.Store.PeriodSubmissions(t.ID, n)
+func (b *Bot) periodReports(t *schedules.Task, n int) ([]UnitReport, error) {
+	return Reports(b.Store, b.Config.Units, t, n)
+}
+
+// Reports says where each unit, in the order given, stands for period n of task t.
+func Reports(src ReportSource, units []Unit, t *schedules.Task, n int) ([]UnitReport, error) {
+	subs, err := src.PeriodSubmissions(t.ID, n)
 	if err != nil {
 		return nil, err
 	}
-	marks, err := b.Store.Marks(t.ID, n)
+	marks, err := src.Marks(t.ID, n)
 	if err != nil {
 		return nil, err
 	}
+	live := map[string][]Submission{}
 	all := map[string]map[schedules.Material]int{}
 	onTime := map[string]map[schedules.Material]int{}
 	late := map[string]bool{}
@@ -74,15 +90,16 @@ func (b *Bot) periodReports(t *schedules.Task, n int) ([]unitReport, error) {
 			all[s.Unit], onTime[s.Unit] = map[schedules.Material]int{}, map[schedules.Material]int{}
 		}
 		count(all[s.Unit], s)
+		live[s.Unit] = append(live[s.Unit], s)
 		if !s.Late {
 			count(onTime[s.Unit], s)
 		} else {
 			late[s.Unit] = true
 		}
 	}
-	out := make([]unitReport, 0, len(b.Config.Units))
-	for _, u := range b.Config.Units {
-		r := unitReport{Unit: u.Name, Counts: all[u.Name], AnyLate: late[u.Name]}
+	out := make([]UnitReport, 0, len(units))
+	for _, u := range units {
+		r := UnitReport{Unit: u.Name, Counts: all[u.Name], AnyLate: late[u.Name], Submissions: live[u.Name], Mark: marks[u.Name]}
 		if r.Counts == nil {
 			r.Counts = map[schedules.Material]int{}
 		}
@@ -106,21 +123,21 @@ func (b *Bot) periodReports(t *schedules.Task, n int) ([]unitReport, error) {
 	return out, nil
 }
 
-func (b *Bot) unitReport(t *schedules.Task, n int, unit string) (unitReport, error) {
+func (b *Bot) unitReport(t *schedules.Task, n int, unit string) (UnitReport, error) {
 	all, err := b.periodReports(t, n)
 	if err != nil {
-		return unitReport{}, err
+		return UnitReport{}, err
 	}
 	for _, r := range all {
 		if r.Unit == unit {
 			return r, nil
 		}
 	}
-	return unitReport{Unit: unit, Status: Missing, Counts: map[schedules.Material]int{}}, nil
+	return UnitReport{Unit: unit, Status: Missing, Counts: map[schedules.Material]int{}}, nil
 }
 
 // receiptLevel is what the unit's material amounts to, whatever a coordinator marked.
-func (r unitReport) receiptLevel() int {
+func (r UnitReport) receiptLevel() int {
 	n := 0
 	for _, m := range materialOrder {
 		n += r.Counts[m]
@@ -134,8 +151,8 @@ func (r unitReport) receiptLevel() int {
 	return ReceiptComplete
 }
 
-// countsText is "文字1条，图片3张".
-func (r unitReport) countsText() string {
+// CountsText is "文字1条，图片3张".
+func (r UnitReport) CountsText() string {
 	var parts []string
 	for _, m := range materialOrder {
 		if n := r.Counts[m]; n > 0 {
@@ -150,7 +167,7 @@ func (r unitReport) countsText() string {
 }
 
 // missingText is "至少1张图片、至少1个统计表".
-func (r unitReport) missingText() string {
+func (r UnitReport) missingText() string {
 	parts := make([]string, len(r.Missing))
 	for i, m := range r.Missing {
 		parts[i] = m.String()
@@ -164,7 +181,7 @@ var statusOrder = []Status{Reported, Late, Partial, Missing, Exempt}
 // rollcallLines writes the status lines of a period ("已报 N：A、B"), a line
 // saying what partial units still lack, and returns the units that still owe.
 // Lines with no unit are left out, but for 未报 when missingZero is set.
-func rollcallLines(reports []unitReport, show []Status, missingZero bool) (lines []string, owing []unitReport) {
+func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines []string, owing []UnitReport) {
 	for _, st := range show {
 		var names []string
 		for _, r := range reports {
@@ -219,7 +236,7 @@ func (b *Bot) members(unit string) []string {
 }
 
 // mentionLines @mentions the members of the owing units, one line per unit.
-func (b *Bot) mentionLines(owing []unitReport) (lines, mentions []string) {
+func (b *Bot) mentionLines(owing []UnitReport) (lines, mentions []string) {
 	for _, r := range owing {
 		ms := b.members(r.Unit)
 		if len(ms) == 0 {

@@ -2,6 +2,8 @@ package schedules
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -221,6 +223,17 @@ func (b *builder) task(s *Schedule, path string, f *fileTask) *Task {
 		}
 	}
 	t.Requires = b.requires(path+".requires", f.Requires)
+	if f.Template != "" {
+		t.Template = f.Template
+		if !filepath.IsAbs(t.Template) {
+			t.Template = filepath.Join(filepath.Dir(b.file), t.Template)
+		}
+		if _, err := os.Stat(t.Template); err != nil {
+			b.at(path+".template", "统计表模板 %q 打不开（%v）：写模板 .xlsx 文件的路径，相对于本文件所在的目录", f.Template, err)
+		} else if !strings.EqualFold(filepath.Ext(t.Template), ".xlsx") {
+			b.at(path+".template", "统计表模板 %q 要是 .xlsx 文件（用 Excel 或 WPS 另存为 .xlsx）", f.Template)
+		}
+	}
 
 	start := s.Start
 	if f.Start != "" {

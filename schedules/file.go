@@ -49,6 +49,7 @@ type fileTask struct {
 	Until      string       `toml:"until"`
 	OnDayOff   string       `toml:"on_day_off"`
 	LateWindow string       `toml:"late_window"`
+	Template   string       `toml:"template"`
 }
 
 type fileRemind struct {

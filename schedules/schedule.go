@@ -114,6 +114,9 @@ type Task struct {
 	// (随时报送) has one period spanning the campaign and Anytime set.
 	Periods []Period
 	Anytime bool
+	// Template is the path of the workbook units fill in for this task (the
+	// summary's 活动情况统计表), whose tables the export merges; "" for none.
+	Template string
 }
 
 // Period is one deadline of a task. It covers (Opens, Due]; a report after Due

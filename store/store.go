@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,6 +56,8 @@ type Options struct {
 	LockTimeout time.Duration
 	// MaxBlob refuses media larger than this many bytes (0: no limit).
 	MaxBlob int64
+	// ReadOnly opens for reading only, as exports of a stopped bot's data do.
+	ReadOnly bool
 }
 
 // DB is the store. It implements bot.Store.
@@ -67,14 +70,25 @@ var _ bot.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, opts Options) (*DB, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+		}
 	}
+	return OpenFile(filepath.Join(dir, FileName), opts)
+}
+
+// OpenFile opens the database file at path, such as a backup.
+func OpenFile(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = time.Second
 	}
-	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w (stop the other process, or use another --data directory)", path, ErrLocked)
@@ -82,7 +96,11 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &DB{db: db, maxBlob: opts.MaxBlob}
-	if err := s.init(); err != nil {
+	check := s.init
+	if opts.ReadOnly {
+		check = s.checkSchema
+	}
+	if err := check(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -107,6 +125,23 @@ func (s *DB) init() error {
 		}
 		if got > SchemaVersion {
 			return fmt.Errorf("schema version %d was written by a newer reportbot (this one reads %d): upgrade reportbot", got, SchemaVersion)
+		}
+		return nil
+	})
+}
+
+// checkSchema checks a database opened read-only: every bucket there and a
+// schema this code reads.
+func (s *DB) checkSchema() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return fmt.Errorf("not a reportbot database (no %s)", name)
+			}
+		}
+		got, err := strconv.Atoi(string(tx.Bucket(bucketMeta).Get(keySchema)))
+		if err != nil || got > SchemaVersion {
+			return fmt.Errorf("schema version %q: this reportbot reads %d", tx.Bucket(bucketMeta).Get(keySchema), SchemaVersion)
 		}
 		return nil
 	})
@@ -362,6 +397,19 @@ func (s *DB) Blob(sum string) ([]byte, error) {
 		return nil
 	})
 	return out, err
+}
+
+// WriteBlob copies the media stored under sum to w straight from the database
+// file, without a copy in memory: exports stream gigabytes this way.
+func (s *DB) WriteBlob(sum string, w io.Writer) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketBlobs).Get([]byte(sum))
+		if v == nil {
+			return fmt.Errorf("media %s: not in the store", sum)
+		}
+		_, err := w.Write(v)
+		return err
+	})
 }
 
 // BlobCount is the number of distinct media stored.

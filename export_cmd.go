@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"reportbot/bot"
+	"reportbot/bot/export"
+	"reportbot/store"
+)
+
+func exportCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
+	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
+	dataDir := fs.String("data", "", "停止运行的机器人的数据目录（默认：设置文件里的 data_dir）")
+	dbFile := fs.String("db", "", "直接读这个数据库文件，如一份备份（代替 --data）")
+	taskName := fs.String("task", "", "任务（id、名称或关键词）：导出这一期的汇编（Word）和材料包；不写则只导出统计表")
+	period := fs.Int("period", 0, "第几期（默认：当前这一期）")
+	all := fs.Bool("all", false, "导出统计表和所有任务所有期次的材料包")
+	out := fs.String("out", "", "把文件写到这个目录（默认：exports-当前时间）")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f, err := loadFiles(*configPath, *schedulePath)
+	if err != nil {
+		return err
+	}
+	path := *dbFile
+	if path == "" {
+		dir := *dataDir
+		if dir == "" {
+			dir = f.config.Bot.DataDir
+			if *configPath != "" && !filepath.IsAbs(dir) {
+				dir = filepath.Join(filepath.Dir(*configPath), dir)
+			}
+		}
+		path = filepath.Join(dir, store.FileName)
+	}
+	db, err := store.OpenFile(path, store.Options{ReadOnly: true})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%s 正被运行中的机器人使用。请管理员在群里或私聊机器人发送“导出”（统计表）或“导出 任务 第N期”（汇编和材料），"+
+			"机器人会把文件私聊发回；或者先停止机器人再运行 reportbot export", path)
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	now := timeNow()
+	e := &export.Exporter{Config: f.config, Schedule: f.schedule, Source: db, Now: func() time.Time { return now }}
+	dir := *out
+	if dir == "" {
+		dir = "exports-" + now.Format("20060102-150405")
+	}
+	var paths []string
+	switch {
+	case *all:
+		if paths, err = e.WriteFiles(dir, nil, 0); err != nil {
+			return err
+		}
+		p := filepath.Join(dir, export.ArchiveName(nil, 0))
+		if err := export.WriteFile(p, func(w io.Writer) error { return e.Archive(w, nil, 0) }); err != nil {
+			return err
+		}
+		paths = append(paths, p)
+	case *taskName != "":
+		t := f.schedule.Task(*taskName)
+		if t == nil {
+			return fmt.Errorf("没有找到任务 %q（可用 id、名称或关键词）", *taskName)
+		}
+		n := *period
+		if n == 0 {
+			n = bot.CurrentPeriod(t, now).N
+		}
+		if _, ok := t.Period(n); !ok {
+			return fmt.Errorf("「%s」只有%d期", t.Name, len(t.Periods))
+		}
+		if paths, err = e.WriteFiles(dir, nil, 0); err != nil {
+			return err
+		}
+		more, err := e.WriteFiles(dir, t, n)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, more...)
+	default:
+		if paths, err = e.WriteFiles(dir, nil, 0); err != nil {
+			return err
+		}
+	}
+	for _, p := range paths {
+		fmt.Fprintln(stdout, p)
+	}
+	return nil
+}
