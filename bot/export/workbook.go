@@ -104,12 +104,25 @@ func cell(col, row int) string {
 	return name
 }
 
+// printLandscape makes a sheet print landscape, as wide as one page. It must
+// come before the sheet's stream writer, which keeps the settings it finds.
+func printLandscape(f *excelize.File, sheet string) error {
+	landscape, one, any := "landscape", 1, 0
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &[]bool{true}[0]}); err != nil {
+		return err
+	}
+	return f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &any})
+}
+
 func (e *Exporter) summarySheet(f *excelize.File, st *styles) error {
+	if err := printLandscape(f, "汇总"); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter("汇总")
 	if err != nil {
 		return err
 	}
-	widths := []float64{30, 26, 8, 8, 8, 8, 8, 10, 10}
+	widths := []float64{38, 26, 8, 8, 8, 8, 8, 10, 10}
 	for i, w := range widths {
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
 			return err
@@ -158,6 +171,11 @@ func (e *Exporter) summarySheet(f *excelize.File, st *styles) error {
 				excelize.Cell{StyleID: st.percent, Value: onTime},
 				excelize.Cell{StyleID: st.percent, Value: done},
 			}
+			if t.Anytime {
+				// 随时报送: nothing is owed, so neither missing units nor rates mean anything.
+				blank := excelize.Cell{StyleID: st.text, Value: "—"}
+				vals[4], vals[5], vals[6], vals[7], vals[8] = blank, blank, blank, blank, blank
+			}
 			if err := sw.SetRow(cell(1, r), vals); err != nil {
 				return err
 			}
@@ -172,6 +190,9 @@ func (e *Exporter) summarySheet(f *excelize.File, st *styles) error {
 }
 
 func (e *Exporter) taskSheet(f *excelize.File, st *styles, name string, t *schedules.Task) error {
+	if err := printLandscape(f, name); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(name)
 	if err != nil {
 		return err
