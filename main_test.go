@@ -364,6 +364,12 @@ func TestExportCLI(t *testing.T) {
 			t.Errorf("stdout does not list %s", name)
 		}
 	}
+	// A database file, such as a backup, exports the same way.
+	stdout.Reset()
+	if code := run([]string{"export", "--db", filepath.Join(data, "reportbot.db"), "--out", filepath.Join(dir, "from-db")}, nil, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stdout.String(), "报送统计表.xlsx") {
+		t.Errorf("export --db: exit %d, %s %s", code, stdout.String(), stderr.String())
+	}
 	// The admin command in the June script put its files under the data directory.
 	if m, _ := filepath.Glob(filepath.Join(data, "exports", "*", "报送统计表.xlsx")); len(m) != 1 {
 		t.Errorf("exports in the data directory: %v", m)
