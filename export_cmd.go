@@ -33,14 +33,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	path := *dbFile
 	if path == "" {
-		dir := *dataDir
-		if dir == "" {
-			dir = f.config.Bot.DataDir
-			if *configPath != "" && !filepath.IsAbs(dir) {
-				dir = filepath.Join(filepath.Dir(*configPath), dir)
-			}
-		}
-		path = filepath.Join(dir, store.FileName)
+		path = filepath.Join(f.dataDir(*dataDir), store.FileName)
 	}
 	db, err := store.OpenFile(path, store.Options{ReadOnly: true})
 	if errors.Is(err, store.ErrLocked) {

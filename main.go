@@ -164,6 +164,18 @@ func loadFiles(configPath, schedulePath string) (*files, error) {
 	return f, nil
 }
 
+// dataDir is the --data flag if given, else the config's data_dir, relative to the config file.
+func (f *files) dataDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	dir := f.config.Bot.DataDir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(filepath.Dir(f.configPath), dir)
+	}
+	return dir
+}
+
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)

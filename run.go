@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 
 	"reportbot/bot/alert"
 	"reportbot/bot/wechat"
@@ -47,13 +46,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	cfg := f.config
-	dir := *dataDir
-	if dir == "" {
-		dir = cfg.Bot.DataDir
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(filepath.Dir(*configPath), dir)
-		}
-	}
+	dir := f.dataDir(*dataDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
