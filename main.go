@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -109,16 +110,32 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // timeNow is the wall clock, read here at the edge and handed to the domain.
 var timeNow = time.Now
 
-// newLogger writes readable lines to a terminal and JSON otherwise.
+// newLogger writes readable lines to a terminal and JSON otherwise, with
+// session secrets taken out of every line.
 func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil {
 		return zerolog.Nop(), fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
+	out := io.Writer(redactor{w})
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05"}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05"}
 	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+// secretRE finds the web-WeChat session secrets that errors carry in URLs,
+// cookies and responses: whoever holds them can act as the bot's account.
+var secretRE = regexp.MustCompile(`(?i)\b(sid|skey|pass_ticket|ticket|uin|wxuin|wxsid|webwx_data_ticket|deviceid|synckey|webwx_auth_ticket)(=|":"|>)([^&\s"<\\]+)`)
+
+// redactor writes log lines with those secrets replaced by "…".
+type redactor struct{ w io.Writer }
+
+func (r redactor) Write(p []byte) (int, error) {
+	if _, err := r.w.Write(secretRE.ReplaceAll(p, []byte("$1$2…"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // files are the config and schedule a command runs with.

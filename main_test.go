@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -385,5 +386,25 @@ func TestExportCLI(t *testing.T) {
 	stderr.Reset()
 	if code := run([]string{"export", "--data", data, "--out", out}, nil, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "私聊机器人发送“导出”") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestLogsCarryNoSessionSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := newLogger(&buf, "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = errors.New(`sync check failed: Get "https://webpush.wx.qq.com/cgi-bin/mmwebwx-bin/synccheck?r=1&skey=%40crypt_abc&sid=SECRETSID&uin=12345&deviceid=e123&synckey=1_100%7C2_100": EOF`)
+	log.Warn().Err(err).Str("cookie", "webwx_data_ticket=TICKET123; wxsid=SECRETSID").Msg("sync")
+	log.Warn().Str("body", `<error><ret>0</ret><skey>@crypt_xyz</skey><wxsid>SECRETSID</wxsid><pass_ticket>PT%2Bx</pass_ticket></error>`).Msg("login")
+	out := buf.String()
+	for _, secret := range []string{"crypt_abc", "SECRETSID", "12345", "e123", "1_100", "TICKET123", "crypt_xyz", "PT%2Bx"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log carries %q:\n%s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "sync check failed") {
+		t.Errorf("the rest of the message was lost:\n%s", out)
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,8 +151,8 @@ func TestWeChatReportFileAndRecall(t *testing.T) {
 	e := startE2E(t)
 	e.advance(t, "2026-06-03 10:00")
 	e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
-	e.fake.Image("zhangsan", []byte("\xff\xd8 photo one"))
-	e.fake.Image("zhangsan", []byte("\xff\xd8 photo two"))
+	e.fake.Image("zhangsan", photoBytes(1))
+	e.fake.Image("zhangsan", photoBytes(2))
 	eventually(t, "three submissions", func() bool { return e.stored(t, "weekly", 1) == 3 })
 	e.advance(t, "2026-06-03 10:05")
 	got := e.waitSent(t, "已收到 东风社区")
@@ -165,7 +167,7 @@ func TestWeChatReportFileAndRecall(t *testing.T) {
 		t.Errorf("stored file %q as %q", blob, subs[0].FileName)
 	}
 	// A recall withdraws.
-	photo := e.fake.Image("lisi", []byte("\xff\xd8 west lake"))
+	photo := e.fake.Image("lisi", photoBytes(3))
 	eventually(t, "the photo", func() bool { return e.stored(t, "weekly", 1) == 4 })
 	e.fake.Recall("lisi", photo)
 	eventually(t, "the recall", func() bool { return e.stored(t, "weekly", 1) == 3 })
@@ -197,7 +199,7 @@ func TestWeChatScheduledMessagesMention(t *testing.T) {
 	e.advance(t, "2026-06-03 09:30")
 	e.waitSent(t, "【提醒】请各单位于6月4日（周四）12:00前报送第1期")
 	e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
-	e.fake.Image("zhangsan", []byte("\xff\xd8 photo"))
+	e.fake.Image("zhangsan", photoBytes(4))
 	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 2 })
 	e.advance(t, "2026-06-04 12:30")
 	nudge := e.waitSent(t, "【催报】")
@@ -272,6 +274,17 @@ func TestWeChatExpiryOwedMessagesAndReplay(t *testing.T) {
 	if got := e.sentTexts(); len(got) != before+2 {
 		t.Errorf("sent after the replay: %q", got[before+2:])
 	}
+}
+
+// photoBytes is a small real PNG, different for each n.
+func photoBytes(n uint8) []byte {
+	img := image.NewGray(image.Rect(0, 0, 8, 6))
+	for i := range img.Pix {
+		img.Pix[i] = n * 40
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
 }
 
 func writeConfig(t *testing.T, group string) string {

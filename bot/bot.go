@@ -1,11 +1,16 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/gif" // to recognise the photos members send
+	_ "image/jpeg"
+	_ "image/png"
 	"io"
 	"sort"
 	"strings"
@@ -178,6 +183,10 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 		if err != nil || media == nil {
 			return err
 		}
+		if m.Kind == schedules.Image && !isPicture(media) {
+			log.Warn().Int("bytes", len(media)).Msg("image that is no picture")
+			return b.reply(ctx, m, fmt.Sprintf("@%s 这张图片打不开（文件已损坏或格式无法识别），没有记入，请重新拍照或重发。", m.From), m.From)
+		}
 		sum := sha256.Sum256(media)
 		sub.Blob, sub.Size = hex.EncodeToString(sum[:]), int64(len(media))
 	}
@@ -242,6 +251,26 @@ func (b *Bot) readMedia(ctx context.Context, m Message, log zerolog.Logger) ([]b
 	}
 	log.Warn().Err(err).Msg("read media")
 	return nil, b.reply(ctx, m, fmt.Sprintf("@%s 没能接收这个%s（%v），没有记入，请重发。", m.From, what, err), m.From)
+}
+
+// isPicture reports whether data is an image a phone sends: JPEG, PNG and GIF
+// are decoded (their header at least); WebP, HEIC, BMP and TIFF are known by
+// their signature.
+func isPicture(data []byte) bool {
+	if _, _, err := image.DecodeConfig(bytes.NewReader(data)); err == nil {
+		return true
+	}
+	switch {
+	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
+		return true
+	case len(data) >= 12 && string(data[4:8]) == "ftyp" && strings.Contains("heic heix mif1 heif avif", string(data[8:12])):
+		return true
+	case len(data) >= 2 && string(data[:2]) == "BM":
+		return true
+	case len(data) >= 4 && (string(data[:4]) == "II*\x00" || string(data[:4]) == "MM\x00*"):
+		return true
+	}
+	return false
 }
 
 func mediaNoun(k schedules.Material) string {

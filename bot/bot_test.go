@@ -162,7 +162,7 @@ func TestPartialReport(t *testing.T) {
 	h.receipts()
 	h.one("已收齐 城建办 第1期「本周典型做法、特色项目」：文字1条，图片2张")
 	// More material for the same period is stored silently.
-	h.image("陈静", []byte("\x89PNG three"))
+	h.image("陈静", []byte(photo3))
 	h.receipts()
 	h.none()
 	if got := h.subs("weekly", 1); len(got) != 4 {
@@ -363,7 +363,7 @@ func TestPrivateReportReceiptedPrivately(t *testing.T) {
 	h.at("2026-06-04 09:00")
 	h.private("东风社区-张三", "", "本周典型做法："+longText)
 	h.deliver(bot.Message{From: "东风社区-张三", Private: true, Kind: schedules.Image, FileName: "p.jpg", Size: 5,
-		Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("photo")), nil }})
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(photo)), nil }})
 	h.receipts()
 	h.chat.mu.Lock()
 	msgs := h.chat.msgs
@@ -388,5 +388,45 @@ func TestReplayedMessageHandledOnce(t *testing.T) {
 	}
 	if got := h.sent(); len(got) != 1 {
 		t.Errorf("a replayed command was answered %d times", len(got))
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	// A corrupt image: a clear reply, nothing counted.
+	h.image("东风社区-张三", []byte("\xff\xd8\xff\xe0 truncated jpeg"))
+	h.one("@东风社区-张三 这张图片打不开")
+	if got := h.subs("weekly", 1); len(got) != 0 {
+		t.Errorf("a corrupt image was stored: %v", got)
+	}
+	// Formats a phone sends that Go does not decode are still pictures.
+	h.image("东风社区-张三", append([]byte("RIFF\x00\x00\x00\x00WEBPVP8 "), make([]byte, 32)...))
+	h.image("东风社区-张三", append([]byte("\x00\x00\x00\x18ftypheic"), make([]byte, 32)...))
+	if got := h.subs("weekly", 1); len(got) != 2 {
+		t.Errorf("webp and heic photos: %v", got)
+	}
+	// A 1 MB text is stored whole; the receipt and roll-call stay short.
+	big := "本周典型做法：" + strings.Repeat("我们开展了安全检查。", 1<<20/30)
+	h.say("西湖社区-李四", big)
+	h.receipts()
+	for _, m := range h.sent() {
+		if len(m) > 1000 {
+			t.Errorf("a %d-byte message", len(m))
+		}
+	}
+	all, _ := h.db.PeriodSubmissions("weekly", 1)
+	if n := len(all); n != 3 || len(all[2].Text) != len(big) {
+		t.Errorf("the long text: %d submissions", n)
+	}
+	if roll := h.fire("weekly/1/rollcall@0"); len(roll) > 2000 {
+		t.Errorf("roll-call of %d bytes", len(roll))
+	}
+	// Control characters and emoji in a display name: the unit is still found.
+	h.at("2026-06-05 09:00")
+	name := "🔥南山村\u202e王五\x07"
+	h.say(name, "本周典型做法：南山村组织村民巡查河道鱼塘，设置警示牌8块。")
+	if last, err := h.db.LastSubmission(name); err != nil || last == nil || last.Unit != "南山村" {
+		t.Errorf("emoji name: %+v %v", last, err)
 	}
 }

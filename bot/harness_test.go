@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"path/filepath"
 	"strings"
@@ -37,7 +39,7 @@ func (c *recordChat) SendFile(_ context.Context, to, path string) error {
 
 // harness is the bot over the example config and schedule, a real store and a fake clock.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	bot   *bot.Bot
 	db    *store.DB
 	chat  *recordChat
@@ -47,7 +49,7 @@ type harness struct {
 	last  map[string]string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	cfg, err := bot.LoadConfig(filepath.Join("..", "config.example.toml"))
 	if err != nil {
@@ -198,8 +200,21 @@ func (h *harness) fire(key string) string {
 	return ""
 }
 
-const (
-	longText = "本周我社区组织开展消防疏散演练，居民一百二十人参加。"
-	photo    = "\x89PNG photo one"
-	photo2   = "\x89PNG photo two"
+const longText = "本周我社区组织开展消防疏散演练，居民一百二十人参加。"
+
+// Photos: real (tiny) PNGs, since the bot refuses images it cannot read.
+var (
+	photo  = tinyPNG(1)
+	photo2 = tinyPNG(2)
+	photo3 = tinyPNG(3)
 )
+
+func tinyPNG(shade uint8) string {
+	img := image.NewGray(image.Rect(0, 0, 4, 3))
+	for i := range img.Pix {
+		img.Pix[i] = shade
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.String()
+}

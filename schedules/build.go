@@ -62,6 +62,10 @@ func (b *builder) build(f *fileSchedule) *Schedule {
 	if !s.Start.IsZero() && !s.End.IsZero() && !s.End.After(s.Start) {
 		b.at("end", "活动结束时间 end（%s）早于开始时间 start（%s）：请检查日期", f.End, f.Start)
 	}
+	if !s.Start.IsZero() && s.End.After(s.Start.AddDate(2, 0, 0)) {
+		b.at("end", "活动从 %s 到 %s 超过两年：一个日程文件写一次活动，请检查 end 的年份", f.Start, f.End)
+		s.End = s.Start.AddDate(2, 0, 0)
+	}
 	s.Quiet = b.quiet(f.QuietHours)
 	b.calendar(s, &f.Calendar)
 
@@ -422,6 +426,9 @@ func (b *builder) placeholders(path, text string) {
 	}
 }
 
+// maxOffsetDays bounds how far from its deadline a reminder may be.
+const maxOffsetDays = 60
+
 var (
 	durationRE = regexp.MustCompile(`^([+-]?)(\d+h)?(\d+m)?$`)
 	dayRE      = regexp.MustCompile(`^([+-]?\d+)d(?:\s+(\S+))?$`)
@@ -438,10 +445,17 @@ func (b *builder) when(path, v string, s *Schedule, due time.Time) (time.Time, b
 	if v == "0" || v == "+0" || v == "-0" {
 		return due, true
 	}
+	tooFar := func() (time.Time, bool) {
+		b.at(path, "when = %q 离截止时间太远：提醒放在截止前后%d天以内", v, maxOffsetDays)
+		return time.Time{}, false
+	}
 	if m := durationRE.FindStringSubmatch(v); m != nil && (m[2] != "" || m[3] != "") {
 		d, err := time.ParseDuration(m[2] + m[3])
 		if err != nil {
 			return bad()
+		}
+		if d > maxOffsetDays*24*time.Hour {
+			return tooFar()
 		}
 		if m[1] == "-" {
 			d = -d
@@ -449,7 +463,10 @@ func (b *builder) when(path, v string, s *Schedule, due time.Time) (time.Time, b
 		return due.Add(d), true
 	}
 	if m := dayRE.FindStringSubmatch(v); m != nil {
-		n, _ := strconv.Atoi(m[1])
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > maxOffsetDays || n < -maxOffsetDays {
+			return tooFar()
+		}
 		t := s.Calendar.AddWorkdays(due, n)
 		if m[2] != "" {
 			minute, ok := parseClock(m[2])

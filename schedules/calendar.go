@@ -1,10 +1,42 @@
 package schedules
 
 import (
+	"sync"
 	"time"
 
 	"github.com/6tail/lunar-go/HolidayUtil"
 )
+
+// official caches lunar-go's holidays by year: looking one day up in lunar-go
+// scans its whole table (tens of microseconds), and schedules ask thousands of times.
+var official struct {
+	sync.Mutex
+	years map[int]map[string]officialDay
+}
+
+type officialDay struct {
+	name string
+	work bool
+}
+
+func officialDays(year int) map[string]officialDay {
+	official.Lock()
+	defer official.Unlock()
+	if days, ok := official.years[year]; ok {
+		return days
+	}
+	if official.years == nil {
+		official.years = map[int]map[string]officialDay{}
+	}
+	days := map[string]officialDay{}
+	for e := HolidayUtil.GetHolidaysByYear(year).Front(); e != nil; e = e.Next() {
+		if h, ok := e.Value.(*HolidayUtil.Holiday); ok {
+			days[h.GetDay()] = officialDay{name: h.GetName(), work: h.IsWork()}
+		}
+	}
+	official.years[year] = days
+	return days
+}
 
 // Calendar says which days are working days: weekends are off, China's official
 // holidays and 调休 workdays come from lunar-go (when Official is set), and the
@@ -39,11 +71,11 @@ func (c *Calendar) Day(t time.Time) (work bool, name string) {
 			return false, n
 		}
 		if c.Official {
-			if h := HolidayUtil.GetHolidayByYmd(t.Year(), int(t.Month()), t.Day()); h != nil {
-				if h.IsWork() {
-					return true, h.GetName() + "调休上班"
+			if h, ok := officialDays(t.Year())[d]; ok {
+				if h.work {
+					return true, h.name + "调休上班"
 				}
-				return false, h.GetName()
+				return false, h.name
 			}
 		}
 	}

@@ -150,7 +150,9 @@ func (q *outbox) run(ctx context.Context, a *Adapter) {
 		default:
 			q.queue[0].tries++
 			if q.queue[0].tries >= 3 {
-				log.Error().Err(err).Str("to", item.to).Str("text", firstLine(item.text)).Str("file", item.path).Msg("message dropped after 3 tries")
+				// The text itself only at debug level: logs must not carry what members wrote.
+				log.Error().Err(err).Str("to", item.to).Int("chars", len([]rune(item.text))).Str("file", item.path).Msg("message dropped after 3 tries")
+				log.Debug().Str("text", firstLine(item.text)).Msg("the dropped message")
 				q.queue = q.queue[1:]
 			} else {
 				log.Warn().Err(err).Msg("send failed: will retry")
