@@ -29,6 +29,11 @@ type App struct {
 	loadSched func() (*schedules.Schedule, error)
 	setClock  func(time.Time)
 	log       zerolog.Logger
+
+	backupDir string
+	keep      int
+	daily     int // minute of the day of the daily backup
+	dailyOn   bool
 }
 
 // AppOptions are what an App is built from.
@@ -61,8 +66,11 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 		e := &export.Exporter{Config: o.Config, Schedule: a.sched.Load(), Source: db, Now: o.Now}
 		return e.WriteFiles(filepath.Join(o.DataDir, "exports", o.Now().Format("20060102-150405")), t, n)
 	}
+	a.backupDir, a.keep = filepath.Join(o.DataDir, store.BackupDir), o.Config.Backup.Keep
+	a.daily, a.dailyOn = o.Config.DailyBackup()
 	a.Bot, err = bot.New(bot.Options{Config: o.Config, Schedule: a.sched.Load, Store: db, Chat: o.Chat,
-		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo})
+		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo,
+		Backup: func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) }})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -126,10 +134,24 @@ func (a *App) Advance(ctx context.Context, to time.Time) error {
 	return a.Runner.RunDue(ctx, to)
 }
 
-// Run sends scheduled messages and owed receipts as their time comes, until
-// ctx ends; then it sends what is still owed. It is the real-time counterpart
-// of Advance.
+// nextBackup is the time of the next daily backup after t.
+func (a *App) nextBackup(t time.Time) (time.Time, bool) {
+	if !a.dailyOn {
+		return time.Time{}, false
+	}
+	y, m, d := t.Date()
+	next := time.Date(y, m, d, a.daily/60, a.daily%60, 0, 0, t.Location())
+	if !next.After(t) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next, true
+}
+
+// Run sends scheduled messages and owed receipts as their time comes, and
+// backs the database up daily, until ctx ends; then it sends what is still
+// owed. It is the real-time counterpart of Advance.
 func (a *App) Run(ctx context.Context) error {
+	backupAt, _ := a.nextBackup(a.Bot.Now())
 	for {
 		now := a.Bot.Now()
 		if err := a.Bot.Wake(ctx, now); err != nil {
@@ -138,8 +160,19 @@ func (a *App) Run(ctx context.Context) error {
 		if err := a.Runner.RunDue(ctx, now); err != nil {
 			a.log.Error().Err(err).Msg("scheduler")
 		}
+		if !backupAt.IsZero() && !now.Before(backupAt) {
+			if path, err := a.Store.Backup(a.backupDir, now, a.keep); err != nil {
+				a.log.Error().Err(err).Msg("daily backup")
+			} else {
+				a.log.Info().Str("file", path).Msg("daily backup")
+			}
+			backupAt, _ = a.nextBackup(now)
+		}
 		// Look again at least hourly: the wall clock can jump (NTP, suspend).
 		wait := time.Hour
+		if !backupAt.IsZero() && backupAt.Sub(now) < wait {
+			wait = max(backupAt.Sub(now), 0)
+		}
 		for _, next := range []func() (time.Time, bool){a.Runner.Next, a.Bot.NextWake} {
 			if t, ok := next(); ok && t.Sub(now) < wait {
 				wait = max(t.Sub(now), 0)

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/schedules"
+	"reportbot/store"
 )
 
 // memChat keeps what the bot sends, with the (bubble) time it was sent.
@@ -72,6 +76,10 @@ func TestRunLoopRealTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		app.Close()
+		// One daily backup, at 03:00 on 6/4.
+		if list, _ := store.Backups(filepath.Join(dir, store.BackupDir)); len(list) != 1 || filepath.Base(list[0]) != "reportbot-20260604-030000.db" {
+			t.Errorf("backups %v", list)
+		}
 		got := strings.Join(chat.all(), "\n")
 		for _, want := range []string{
 			"06-03 09:00:00 【提醒】",
@@ -84,4 +92,40 @@ func TestRunLoopRealTime(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestBackupCommandAndRestore(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	var stdout, stderr bytes.Buffer
+	script := filepath.Join(dir, "s.txt")
+	os.WriteFile(script, []byte("/time 2026-06-03 10:00\n"+
+		"东风社区-张三: 本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。\n"+
+		"东风社区-张三: 备份\n"+
+		"街道应急办-王科 -> bot: 备份\n"+
+		"/time 2026-06-03 11:00\n"+
+		"西湖社区-李四: 本周典型做法：西湖社区走访独居老人二十三户，检查燃气软管。\n"), 0o644)
+	if code := run([]string{"demo", "--script", script, "--data", data}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("demo: %s", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "抱歉，“备份”只有管理员可以使用") || !strings.Contains(stdout.String(), "-> 街道应急办-王科: 已备份：") {
+		t.Fatalf("transcript:\n%s", stdout.String())
+	}
+	list, _ := store.Backups(filepath.Join(data, store.BackupDir))
+	if len(list) != 1 {
+		t.Fatalf("backups %v", list)
+	}
+	stdout.Reset()
+	if code := run([]string{"restore", "--data", data, filepath.Base(list[0])}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("restore: %s", stderr.String())
+	}
+	db, err := store.Open(data, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	subs, _ := db.PeriodSubmissions("weekly", 1)
+	if len(subs) != 1 || subs[0].Unit != "东风社区" {
+		t.Errorf("after the restore: %+v (the later report of 西湖社区 should be gone)", subs)
+	}
 }

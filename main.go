@@ -47,6 +47,8 @@ const usage = `reportbot：在微信工作群里催收报送材料的机器人�
         检查设置文件和日程文件，列出接下来14天要发的消息
   reportbot export [--config F] [--data DIR | --db FILE] [--task T [--period N] | --all] [--out DIR]
         从停止的机器人的数据（或备份文件）导出统计表、汇编和材料包
+  reportbot restore [--data DIR] 备份文件
+        停止机器人后，用 backups/ 里的一份备份换回数据库
   reportbot help
         显示本说明
 
@@ -74,6 +76,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = checkCmd(args[1:], stdout, stderr)
 	case "export":
 		err = exportCmd(args[1:], stdout, stderr)
+	case "restore":
+		err = restoreCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0

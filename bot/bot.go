@@ -38,6 +38,8 @@ type Options struct {
 	// with no task the statistics workbook, with one the period's compiled
 	// report and materials. Nil when the bot cannot export.
 	Export func(ctx context.Context, t *schedules.Task, period int) ([]string, error)
+	// Backup copies the database for the admin command 备份 and returns the file.
+	Backup func() (string, error)
 }
 
 func (o *Options) validate() error {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ var commandWords = []struct {
 	{"mark", true, []string{"标记"}},
 	{"export", true, []string{"导出"}},
 	{"reload", true, []string{"重载", "重新载入"}},
+	{"backup", true, []string{"备份"}},
 }
 
 // ParseCommand recognises a command at the start of a text. It returns ok=false
@@ -155,6 +157,23 @@ func (b *Bot) command(ctx context.Context, m Message, text string) (handled bool
 			return true, b.refuse(ctx, m, "标记")
 		}
 		return true, b.applyMark(ctx, m, mark)
+	case "backup":
+		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
+			return ok, err
+		}
+		if !isAdmin {
+			return true, b.refuse(ctx, m, "备份")
+		}
+		if b.Backup == nil {
+			return true, b.reply(ctx, m, "这里不能备份。")
+		}
+		path, err := b.Backup()
+		if err != nil {
+			b.Logger.Error().Err(err).Msg("backup")
+			return true, b.reply(ctx, m, "备份失败："+err.Error())
+		}
+		b.Logger.Info().Str("by", m.Remark).Str("file", path).Msg("backup")
+		return true, b.reply(ctx, m, "已备份："+path+"。恢复方法：停止机器人后运行 reportbot restore "+filepath.Base(path))
 	case "reload":
 		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
 			return ok, err
@@ -204,7 +223,8 @@ func helpText(admin bool) string {
 			"· 提醒 任务：马上在群里催报未报单位",
 			"· 标记 单位 任务 已报|免报|撤销 [第N期]",
 			"· 导出：报送统计表；导出 任务 [第N期]：这一期的汇编（Word）和材料包",
-			"· 重载：重新载入日程文件")
+			"· 重载：重新载入日程文件",
+			"· 备份：马上备份数据库")
 	}
 	return strings.Join(lines, "\n")
 }

@@ -20,6 +20,27 @@ type Config struct {
 	Console ConsoleConfig `toml:"console"`
 	Wechat  WechatConfig  `toml:"wechat"`
 	Alert   AlertConfig   `toml:"alert"`
+	Backup  BackupConfig  `toml:"backup"`
+}
+
+// BackupConfig says when the running bot copies its database.
+type BackupConfig struct {
+	// DailyAt is the time of the daily backup ("03:00"); "none" turns it off.
+	DailyAt string `toml:"daily_at"`
+	// Keep is how many backups are kept (the oldest go first).
+	Keep int `toml:"keep"`
+}
+
+// DailyBackup is the minute of the day of the daily backup; ok is false when off.
+func (c *Config) DailyBackup() (minute int, ok bool) {
+	if c.Backup.DailyAt == "none" {
+		return 0, false
+	}
+	var h, m int
+	if _, err := fmt.Sscanf(c.Backup.DailyAt, "%d:%d", &h, &m); err != nil || h < 0 || h > 23 || m < 0 || m > 59 {
+		return 0, false
+	}
+	return h*60 + m, true
 }
 
 // WechatConfig tunes the WeChat adapter (reportbot run).
@@ -179,6 +200,12 @@ func (c *Config) defaults() {
 	if c.Alert.Format == "" {
 		c.Alert.Format = "wecom"
 	}
+	if c.Backup.DailyAt == "" {
+		c.Backup.DailyAt = "03:00"
+	}
+	if c.Backup.Keep == 0 {
+		c.Backup.Keep = 7
+	}
 }
 
 func (c *Config) validate(name string) []string {
@@ -216,6 +243,12 @@ func (c *Config) validate(name string) []string {
 	}
 	if c.Wechat.SendInterval.Duration < time.Second {
 		p = append(p, name+": [wechat] send_interval 至少 \"1s\"：发得太快微信会限制甚至封号")
+	}
+	if _, ok := c.DailyBackup(); !ok && c.Backup.DailyAt != "none" {
+		p = append(p, fmt.Sprintf("%s: [backup] daily_at = %q：写成 \"03:00\" 这样的时间，不要每日备份写 \"none\"", name, c.Backup.DailyAt))
+	}
+	if c.Backup.Keep < 1 {
+		p = append(p, name+": [backup] keep 至少为1")
 	}
 	if c.Alert.Format != "wecom" && c.Alert.Format != "json" {
 		p = append(p, fmt.Sprintf("%s: [alert] format = %q：写 \"wecom\"（企业微信群机器人）或 \"json\"", name, c.Alert.Format))

@@ -215,6 +215,9 @@ func (s *DB) AddSubmission(sub *bot.Submission, media []byte) (dup bool, err err
 				return err
 			}
 		}
+		if sub.Member == "" {
+			return nil
+		}
 		return tx.Bucket(bucketLast).Put([]byte(sub.Member), u64(seq))
 	})
 	if err != nil {

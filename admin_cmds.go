@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -89,5 +90,46 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	for _, p := range paths {
 		fmt.Fprintln(stdout, p)
 	}
+	return nil
+}
+
+func restoreCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "用法：reportbot restore [--config F] [--data DIR] 备份文件\n\n"+
+			"停止机器人后运行：检查备份文件完好，把当前数据库改名留在旁边（reportbot.db.before-restore-时间），换上备份。\n"+
+			"备份文件在数据目录的 backups/ 下（每日自动备份，管理员也可以发“备份”）。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
+	dataDir := fs.String("data", "", "数据目录（默认：设置文件里的 data_dir）")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	f, err := loadFiles(*configPath, "")
+	if err != nil {
+		return err
+	}
+	dir := f.dataDir(*dataDir)
+	backup := fs.Arg(0)
+	if _, err := os.Stat(backup); errors.Is(err, os.ErrNotExist) && !filepath.IsAbs(backup) {
+		backup = filepath.Join(dir, store.BackupDir, backup)
+	}
+	kept, err := store.Restore(dir, backup, timeNow())
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("机器人正在运行：先停止它（docker stop / Ctrl-C），再恢复备份")
+	}
+	if err != nil {
+		return err
+	}
+	if kept != "" {
+		fmt.Fprintf(stdout, "原来的数据库留在 %s\n", kept)
+	}
+	fmt.Fprintf(stdout, "已恢复 %s 到 %s，可以启动机器人了\n", backup, dir)
 	return nil
 }
