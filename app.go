@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -89,6 +90,36 @@ func (a *App) reload() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return a.swap(s), nil
+}
+
+// ScheduleChanged follows an edit of the schedule file: a good edit takes
+// effect and the admins hear what comes next; a bad one leaves the schedule in
+// force and the admins get the errors with their lines. A removed file is
+// waited for (editors remove and recreate).
+func (a *App) ScheduleChanged(ctx context.Context) {
+	s, err := a.loadSched()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		a.log.Warn().Err(err).Msg("schedule file gone: the schedule in force stays")
+		return
+	case err != nil:
+		a.log.Warn().Err(err).Msg("schedule edit rejected: the schedule in force stays")
+		if err := a.Bot.TellAdmins(ctx, "日程文件的改动有错误，机器人仍按原来的日程运行。请修改后保存：\n"+err.Error()); err != nil {
+			a.log.Error().Err(err).Msg("tell the admins")
+		}
+		return
+	}
+	if s.Text == a.sched.Load().Text {
+		return // saved without a change
+	}
+	if err := a.Bot.TellAdmins(ctx, "日程文件已更新，"+a.swap(s)); err != nil {
+		a.log.Error().Err(err).Msg("tell the admins")
+	}
+}
+
+// swap puts s in force and says what it will send next.
+func (a *App) swap(s *schedules.Schedule) string {
 	a.sched.Store(s)
 	a.Runner.Reschedule()
 	a.log.Info().Str("file", s.Source).Int("tasks", len(s.Tasks)).Msg("schedule reloaded")
@@ -103,7 +134,7 @@ func (a *App) reload() (string, error) {
 			lines = append(lines, e.Describe())
 		}
 	}
-	return strings.Join(lines, "\n"), nil
+	return strings.Join(lines, "\n")
 }
 
 // Deliver implements console.Runtime.

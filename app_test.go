@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,7 +29,11 @@ type memChat struct {
 func (c *memChat) Send(_ context.Context, m bot.Outgoing) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sent = append(c.sent, c.now().Format("01-02 15:04:05 ")+m.Text)
+	prefix := c.now().Format("01-02 15:04:05 ")
+	if m.ToAdmins {
+		prefix = "管理员: "
+	}
+	c.sent = append(c.sent, prefix+m.Text)
 	return nil
 }
 
@@ -127,5 +132,81 @@ func TestBackupCommandAndRestore(t *testing.T) {
 	subs, _ := db.PeriodSubmissions("weekly", 1)
 	if len(subs) != 1 || subs[0].Unit != "东风社区" {
 		t.Errorf("after the restore: %+v (the later report of 西湖社区 should be gone)", subs)
+	}
+}
+
+// TestScheduleHotReload edits the schedule file under a running App: a good
+// edit takes effect and the admins are told; a bad one changes nothing but
+// tells them the error and its line; a file removed and recreated by rename
+// (as editors save) is picked up.
+func TestScheduleHotReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "schedule.toml")
+	if err := os.WriteFile(path, exampleSchedule, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := loadFiles("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, f.schedule.Location) }
+	chat := &memChat{now: now}
+	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
+		DataDir: filepath.Join(dir, "data"), Chat: chat, Now: now, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go schedules.Watch(ctx, path, 50*time.Millisecond, func() { app.ScheduleChanged(ctx) })
+	time.Sleep(100 * time.Millisecond) // the watch is in place
+
+	firstDue := func() string {
+		return app.sched.Load().TaskByID("weekly").Periods[0].Due.Format("01-02")
+	}
+	waitAdmins := func(n int) []string {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var got []string
+			for _, m := range chat.all() {
+				if strings.HasPrefix(m, "管理员: ") {
+					got = append(got, m)
+				}
+			}
+			if len(got) >= n {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("admins were told %d things, want %d: %q", len(got), n, got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+
+	good := strings.Replace(string(exampleSchedule), `cron = "0 12 * * THU"`, `cron = "0 12 * * WED"`, 1)
+	os.WriteFile(path, []byte(good), 0o644)
+	msgs := waitAdmins(1)
+	if !strings.Contains(msgs[0], "日程文件已更新") || !strings.Contains(msgs[0], "接下来") || firstDue() != "06-03" {
+		t.Errorf("good edit: %q, first weekly due %s", msgs[0], firstDue())
+	}
+
+	bad := strings.Replace(good, `cron = "0 12 * * WED"`, `cron = "0 12 * * WEDS"`, 1)
+	os.WriteFile(path, []byte(bad), 0o644)
+	msgs = waitAdmins(2)
+	line := strings.Count(bad[:strings.Index(bad, "WEDS")], "\n") + 1
+	if !strings.Contains(msgs[1], "有错误") || !strings.Contains(msgs[1], fmt.Sprintf("schedule.toml:%d:", line)) || firstDue() != "06-03" {
+		t.Errorf("bad edit: %q (want line %d), first weekly due %s", msgs[1], line, firstDue())
+	}
+
+	os.Remove(path)
+	time.Sleep(200 * time.Millisecond)
+	tmp := filepath.Join(dir, ".schedule.toml.swp")
+	os.WriteFile(tmp, exampleSchedule, 0o644)
+	os.Rename(tmp, path)
+	msgs = waitAdmins(3)
+	if !strings.Contains(msgs[2], "日程文件已更新") || firstDue() != "06-04" {
+		t.Errorf("recreated: %q, first weekly due %s", msgs[2], firstDue())
 	}
 }

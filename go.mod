@@ -6,6 +6,7 @@ require (
 	github.com/6tail/lunar-go v1.4.6
 	github.com/BurntSushi/toml v1.6.0
 	github.com/eatmoreapple/openwechat v1.4.10
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/mattn/go-isatty v0.0.20
 	github.com/mdp/qrterminal/v3 v3.2.1
 	github.com/robfig/cron/v3 v3.0.1

@@ -146,6 +146,7 @@ func (r redactor) Write(p []byte) (int, error) {
 type files struct {
 	config       *bot.Config
 	configPath   string
+	schedulePath string // "" for the schedule built into the binary
 	schedule     *schedules.Schedule
 	loadSchedule func() (*schedules.Schedule, error)
 }
@@ -166,13 +167,16 @@ func loadFiles(configPath, schedulePath string) (*files, error) {
 	}
 	switch {
 	case schedulePath != "":
-		f.loadSchedule = func() (*schedules.Schedule, error) { return schedules.Load(schedulePath) }
+		f.schedulePath = schedulePath
 	case configPath != "" && f.config.Bot.Schedule != "":
-		p := f.config.Bot.Schedule
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(filepath.Dir(configPath), p)
+		f.schedulePath = f.config.Bot.Schedule
+		if !filepath.IsAbs(f.schedulePath) {
+			f.schedulePath = filepath.Join(filepath.Dir(configPath), f.schedulePath)
 		}
-		f.loadSchedule = func() (*schedules.Schedule, error) { return schedules.Load(p) }
+	}
+	switch {
+	case f.schedulePath != "":
+		f.loadSchedule = func() (*schedules.Schedule, error) { return schedules.Load(f.schedulePath) }
 	default:
 		f.loadSchedule = func() (*schedules.Schedule, error) {
 			return schedules.Parse("schedule.example.toml", exampleSchedule)

@@ -8,9 +8,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"time"
 
 	"reportbot/bot/alert"
 	"reportbot/bot/wechat"
+	"reportbot/schedules"
 )
 
 // wechatTransport replaces the HTTP transport of the WeChat client; tests point
@@ -58,7 +60,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Group: cfg.Bot.Group, DataDir: dir, Transport: wechatTransport, QR: stdout, Alert: alerter,
 		Interval: cfg.Wechat.SendInterval.Duration, Jitter: cfg.Wechat.SendJitter.Duration,
 		MaxInterval: cfg.Wechat.MaxSendInterval.Duration, MaxMedia: cfg.MaxMedia(),
-		AcceptFriends: cfg.Wechat.AcceptFriends, Logger: log.With().Str("component", "wechat").Logger(),
+		AcceptFriends: cfg.Wechat.AcceptFriends, Admins: cfg.Bot.Admins, Logger: log.With().Str("component", "wechat").Logger(),
 	})
 	// The store first: a second instance fails here at once, before any scan.
 	app, err := OpenApp(ctx, AppOptions{Config: cfg, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
@@ -73,6 +75,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	errs := make(chan error, 1)
 	go func() { errs <- app.Run(ctx) }()
+	if f.schedulePath != "" {
+		go func() {
+			if err := schedules.Watch(ctx, f.schedulePath, 500*time.Millisecond, func() { app.ScheduleChanged(ctx) }); err != nil {
+				log.Warn().Err(err).Msg("schedule edits take effect on 重载 or a restart only")
+			}
+		}()
+	}
 	err = chat.Run(ctx, app.Bot)
 	if ctx.Err() == nil {
 		// The adapter gave up (a refused login): stop the scheduler too.

@@ -306,11 +306,16 @@ func (b *Bot) send(ctx context.Context, m Outgoing) error {
 				ms = append(ms, name)
 			}
 		}
-		if err := b.Chat.Send(ctx, Outgoing{To: m.To, Text: part, Mentions: ms}); err != nil {
+		if err := b.Chat.Send(ctx, Outgoing{To: m.To, Text: part, Mentions: ms, ToAdmins: m.ToAdmins}); err != nil {
 			return fmt.Errorf("send to %q: %w", m.To, err)
 		}
 	}
 	return nil
+}
+
+// TellAdmins sends text privately to every admin.
+func (b *Bot) TellAdmins(ctx context.Context, text string) error {
+	return b.send(ctx, Outgoing{Text: text, ToAdmins: true})
 }
 
 // reply answers a message where it came from: privately, or in the group.

@@ -142,6 +142,8 @@ type Outgoing struct {
 	Text string
 	// Mentions are the display names @mentioned in Text (written "@name").
 	Mentions []string
+	// ToAdmins sends the text privately to each admin instead (To is ignored).
+	ToAdmins bool
 }
 
 // Chat is what the bot needs from a chat adapter.

@@ -74,7 +74,12 @@ func (c *Chat) print(to, text string) error {
 }
 
 // Send implements bot.Chat; mentions are already in the text as "@display name".
-func (c *Chat) Send(_ context.Context, m bot.Outgoing) error { return c.print(m.To, m.Text) }
+func (c *Chat) Send(_ context.Context, m bot.Outgoing) error {
+	if m.ToAdmins {
+		return c.print("管理员", m.Text)
+	}
+	return c.print(m.To, m.Text)
+}
 
 // SendFile implements bot.Chat.
 func (c *Chat) SendFile(_ context.Context, to, path string) error {

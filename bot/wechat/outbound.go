@@ -39,8 +39,11 @@ type outItem struct {
 	text     string
 	mentions []string
 	// path is a file to send instead of text.
-	path  string
-	tries int
+	path string
+	// admins sends to every admin; remark to the friend with this remark name.
+	admins bool
+	remark string
+	tries  int
 }
 
 func (q *outbox) init(o Options) {
@@ -83,7 +86,7 @@ func (a *Adapter) Interval() time.Duration {
 
 // Send implements bot.Chat: the text is queued and sent in order.
 func (a *Adapter) Send(_ context.Context, m bot.Outgoing) error {
-	a.out.put(outItem{to: m.To, text: m.Text, mentions: m.Mentions})
+	a.out.put(outItem{to: m.To, text: m.Text, mentions: m.Mentions, admins: m.ToAdmins})
 	return nil
 }
 
@@ -117,6 +120,22 @@ func (q *outbox) run(ctx context.Context, a *Adapter) {
 			case <-ctx.Done():
 				return
 			case <-changed:
+			}
+			continue
+		}
+		if item.admins {
+			// One private message per admin, each delivered and retried on its own.
+			friends := s.friendsRemarked(a.o.Admins)
+			q.mu.Lock()
+			var each []outItem
+			for _, f := range friends {
+				each = append(each, outItem{text: item.text, remark: f.RemarkName})
+			}
+			q.queue = append(each, q.queue[1:]...)
+			q.mu.Unlock()
+			if len(friends) == 0 {
+				// No admin is a friend of the account: the webhook is the only way to them.
+				a.alert(ctx, item.text)
 			}
 			continue
 		}
@@ -199,7 +218,13 @@ func (a *Adapter) deliver(s *session, it outItem) error {
 	}
 	var to sender = s.group
 	text := withMentions(it.text, it.mentions)
-	if it.to != "" {
+	if it.remark != "" {
+		fs := s.friendsRemarked([]string{it.remark})
+		if len(fs) == 0 {
+			return fmt.Errorf("no friend with the remark name %q", it.remark)
+		}
+		to = fs[0]
+	} else if it.to != "" {
 		if f := s.friendOf(it.to); f != nil {
 			to = f
 		} else if it.path == "" {

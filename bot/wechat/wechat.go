@@ -61,6 +61,8 @@ type Options struct {
 	ReconnectBackoff, ReconnectMax time.Duration
 	// AcceptFriends accepts friend requests from members of the group.
 	AcceptFriends bool
+	// Admins are the remark names of the admins, for messages to all of them.
+	Admins []string
 	Logger        zerolog.Logger
 	Now           func() time.Time
 }
@@ -468,6 +470,22 @@ func (s *session) friendOf(display string) *openwechat.Friend {
 		}
 	}
 	return nil
+}
+
+// friendsRemarked finds the friends with these remark names.
+func (s *session) friendsRemarked(remarks []string) []*openwechat.Friend {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*openwechat.Friend
+	for _, r := range remarks {
+		for _, f := range s.friends {
+			if f.RemarkName == r {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func (s *session) nickNames() []string {

@@ -515,3 +515,28 @@ func TestFriendRequestsFromMembers(t *testing.T) {
 		t.Errorf("private message from the new friend: %+v", m)
 	}
 }
+
+func TestToAdminsGoesToEachAdminFriend(t *testing.T) {
+	f := newFake(t)
+	f.Friends = append(f.Friends, wxtest.Contact{ID: "zhangsan", NickName: "张三", RemarkName: "张三（东风）"})
+	al := &alerts{}
+	a := wechat.New(wechat.Options{Group: group, DataDir: t.TempDir(), Transport: f.Transport(), Interval: 10 * time.Millisecond,
+		Admins: []string{"王科长", "不是好友的管理员"}, Alert: al, Logger: zerolog.Nop()})
+	if err := a.Login(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &recorder{}) }()
+	defer func() { cancel(); <-done }()
+	a.Send(ctx, bot.Outgoing{ToAdmins: true, Text: "日程文件有错误"})
+	f.WaitSent(1, 10*time.Second)
+	time.Sleep(100 * time.Millisecond) // anything more would come now
+	sent := f.SentMessages()
+	if len(sent) != 1 || sent[0].To != "friend:王科" || sent[0].Content != "日程文件有错误" {
+		t.Errorf("sent %+v, want one private message to the admin who is a friend", sent)
+	}
+	if len(al.all()) != 0 {
+		t.Errorf("alerted %q though an admin was reachable", al.all())
+	}
+}
