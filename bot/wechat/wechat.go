@@ -63,8 +63,8 @@ type Options struct {
 	AcceptFriends bool
 	// Admins are the remark names of the admins, for messages to all of them.
 	Admins []string
-	Logger        zerolog.Logger
-	Now           func() time.Time
+	Logger zerolog.Logger
+	Now    func() time.Time
 }
 
 // File names in the data directory.
