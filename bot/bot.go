@@ -67,6 +67,9 @@ type Bot struct {
 	// photos after a text to end.
 	receipts map[periodKey]owedReceipt
 	wakeups  chan struct{}
+	// storeDown is set while writes fail (a full or read-only disk): the
+	// admins are told once when it starts and once when it ends.
+	storeDown bool
 }
 
 type owedReceipt struct {
@@ -95,9 +98,10 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 	if m.ID != "" {
 		first, err := b.Store.FirstSeen(m.ID, b.Now())
 		if err != nil {
-			return err
-		}
-		if !first {
+			// Storage trouble: go on without deduplication, so that questions are
+			// still answered and a report gets a clear "try again".
+			log.Warn().Err(err).Msg("record message id")
+		} else if !first {
 			log.Info().Msg("message seen before: ignored")
 			return nil
 		}
@@ -193,6 +197,7 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 		sub.Blob, sub.Size = hex.EncodeToString(sum[:]), int64(len(media))
 	}
 	dup, err := b.Store.AddSubmission(sub, media)
+	b.storeHealth(ctx, err)
 	if err != nil {
 		log.Error().Err(err).Msg("store submission")
 		return b.reply(ctx, m, fmt.Sprintf("@%s 暂存失败，请稍后重发。", m.From), m.From)
@@ -214,6 +219,24 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 	default:
 	}
 	return nil
+}
+
+// storeHealth tells the admins when writes start failing and when they work again.
+func (b *Bot) storeHealth(ctx context.Context, err error) {
+	b.mu.Lock()
+	changed := (err != nil) != b.storeDown
+	b.storeDown = err != nil
+	b.mu.Unlock()
+	if !changed {
+		return
+	}
+	text := "【reportbot】数据库恢复正常，成员的材料又能存进去了。之前回复过“暂存失败”的成员需要重发。"
+	if err != nil {
+		text = "【reportbot】数据库写不进去（" + err.Error() + "）：成员发的材料暂时存不下，机器人已回复他们稍后重发。请检查数据目录所在磁盘的空间和权限。"
+	}
+	if err := b.TellAdmins(ctx, text); err != nil {
+		b.Logger.Error().Err(err).Msg("tell the admins about the store")
+	}
 }
 
 // Wakeups signals that a receipt became owed, so that a loop sleeping until
