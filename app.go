@@ -25,6 +25,9 @@ type App struct {
 	Bot    *bot.Bot
 	Store  *store.DB
 	Runner *schedules.Runner
+	// Outbox holds what the bot owes the chat until it is delivered.
+	Outbox *bot.Outbox
+	async  bool
 
 	sched     atomic.Pointer[schedules.Schedule]
 	loadSched func() (*schedules.Schedule, error)
@@ -49,6 +52,11 @@ type AppOptions struct {
 	// SetClock moves a fake clock as Advance fires events; nil for the real one.
 	SetClock func(time.Time)
 	Logger   zerolog.Logger
+	// Async delivers owed messages from Run's loop (a chat that can be down);
+	// otherwise each is delivered as it is sent (the console, tests).
+	Async bool
+	// Trace follows the outbox's steps (the crash tests).
+	Trace func(step string, it bot.OutboxItem)
 }
 
 // OpenApp opens the store in the data directory and starts the bot over it.
@@ -57,8 +65,10 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Store: db, loadSched: o.LoadSchedule, setClock: o.SetClock, log: o.Logger}
+	a := &App{Store: db, loadSched: o.LoadSchedule, setClock: o.SetClock, log: o.Logger, async: o.Async}
 	a.sched.Store(o.Schedule)
+	a.Outbox = &bot.Outbox{Store: db, Chat: o.Chat, Now: o.Now, MaxAge: o.Config.Bot.OutboxMaxAge.Duration,
+		Logger: o.Logger, Sync: !o.Async, Trace: o.Trace}
 	reload := a.reload
 	if o.LoadSchedule == nil {
 		reload = nil
@@ -69,10 +79,14 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	}
 	a.backupDir, a.keep = filepath.Join(o.DataDir, store.BackupDir), o.Config.Backup.Keep
 	a.daily, a.dailyOn = o.Config.DailyBackup()
-	a.Bot, err = bot.New(bot.Options{Config: o.Config, Schedule: a.sched.Load, Store: db, Chat: o.Chat,
+	a.Bot, err = bot.New(bot.Options{Config: o.Config, Schedule: a.sched.Load, Store: db, Chat: a.Outbox,
 		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo,
 		Backup: func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) }})
 	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.Outbox.Recover(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -182,6 +196,9 @@ func (a *App) nextBackup(t time.Time) (time.Time, bool) {
 // backs the database up daily, until ctx ends; then it sends what is still
 // owed. It is the real-time counterpart of Advance.
 func (a *App) Run(ctx context.Context) error {
+	if a.async {
+		go a.Outbox.Run(ctx)
+	}
 	backupAt, _ := a.nextBackup(a.Bot.Now())
 	for {
 		now := a.Bot.Now()
@@ -225,7 +242,8 @@ func (a *App) Run(ctx context.Context) error {
 // Flush implements console.Runtime.
 func (a *App) Flush(ctx context.Context) error { return a.Bot.Flush(ctx) }
 
-// Close sends what is owed and closes the store.
+// Close queues the receipts still owed (a chat that is down gets them at the
+// next start) and closes the store.
 func (a *App) Close() error {
 	return errors.Join(a.Bot.Flush(context.Background()), a.Store.Close())
 }

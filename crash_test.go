@@ -28,6 +28,13 @@ import (
 var crashKills = flag.Int("crash-kills", 0, "how many times TestCrashSafety kills the child (default 50, 10 with -short)")
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv("REPORTBOT_OUTBOX_CHILD"); dir != "" {
+		if err := outboxChild(dir, os.Getenv("REPORTBOT_KILL_AT")); err != nil {
+			fmt.Fprintln(os.Stderr, "child:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
 	if dir := os.Getenv("REPORTBOT_CRASH_CHILD"); dir != "" {
 		start, _ := strconv.Atoi(os.Getenv("REPORTBOT_CRASH_START"))
 		if err := crashChild(dir, start); err != nil {

@@ -64,7 +64,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	})
 	// The store first: a second instance fails here at once, before any scan.
 	app, err := OpenApp(ctx, AppOptions{Config: cfg, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
-		DataDir: dir, Chat: chat, Now: timeNow, Logger: log})
+		DataDir: dir, Chat: chat, Now: timeNow, Logger: log, Async: true})
 	if err != nil {
 		return err
 	}

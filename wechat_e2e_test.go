@@ -62,7 +62,7 @@ func startE2E(t *testing.T) *e2e {
 	e.chat = wechat.New(wechat.Options{Group: e2eGroup, DataDir: dir, Transport: e.fake.Transport(),
 		Interval: 5 * time.Millisecond, MediaBackoff: 5 * time.Millisecond, ReconnectBackoff: 10 * time.Millisecond, Logger: zerolog.Nop()})
 	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
-		Chat: e.chat, Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop()})
+		Chat: e.chat, Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop(), Async: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +72,7 @@ func startE2E(t *testing.T) *e2e {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.chat.Run(ctx, e.app.Bot) }()
+	go e.app.Outbox.Run(ctx) // what App.Run does for reportbot run
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -87,6 +87,9 @@ type BotConfig struct {
 	FollowMinutes int `toml:"follow_minutes"`
 	// MaxMessageChars splits longer texts into several messages.
 	MaxMessageChars int `toml:"max_message_chars"`
+	// OutboxMaxAge drops owed messages (receipts, reminders, replies) that
+	// could not be sent for this long, with a log line, rather than send them late.
+	OutboxMaxAge Duration `toml:"outbox_max_age"`
 }
 
 // ReportsConfig says what counts as a report.
@@ -181,6 +184,9 @@ func (c *Config) defaults() {
 	}
 	if c.Bot.MaxMessageChars == 0 {
 		c.Bot.MaxMessageChars = 1000
+	}
+	if c.Bot.OutboxMaxAge.Duration == 0 {
+		c.Bot.OutboxMaxAge.Duration = 6 * time.Hour
 	}
 	if c.Reports.NotReports == nil {
 		c.Reports.NotReports = DefaultNotReports

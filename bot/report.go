@@ -252,12 +252,13 @@ func (b *Bot) mentionLines(owing []UnitReport) (lines, mentions []string) {
 	return lines, mentions
 }
 
-// Fire sends one scheduled event.
+// Fire sends one scheduled event, once: the event is recorded as handled
+// together with its messages (see Outbox), or alone when there is nothing to send.
 func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 	log := b.Logger.With().Str("key", e.Key).Logger()
 	if e.Kind == schedules.Announce {
 		log.Info().Msg("announcement")
-		return b.send(ctx, Outgoing{Text: e.Text})
+		return b.sendEvent(ctx, e.Key, Outgoing{Text: e.Text})
 	}
 	reports, err := b.periodReports(e.Task, e.Period)
 	if err != nil {
@@ -276,16 +277,20 @@ func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 	switch e.Kind {
 	case schedules.Remind:
 		log.Info().Msg("reminder")
-		return b.send(ctx, Outgoing{Text: header})
+		return b.sendEvent(ctx, e.Key, Outgoing{Text: header})
 	case schedules.Nudge:
 		if owe == 0 {
 			log.Info().Msg("nudge skipped: every unit has reported")
+			if e.Key != "" {
+				_, err := b.Store.MarkSent(e.Key, b.Now(), "nothing to send: every unit had reported")
+				return err
+			}
 			return nil
 		}
 		lines, owing := rollcallLines(reports, []Status{Missing, Partial}, false)
 		ats, mentions := b.mentionLines(owing)
 		log.Info().Int("owing", owe).Msg("nudge")
-		return b.send(ctx, Outgoing{Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
+		return b.sendEvent(ctx, e.Key, Outgoing{Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
 	default: // roll-call
 		lines, owing := rollcallLines(reports, statusOrder, false)
 		ats, mentions := b.mentionLines(owing)
@@ -293,20 +298,54 @@ func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 			ats = append([]string{"请以上单位尽快补报："}, ats...)
 		}
 		log.Info().Int("owing", owe).Msg("roll-call")
-		return b.send(ctx, Outgoing{Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
+		return b.sendEvent(ctx, e.Key, Outgoing{Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
 	}
+}
+
+// sendEvent sends a scheduled event's message unless the event was handled
+// already. An admin's 提醒 has no key and is sent as it is.
+func (b *Bot) sendEvent(ctx context.Context, key string, m Outgoing) error {
+	if key == "" {
+		return b.send(ctx, m)
+	}
+	parts := b.parts(m)
+	if once, ok := b.Chat.(OnceSender); ok {
+		_, err := once.SendOnce(ctx, key, parts)
+		return err
+	}
+	// A chat without an outbox: claim first, so a restart never repeats it.
+	first, err := b.Store.MarkSent(key, b.Now(), "")
+	if err != nil || !first {
+		return err
+	}
+	for _, p := range parts {
+		if err := b.Chat.Send(ctx, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parts splits a long text into messages the chat accepts, each with the mentions it holds.
+func (b *Bot) parts(m Outgoing) []Outgoing {
+	var out []Outgoing
+	for _, part := range splitText(m.Text, b.Config.Bot.MaxMessageChars) {
+		p := m
+		p.Text, p.Mentions = part, nil
+		for _, name := range m.Mentions {
+			if strings.Contains(part, "@"+name) {
+				p.Mentions = append(p.Mentions, name)
+			}
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // send splits a long text into messages the chat accepts and sends them in order.
 func (b *Bot) send(ctx context.Context, m Outgoing) error {
-	for _, part := range splitText(m.Text, b.Config.Bot.MaxMessageChars) {
-		var ms []string
-		for _, name := range m.Mentions {
-			if strings.Contains(part, "@"+name) {
-				ms = append(ms, name)
-			}
-		}
-		if err := b.Chat.Send(ctx, Outgoing{To: m.To, Text: part, Mentions: ms, ToAdmins: m.ToAdmins}); err != nil {
+	for _, p := range b.parts(m) {
+		if err := b.Chat.Send(ctx, p); err != nil {
 			return fmt.Errorf("send to %q: %w", m.To, err)
 		}
 	}

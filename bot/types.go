@@ -144,6 +144,8 @@ type Outgoing struct {
 	Mentions []string
 	// ToAdmins sends the text privately to each admin instead (To is ignored).
 	ToAdmins bool
+	// File is a file to send (under its own name) instead of the text.
+	File string
 }
 
 // Chat is what the bot needs from a chat adapter.

@@ -27,8 +27,8 @@ type SentLog interface {
 // Runner fires a schedule's events in order over an injected clock.
 //
 // The console drives it with RunDue as its fake clock advances; the real bot
-// calls Run, which sleeps until the next event. Each event is claimed in the
-// sent-log before it is fired, so it goes out at most once; events missed while
+// calls Run, which sleeps until the next event. Fire records each event in the
+// sent-log as it queues its messages, so it goes out once; events missed while
 // the bot was down are fired on Start if still useful, and skipped with a log
 // line otherwise.
 type Runner struct {
@@ -140,11 +140,11 @@ func (r *Runner) RunDue(ctx context.Context, now time.Time) error {
 	r.mu.Unlock()
 
 	for _, e := range events {
-		first, err := r.Log.MarkSent(e.Key, now, "")
+		done, err := r.Log.IsSent(e.Key)
 		if err != nil {
-			return fmt.Errorf("record %s in sent-log: %w", e.Key, err)
+			return fmt.Errorf("read sent-log: %w", err)
 		}
-		if !first {
+		if done {
 			continue
 		}
 		if err := r.Fire(ctx, e); err != nil {

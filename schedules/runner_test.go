@@ -64,7 +64,9 @@ func newRunner(s *Schedule, log SentLog, now func() time.Time, got *[]fired) *Ru
 		Fire: func(_ context.Context, e Event) error {
 			mu.Lock()
 			defer mu.Unlock()
-			*got = append(*got, fired{e.Key, now()})
+			if first, _ := log.MarkSent(e.Key, now(), ""); first {
+				*got = append(*got, fired{e.Key, now()})
+			}
 			return nil
 		},
 	}

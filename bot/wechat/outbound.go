@@ -44,6 +44,8 @@ type outItem struct {
 	admins bool
 	remark string
 	tries  int
+	// done, if set, hears once the item was sent or given up.
+	done chan error
 }
 
 func (q *outbox) init(o Options) {
@@ -90,6 +92,25 @@ func (a *Adapter) Send(_ context.Context, m bot.Outgoing) error {
 	return nil
 }
 
+// Deliver implements bot.Deliverer: it returns once WeChat accepted the
+// message, or when it was given up, or when ctx ends. It waits while the
+// session is down.
+func (a *Adapter) Deliver(ctx context.Context, m bot.Outgoing) error {
+	done := make(chan error, 1)
+	if m.File != "" {
+		if _, err := os.Stat(m.File); err != nil {
+			return fmt.Errorf("send file: %w", err)
+		}
+	}
+	a.out.put(outItem{to: m.To, text: m.Text, mentions: m.Mentions, admins: m.ToAdmins, path: m.File, done: done})
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // SendFile implements bot.Chat: the file goes out under its own name.
 func (a *Adapter) SendFile(_ context.Context, to, path string) error {
 	if _, err := os.Stat(path); err != nil {
@@ -128,14 +149,19 @@ func (q *outbox) run(ctx context.Context, a *Adapter) {
 			friends := s.friendsRemarked(a.o.Admins)
 			q.mu.Lock()
 			var each []outItem
-			for _, f := range friends {
-				each = append(each, outItem{text: item.text, remark: f.RemarkName})
+			for i, f := range friends {
+				one := outItem{text: item.text, remark: f.RemarkName}
+				if i == len(friends)-1 {
+					one.done = item.done // delivered when the last admin has it
+				}
+				each = append(each, one)
 			}
 			q.queue = append(each, q.queue[1:]...)
 			q.mu.Unlock()
 			if len(friends) == 0 {
 				// No admin is a friend of the account: the webhook is the only way to them.
 				a.alert(ctx, item.text)
+				finish(item, nil)
 			}
 			continue
 		}
@@ -159,6 +185,7 @@ func (q *outbox) run(ctx context.Context, a *Adapter) {
 		switch {
 		case err == nil:
 			q.queue = q.queue[1:]
+			finish(item, nil)
 			// Back towards the normal pace, a quarter at a time.
 			q.interval = max(q.base, q.interval-(q.interval-q.base)/4-1)
 		case errors.As(err, &ret) && ret == 1205:
@@ -173,11 +200,19 @@ func (q *outbox) run(ctx context.Context, a *Adapter) {
 				log.Error().Err(err).Str("to", item.to).Int("chars", len([]rune(item.text))).Str("file", item.path).Msg("message dropped after 3 tries")
 				log.Debug().Str("text", firstLine(item.text)).Msg("the dropped message")
 				q.queue = q.queue[1:]
+				finish(item, err)
 			} else {
 				log.Warn().Err(err).Msg("send failed: will retry")
 			}
 		}
 		q.mu.Unlock()
+	}
+}
+
+// finish tells a Deliver waiting for the item how it ended.
+func finish(it outItem, err error) {
+	if it.done != nil {
+		it.done <- err
 	}
 }
 
