@@ -408,3 +408,27 @@ func TestLogsCarryNoSessionSecrets(t *testing.T) {
 		t.Errorf("the rest of the message was lost:\n%s", out)
 	}
 }
+
+// TestConsoleIdentity: in the console, as in WeChat, an admin is known by the
+// remark name the bot account gave the contact (here from the config), never
+// by a display name anyone can take.
+func TestConsoleIdentity(t *testing.T) {
+	out := play(t, `/time 2026-06-03 10:00
+王科长: 标记 北岭村 典型做法 免报
+王科长 -> bot: 标记 北岭村 典型做法 免报
+街道应急办-王科 -> bot: 标记 北岭村 典型做法 免报
+`)
+	msgs := botMessages(t, out)
+	if len(msgs) < 3 {
+		t.Fatalf("replies %+v", msgs)
+	}
+	msgs = msgs[len(msgs)-3:] // after the opening announcement and the reminder
+	for i, m := range msgs[:2] {
+		if !strings.Contains(m.text, "只有管理员") {
+			t.Errorf("reply %d to someone named 王科长: %q", i, m.text)
+		}
+	}
+	if !strings.Contains(msgs[2].text, "已标记：北岭村") || msgs[2].to != "街道应急办-王科" {
+		t.Errorf("the admin's mark: %+v", msgs[2])
+	}
+}
