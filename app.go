@@ -90,6 +90,10 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := a.Bot.Reconcile(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Runner = &schedules.Runner{Schedule: a.sched.Load, Log: db, Fire: a.Bot.Fire, Now: o.Now, Logger: o.Logger}
 	if err := a.Runner.Start(ctx); err != nil {
 		db.Close()

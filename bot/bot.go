@@ -221,6 +221,36 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 	return nil
 }
 
+// Reconcile runs at start: a receipt that was still waiting out its delay
+// when the bot stopped is owed again. For the periods that still take reports,
+// a unit whose material amounts to more than its last receipt said gets one.
+func (b *Bot) Reconcile(ctx context.Context) error {
+	now := b.Now()
+	for _, t := range b.Schedule().Tasks {
+		for _, p := range t.Periods {
+			if p.Opens.After(now) || now.After(p.LateUntil.Add(24*time.Hour)) {
+				continue
+			}
+			reports, err := b.periodReports(t, p.N)
+			if err != nil {
+				return err
+			}
+			for _, r := range reports {
+				told, err := b.Store.Receipt(t.ID, p.N, r.Unit)
+				if err != nil {
+					return err
+				}
+				if r.receiptLevel() > told {
+					b.mu.Lock()
+					b.receipts[periodKey{r.Unit, t.ID, p.N}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration)}
+					b.mu.Unlock()
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // storeHealth tells the admins when writes start failing and when they work again.
 func (b *Bot) storeHealth(ctx context.Context, err error) {
 	b.mu.Lock()

@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"io"
 	"strings"
 	"testing"
@@ -429,4 +430,30 @@ func TestBadInput(t *testing.T) {
 	if last, err := h.db.LastSubmission(name); err != nil || last == nil || last.Unit != "南山村" {
 		t.Errorf("emoji name: %+v %v", last, err)
 	}
+}
+
+// TestReceiptOwedAfterAKill: the bot stops (killed) while a receipt waits out
+// its delay; the next start owes it again.
+func TestReceiptOwedAfterAKill(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-04 09:00")
+	h.say("东风社区-张三", "本周典型做法："+longText)
+	h.image("东风社区-张三", []byte(photo))
+	// No Flush: the process dies here. A new bot over the same store:
+	b, err := bot.New(bot.Options{Config: h.bot.Config, Schedule: h.bot.Schedule, Store: h.db, Chat: h.chat, Now: h.bot.Now, Logger: h.bot.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.bot = b
+	if err := b.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.receipts()
+	h.one("已收到 东风社区 第1期「本周典型做法、特色项目」：文字1条，图片1张")
+	// Once told, a further start owes nothing.
+	if err := b.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.receipts()
+	h.none()
 }
