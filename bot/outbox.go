@@ -268,4 +268,3 @@ func (o *Outbox) Pending() int {
 	}
 	return len(items)
 }
-
