@@ -72,12 +72,14 @@ func startE2E(t *testing.T) *e2e {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.chat.Run(ctx, e.app.Bot) }()
-	go e.app.Outbox.Run(ctx) // what App.Run does for reportbot run
+	outboxDone := make(chan struct{})
+	go func() { e.app.Outbox.Run(ctx); close(outboxDone) }() // what App.Run does for reportbot run
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+		<-outboxDone // Check must not run while anything writes
 		if err := e.app.Store.Check(); err != nil {
 			t.Error(err)
 		}
