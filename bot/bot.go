@@ -40,6 +40,9 @@ type Options struct {
 	Export func(ctx context.Context, t *schedules.Task, period int) ([]string, error)
 	// Backup copies the database for the admin command 备份 and returns the file.
 	Backup func() (string, error)
+	// Dashboard makes a personal sign-in link to the web dashboard for the admin
+	// with this remark name (the command 看板); nil when there is no dashboard.
+	Dashboard func(admin string) (string, error)
 }
 
 func (o *Options) validate() error {

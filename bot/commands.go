@@ -36,6 +36,7 @@ var commandWords = []struct {
 	{"export", true, []string{"导出"}},
 	{"reload", true, []string{"重载", "重新载入"}},
 	{"backup", true, []string{"备份"}},
+	{"dashboard", true, []string{"看板", "网页"}},
 }
 
 // ParseCommand recognises a command at the start of a text. It returns ok=false
@@ -157,6 +158,23 @@ func (b *Bot) command(ctx context.Context, m Message, text string) (handled bool
 			return true, b.refuse(ctx, m, "标记")
 		}
 		return true, b.applyMark(ctx, m, mark)
+	case "dashboard":
+		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
+			return ok, err
+		}
+		if !isAdmin {
+			return true, b.refuse(ctx, m, "看板")
+		}
+		private := m
+		private.Private = true
+		if b.Dashboard == nil {
+			return true, b.reply(ctx, private, "看板没有开启：在设置文件的 [web] 里写上 listen 和 url。")
+		}
+		link, err := b.Dashboard(m.Remark)
+		if err != nil {
+			return true, b.reply(ctx, private, "看板链接生成失败："+err.Error())
+		}
+		return true, b.reply(ctx, private, "看板登录链接（10分钟内有效，只能用一次，请勿转发）：\n"+link)
 	case "backup":
 		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
 			return ok, err
@@ -224,7 +242,8 @@ func helpText(admin bool) string {
 			"· 标记 单位 任务 已报|免报|撤销 [第N期]",
 			"· 导出：报送统计表；导出 任务 [第N期]：这一期的汇编（Word）和材料包",
 			"· 重载：重新载入日程文件",
-			"· 备份：马上备份数据库")
+			"· 备份：马上备份数据库",
+			"· 看板：私聊发来网页看板的登录链接")
 	}
 	return strings.Join(lines, "\n")
 }
@@ -448,15 +467,31 @@ func (b *Bot) parseMark(args string) (markArgs, string) {
 	return a, ""
 }
 
+// MarkUnit records a coordinator's mark (Reported, Exempt, or Missing to take
+// it back) for a unit's period, with who did it: the chat command 标记 and the
+// dashboard both come here.
+func (b *Bot) MarkUnit(t *schedules.Task, n int, unit string, st Status, by string) error {
+	if b.Config.Unit(unit) == nil {
+		return fmt.Errorf("no unit %q", unit)
+	}
+	if _, ok := t.Period(n); !ok {
+		return fmt.Errorf("「%s」has no period %d", t.Name, n)
+	}
+	if err := b.Store.SetMark(t.ID, n, unit, Mark{Status: st, By: by, At: b.Now()}); err != nil {
+		return fmt.Errorf("mark %s: %w", unit, err)
+	}
+	b.Logger.Info().Str("by", by).Str("unit", unit).Str("task", t.ID).Int("period", n).Str("status", string(st)).Msg("unit marked")
+	return nil
+}
+
 func (b *Bot) applyMark(ctx context.Context, m Message, a markArgs) error {
 	p := CurrentPeriod(a.task, b.Now())
 	if a.period > 0 {
 		p, _ = a.task.Period(a.period)
 	}
-	if err := b.Store.SetMark(a.task.ID, p.N, a.unit.Name, Mark{Status: a.status, By: m.Remark, At: b.Now()}); err != nil {
-		return fmt.Errorf("mark %s: %w", a.unit.Name, err)
+	if err := b.MarkUnit(a.task, p.N, a.unit.Name, a.status, m.Remark); err != nil {
+		return err
 	}
-	b.Logger.Info().Str("by", m.Remark).Str("unit", a.unit.Name).Str("task", a.task.ID).Int("period", p.N).Str("status", string(a.status)).Msg("unit marked")
 	what := a.status.Label()
 	if a.status == Missing {
 		what = "按实际报送情况统计（已撤销标记）"

@@ -40,8 +40,9 @@ var (
 	bucketReceipts = []byte("receipts")  // task 0 period unit -> level
 	bucketSent     = []byte("sent_log")  // key -> JSON sentRecord
 	bucketSeen     = []byte("seen_msgs") // chat message id -> time first seen
+	bucketThumbs   = []byte("thumbs")    // image sha256 -> JPEG thumbnail
 	allBuckets     = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
-		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen}
+		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen, bucketThumbs}
 
 	keySchema = []byte("schema")
 	keyCursor = []byte("cursor")
@@ -414,6 +415,31 @@ func (s *DB) WriteBlob(sum string, w io.Writer) error {
 		_, err := w.Write(v)
 		return err
 	})
+}
+
+// Thumb returns the cached thumbnail of the image sum, or nil.
+func (s *DB) Thumb(sum string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketThumbs).Get([]byte(sum)); v != nil {
+			out = bytes.Clone(v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PutThumb caches the thumbnail of the image sum.
+func (s *DB) PutThumb(sum string, data []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketThumbs).Put([]byte(sum), data) })
+}
+
+// Size is the database file's size in bytes.
+func (s *DB) Size() int64 {
+	if st, err := os.Stat(s.db.Path()); err == nil {
+		return st.Size()
+	}
+	return 0
 }
 
 // BlobCount is the number of distinct media stored.

@@ -1,0 +1,413 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	_ "image/gif" // thumbnails of the photos members send
+	"image/jpeg"
+	_ "image/png"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/image/draw"
+
+	"reportbot/bot"
+	"reportbot/bot/export"
+	"reportbot/schedules"
+)
+
+// matrix is a task's units × periods.
+type matrix struct {
+	Task    *schedules.Task
+	Periods []column
+	Rows    []row
+}
+
+type column struct {
+	N       int
+	Label   string
+	Due     time.Time
+	Current bool
+	// Done counts units reported (on time or late) or exempt; OnTime on time.
+	Done, OnTime, Total int
+}
+
+type row struct {
+	Unit  string
+	Cells []cellView
+}
+
+type cellView struct {
+	Period int
+	Status bot.Status
+	Counts string
+}
+
+func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
+	m := &matrix{Task: t}
+	current := bot.CurrentPeriod(t, s.o.Now()).N
+	m.Rows = make([]row, len(s.o.Config.Units))
+	for i, u := range s.o.Config.Units {
+		m.Rows[i].Unit = u.Name
+	}
+	for _, p := range t.Periods {
+		reports, err := bot.Reports(s.o.Source, s.o.Config.Units, t, p.N)
+		if err != nil {
+			return nil, err
+		}
+		label := t.Label(p.N)
+		if label == "" {
+			label = "全期"
+		}
+		col := column{N: p.N, Label: label, Due: p.Due, Current: p.N == current, Total: len(reports)}
+		for i, r := range reports {
+			switch r.Status {
+			case bot.Reported:
+				col.Done++
+				col.OnTime++
+			case bot.Late, bot.Exempt:
+				col.Done++
+			}
+			counts := ""
+			if len(r.Submissions) > 0 {
+				counts = r.CountsText()
+			}
+			m.Rows[i].Cells = append(m.Rows[i].Cells, cellView{Period: p.N, Status: r.Status, Counts: counts})
+		}
+		m.Periods = append(m.Periods, col)
+	}
+	return m, nil
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess session) {
+	var all []*matrix
+	for _, t := range s.o.Schedule().Tasks {
+		m, err := s.matrix(t)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		all = append(all, m)
+	}
+	s.ok(w, "overview.html", sess, s.o.Schedule().Name, all, r)
+}
+
+func (s *Server) task(w http.ResponseWriter, r *http.Request, sess session) {
+	t := s.o.Schedule().TaskByID(r.PathValue("task"))
+	if t == nil {
+		s.notFound(w, "这项任务")
+		return
+	}
+	m, err := s.matrix(t)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.ok(w, "overview.html", sess, t.Name, []*matrix{m}, r)
+}
+
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	s.o.Logger.Error().Err(err).Msg("dashboard")
+	http.Error(w, "出错了："+err.Error(), http.StatusInternalServerError)
+}
+
+// taskPeriod reads {task} and {period} from the path (or the query).
+func (s *Server) taskPeriod(r *http.Request) (*schedules.Task, schedules.Period, bool) {
+	id, n := r.PathValue("task"), r.PathValue("period")
+	if id == "" {
+		id, n = r.FormValue("task"), r.FormValue("period")
+	}
+	t := s.o.Schedule().TaskByID(id)
+	if t == nil {
+		return nil, schedules.Period{}, false
+	}
+	num, err := strconv.Atoi(n)
+	if err != nil {
+		return nil, schedules.Period{}, false
+	}
+	p, ok := t.Period(num)
+	return t, p, ok
+}
+
+type item struct {
+	bot.Submission
+	Image bool
+	Name  string // a file's download name
+}
+
+type cellPage struct {
+	Task   *schedules.Task
+	Period schedules.Period
+	Label  string
+	Report bot.UnitReport
+	Items  []item
+}
+
+func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
+	t, p, ok := s.taskPeriod(r)
+	unit := r.PathValue("unit")
+	if !ok || s.o.Config.Unit(unit) == nil {
+		s.notFound(w, "这一格")
+		return
+	}
+	reports, err := bot.Reports(s.o.Source, s.o.Config.Units, t, p.N)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var cp cellPage
+	for _, rep := range reports {
+		if rep.Unit == unit {
+			cp = cellPage{Task: t, Period: p, Label: t.Label(p.N), Report: rep}
+		}
+	}
+	for _, sub := range cp.Report.Submissions {
+		it := item{Submission: sub, Image: sub.Kind == schedules.Image}
+		if sub.FileName != "" {
+			it.Name = export.SafeName(sub.FileName, 100)
+		}
+		cp.Items = append(cp.Items, it)
+	}
+	s.ok(w, "cell.html", sess, unit+" "+t.Name, cp, r)
+}
+
+func (s *Server) mark(w http.ResponseWriter, r *http.Request, sess session) {
+	t, p, ok := s.taskPeriod(r)
+	unit := r.PostFormValue("unit")
+	st := bot.Status(r.PostFormValue("status"))
+	if !ok || s.o.Config.Unit(unit) == nil || (st != bot.Reported && st != bot.Exempt && st != bot.Missing) {
+		http.Error(w, "标记的单位、任务或状态不对", http.StatusBadRequest)
+		return
+	}
+	if err := s.o.Mark(t, p.N, unit, st, sess.admin); err != nil {
+		s.fail(w, err)
+		return
+	}
+	msg := "已标记为" + st.Label()
+	if st == bot.Missing {
+		msg = "已撤销标记"
+	}
+	back := fmt.Sprintf("/cell/%s/%d/%s?msg=%s", pathEsc(t.ID), p.N, pathEsc(unit), queryEsc(msg))
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+type galleryPage struct {
+	Task   *schedules.Task
+	Period schedules.Period
+	Label  string
+	Photos []photo
+}
+
+type photo struct {
+	Unit string
+	bot.Submission
+}
+
+func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
+	t, p, ok := s.taskPeriod(r)
+	if !ok {
+		s.notFound(w, "这一期")
+		return
+	}
+	reports, err := bot.Reports(s.o.Source, s.o.Config.Units, t, p.N)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	g := galleryPage{Task: t, Period: p, Label: t.Label(p.N)}
+	for _, rep := range reports {
+		for _, sub := range rep.Submissions {
+			if sub.Kind == schedules.Image {
+				g.Photos = append(g.Photos, photo{Unit: rep.Unit, Submission: sub})
+			}
+		}
+	}
+	s.ok(w, "gallery.html", sess, t.Name+" 照片", g, r)
+}
+
+var sumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// media serves a stored file by its content hash: never a path the request names.
+func (s *Server) media(w http.ResponseWriter, r *http.Request, _ session) {
+	sum := r.PathValue("sum")
+	if !sumRE.MatchString(sum) {
+		s.notFound(w, "这个文件")
+		return
+	}
+	data, err := s.o.Source.Blob(sum)
+	if err != nil || data == nil {
+		s.notFound(w, "这个文件")
+		return
+	}
+	ctype := http.DetectContentType(data)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	disposition := "attachment"
+	if strings.HasPrefix(ctype, "image/") {
+		disposition = "inline"
+	}
+	name := export.SafeName(path.Base(r.URL.Query().Get("name")), 100)
+	if r.URL.Query().Get("name") == "" {
+		name = sum[:12]
+	}
+	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": name}))
+	w.Write(data)
+}
+
+// thumbSize is the longest side of a thumbnail, in pixels.
+const thumbSize = 320
+
+// thumb serves a photo's thumbnail, made once and kept in the store.
+func (s *Server) thumb(w http.ResponseWriter, r *http.Request, _ session) {
+	sum := r.PathValue("sum")
+	if !sumRE.MatchString(sum) {
+		s.notFound(w, "这张图片")
+		return
+	}
+	data, err := s.o.Source.Thumb(sum)
+	if err == nil && data == nil {
+		data, err = s.makeThumb(sum)
+	}
+	if err != nil || data == nil {
+		// A format Go cannot decode (HEIC, WebP): a neutral picture instead.
+		http.Redirect(w, r, "/static/nothumb.svg", http.StatusFound)
+		return
+	}
+	w.Header().Set("Content-Type", "image/jpeg")
+	w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	w.Write(data)
+}
+
+func (s *Server) makeThumb(sum string) ([]byte, error) {
+	orig, err := s.o.Source.Blob(sum)
+	if err != nil || orig == nil {
+		return nil, err
+	}
+	img, _, err := image.Decode(bytes.NewReader(orig))
+	if err != nil {
+		return nil, err
+	}
+	b := img.Bounds()
+	wd, ht := b.Dx(), b.Dy()
+	if wd > thumbSize || ht > thumbSize {
+		if wd >= ht {
+			wd, ht = thumbSize, ht*thumbSize/wd
+		} else {
+			wd, ht = wd*thumbSize/ht, thumbSize
+		}
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, max(wd, 1), max(ht, 1)))
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	var out bytes.Buffer
+	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 80}); err != nil {
+		return nil, err
+	}
+	if err := s.o.Source.PutThumb(sum, out.Bytes()); err != nil {
+		s.o.Logger.Warn().Err(err).Msg("cache a thumbnail")
+	}
+	return out.Bytes(), nil
+}
+
+type schedulePage struct {
+	Upcoming []schedules.Event
+	Text     string
+	Source   string
+	Errors   []string
+}
+
+func (s *Server) schedule(w http.ResponseWriter, r *http.Request, sess session) {
+	sc := s.o.Schedule()
+	now := s.o.Now()
+	s.ok(w, "schedule.html", sess, "日程", schedulePage{Upcoming: sc.Events(now, now.AddDate(0, 0, 14)), Text: sc.Text, Source: sc.Source}, r)
+}
+
+// saveSchedule validates the edited text first: nothing is saved until it is right.
+func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request, sess session) {
+	text := strings.ReplaceAll(r.PostFormValue("text"), "\r\n", "\n")
+	summary, err := s.o.SaveSchedule(text)
+	if err != nil {
+		var lines []string
+		for _, l := range strings.Split(err.Error(), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		sc := s.o.Schedule()
+		now := s.o.Now()
+		s.render(w, http.StatusUnprocessableEntity, "schedule.html", page{Title: "日程", Admin: sess.admin, CSRF: sess.csrf,
+			Error: "日程文件有错误，没有保存，机器人仍按原来的日程运行。请按下面的提示修改：",
+			Data:  schedulePage{Upcoming: sc.Events(now, now.AddDate(0, 0, 14)), Text: text, Source: sc.Source, Errors: lines}})
+		return
+	}
+	s.o.Logger.Info().Str("admin", sess.admin).Msg("schedule saved from the dashboard")
+	http.Redirect(w, r, "/schedule?msg="+queryEsc(strings.SplitN(summary, "\n", 2)[0]), http.StatusSeeOther)
+}
+
+type exportsPage struct {
+	Tasks []*schedules.Task
+}
+
+func (s *Server) exports(w http.ResponseWriter, r *http.Request, sess session) {
+	s.ok(w, "exports.html", sess, "导出", exportsPage{Tasks: s.o.Schedule().Tasks}, r)
+}
+
+// download streams an export straight to the browser.
+func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) {
+	e := &export.Exporter{Config: s.o.Config, Schedule: s.o.Schedule(), Source: s.o.Source, Now: s.o.Now}
+	var name string
+	var write func(io.Writer) error
+	switch r.PathValue("kind") {
+	case "workbook":
+		name, write = export.WorkbookName, e.Workbook
+	case "report", "archive":
+		t, p, ok := s.taskPeriod(r)
+		if !ok {
+			s.notFound(w, "这一期")
+			return
+		}
+		if r.PathValue("kind") == "report" {
+			name, write = export.ReportName(t, p.N), func(w io.Writer) error { return e.Report(w, t, p.N) }
+		} else {
+			name, write = export.ArchiveName(t, p.N), func(w io.Writer) error { return e.Archive(w, t, p.N) }
+		}
+	default:
+		s.notFound(w, "这种导出")
+		return
+	}
+	s.o.Logger.Info().Str("admin", sess.admin).Str("file", name).Msg("dashboard export")
+	w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	if err := write(w); err != nil {
+		s.o.Logger.Error().Err(err).Str("file", name).Msg("dashboard export")
+	}
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request, sess session) {
+	var st Status
+	if s.o.Status != nil {
+		st = s.o.Status()
+	}
+	s.ok(w, "status.html", sess, "状态", st, r)
+}
+
+func (s *Server) qr(w http.ResponseWriter, r *http.Request, _ session) {
+	if s.o.Status == nil {
+		s.notFound(w, "二维码")
+		return
+	}
+	st := s.o.Status()
+	if st.QR == nil {
+		s.notFound(w, "二维码（现在不需要扫码）")
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(st.QR)
+}

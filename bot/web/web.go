@@ -1,0 +1,298 @@
+// Package web is the coordinators' dashboard, served by the bot itself: the
+// unit × period matrix, each unit's material with photo thumbnails, a period's
+// gallery, the schedule with an editor that validates before it saves, the
+// exports, and the bot's status with the login QR code when WeChat needs a scan.
+// Nothing is shown without signing in through a one-time link the bot sends an
+// admin privately (看板); sessions expire, forms carry a CSRF token, media are
+// served only by content hash, and no page runs a script.
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"reportbot/bot"
+	"reportbot/bot/export"
+	"reportbot/schedules"
+)
+
+//go:embed templates static
+var files embed.FS
+
+// Source is what the pages read: the store.
+type Source interface {
+	export.Source
+	Thumb(sum string) ([]byte, error)
+	PutThumb(sum string, data []byte) error
+}
+
+// Status is the bot's state for the status page.
+type Status struct {
+	// WeChat says how the chat is: "已连接", "等待扫码", "掉线，正在重连", "控制台演示".
+	WeChat      string
+	LastMessage time.Time
+	// Pending is how many messages wait to be sent.
+	Pending    int
+	StoreBytes int64
+	LastBackup string
+	// QR is the login QR code (PNG) while WeChat waits for a scan.
+	QR []byte
+}
+
+// Options build a Server.
+type Options struct {
+	Config   *bot.Config
+	Schedule func() *schedules.Schedule
+	Source   Source
+	// SaveSchedule validates a new schedule text, writes it and puts it in
+	// force the way a file edit would; it returns what will be sent next.
+	SaveSchedule func(text string) (string, error)
+	// Mark marks a unit's period, as the chat command 标记 does.
+	Mark   func(t *schedules.Task, n int, unit string, st bot.Status, by string) error
+	Status func() Status
+	Now    func() time.Time
+	Logger zerolog.Logger
+	// URL is how admins reach the dashboard ("http://127.0.0.1:8080", or the
+	// reverse proxy's https address); sign-in links start with it.
+	URL string
+	// LinkTTL is how long a sign-in link works (default 10 minutes);
+	// SessionTTL how long a session lasts (default 12 hours).
+	LinkTTL, SessionTTL time.Duration
+}
+
+// Server serves the dashboard.
+type Server struct {
+	o        Options
+	mux      *http.ServeMux
+	pages    *template.Template
+	mu       sync.Mutex
+	links    map[string]grant // one-time sign-in tokens
+	sessions map[string]session
+}
+
+type grant struct {
+	admin   string
+	expires time.Time
+}
+
+type session struct {
+	admin   string
+	csrf    string
+	expires time.Time
+}
+
+// New makes the dashboard.
+func New(o Options) (*Server, error) {
+	if o.LinkTTL == 0 {
+		o.LinkTTL = 10 * time.Minute
+	}
+	if o.SessionTTL == 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	pages, err := template.New("").Funcs(funcs).ParseFS(files, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web templates: %w", err)
+	}
+	s := &Server{o: o, pages: pages, links: map[string]grant{}, sessions: map[string]session{}, mux: http.NewServeMux()}
+	static, _ := fs.Sub(files, "static")
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	s.mux.HandleFunc("GET /login", s.login)
+	s.mux.HandleFunc("POST /logout", s.auth(s.logout))
+	s.mux.HandleFunc("GET /{$}", s.auth(s.overview))
+	s.mux.HandleFunc("GET /task/{task}", s.auth(s.task))
+	s.mux.HandleFunc("GET /cell/{task}/{period}/{unit}", s.auth(s.cell))
+	s.mux.HandleFunc("POST /mark", s.auth(s.mark))
+	s.mux.HandleFunc("GET /gallery/{task}/{period}", s.auth(s.gallery))
+	s.mux.HandleFunc("GET /media/{sum}", s.auth(s.media))
+	s.mux.HandleFunc("GET /thumb/{sum}", s.auth(s.thumb))
+	s.mux.HandleFunc("GET /schedule", s.auth(s.schedule))
+	s.mux.HandleFunc("POST /schedule", s.auth(s.saveSchedule))
+	s.mux.HandleFunc("GET /exports", s.auth(s.exports))
+	s.mux.HandleFunc("GET /export/{kind}", s.auth(s.download))
+	s.mux.HandleFunc("GET /status", s.auth(s.status))
+	s.mux.HandleFunc("GET /status/qr.png", s.auth(s.qr))
+	return s, nil
+}
+
+// ServeHTTP adds the security headers every answer carries.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	s.mux.ServeHTTP(w, r)
+}
+
+func token() string {
+	var b [24]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// SignInLink makes a personal link that signs the admin in once, for LinkTTL.
+func (s *Server) SignInLink(admin string) (string, error) {
+	if !s.o.Config.IsAdmin(admin) {
+		return "", errors.New("not an admin")
+	}
+	if s.o.URL == "" {
+		return "", errors.New("[web] url is not set")
+	}
+	t := token()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.o.Now()
+	for k, g := range s.links {
+		if now.After(g.expires) {
+			delete(s.links, k)
+		}
+	}
+	s.links[t] = grant{admin: admin, expires: now.Add(s.o.LinkTTL)}
+	return strings.TrimRight(s.o.URL, "/") + "/login?t=" + t, nil
+}
+
+const cookieName = "reportbot_session"
+
+// login trades a sign-in link for a session cookie; the link then no longer works.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	t := r.URL.Query().Get("t")
+	s.mu.Lock()
+	g, ok := s.links[t]
+	delete(s.links, t)
+	now := s.o.Now()
+	var id string
+	if ok && now.Before(g.expires) {
+		id = token()
+		s.sessions[id] = session{admin: g.admin, csrf: token(), expires: now.Add(s.o.SessionTTL)}
+	}
+	s.mu.Unlock()
+	if id == "" {
+		s.o.Logger.Info().Msg("dashboard sign-in refused: unknown, used or expired link")
+		s.render(w, http.StatusForbidden, "denied.html", page{Title: "登录链接无效", Message: "这个链接已经用过或已过期。请私聊机器人发送“看板”获取新的链接。"})
+		return
+	}
+	s.o.Logger.Info().Str("admin", g.admin).Msg("dashboard sign-in")
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: strings.HasPrefix(s.o.URL, "https://"), Expires: now.Add(s.o.SessionTTL)})
+	// Leave the URL with the token behind at once.
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess session) {
+	if c, err := r.Cookie(cookieName); err == nil {
+		s.mu.Lock()
+		delete(s.sessions, c.Value)
+		s.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1})
+	s.render(w, http.StatusOK, "denied.html", page{Title: "已退出", Message: "已退出看板。"})
+}
+
+type handler func(w http.ResponseWriter, r *http.Request, sess session)
+
+// auth lets signed-in admins through; a POST must also carry the session's CSRF token.
+func (s *Server) auth(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(cookieName)
+		var sess session
+		ok := false
+		if err == nil {
+			s.mu.Lock()
+			sess, ok = s.sessions[c.Value]
+			if ok && s.o.Now().After(sess.expires) {
+				delete(s.sessions, c.Value)
+				ok = false
+			}
+			s.mu.Unlock()
+		}
+		if !ok || !s.o.Config.IsAdmin(sess.admin) {
+			s.render(w, http.StatusUnauthorized, "denied.html", page{Title: "请先登录", Message: "看板只对管理员开放：请私聊机器人发送“看板”，用它发来的链接登录。"})
+			return
+		}
+		if r.Method == http.MethodPost {
+			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.csrf)) != 1 {
+				s.o.Logger.Warn().Str("admin", sess.admin).Str("path", r.URL.Path).Msg("dashboard: CSRF token missing or wrong")
+				http.Error(w, "表单已过期，请刷新页面后重试", http.StatusForbidden)
+				return
+			}
+		}
+		h(w, r, sess)
+	}
+}
+
+// page is what every template gets.
+type page struct {
+	Title   string
+	Admin   string
+	CSRF    string
+	Message string
+	Error   string
+	Data    any
+}
+
+var funcs = template.FuncMap{
+	"label":   func(st bot.Status) string { return st.Label() },
+	"pathesc": url.PathEscape,
+	"percent": func(a, b int) string {
+		if b == 0 {
+			return "—"
+		}
+		return strconv.Itoa(100*a/b) + "%"
+	},
+	"due":   schedules.FormatDue,
+	"clock": func(t time.Time) string { return t.Format("1月2日 15:04") },
+	"noun":  func(m schedules.Material) string { _, n := m.Noun(); return n },
+	"size":  humanSize,
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func (s *Server) render(w http.ResponseWriter, code int, name string, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if err := s.pages.ExecuteTemplate(w, name, p); err != nil {
+		s.o.Logger.Error().Err(err).Str("page", name).Msg("dashboard render")
+	}
+}
+
+func (s *Server) ok(w http.ResponseWriter, name string, sess session, title string, data any, r *http.Request) {
+	s.render(w, http.StatusOK, name, page{Title: title, Admin: sess.admin, CSRF: sess.csrf, Data: data,
+		Message: r.URL.Query().Get("msg")})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, what string) {
+	http.Error(w, "没有找到"+what, http.StatusNotFound)
+}
+
+func pathEsc(s string) string  { return url.PathEscape(s) }
+func queryEsc(s string) string { return url.QueryEscape(s) }
