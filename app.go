@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/bot/export"
+	"reportbot/bot/web"
 	"reportbot/schedules"
 	"reportbot/store"
 )
@@ -134,6 +136,78 @@ func (a *App) ScheduleChanged(ctx context.Context) {
 	if err := a.Bot.TellAdmins(ctx, "日程文件已更新，"+a.swap(s)); err != nil {
 		a.log.Error().Err(err).Msg("tell the admins")
 	}
+}
+
+// SaveSchedule is the dashboard's editor saving: the text is checked first and
+// nothing is written unless it is right; then the file is replaced whole and the
+// schedule put in force as after an edit of the file, the admins told.
+func (a *App) SaveSchedule(ctx context.Context, path, text string) (string, error) {
+	if path == "" {
+		return "", errors.New("这里用的是内置的示例日程，不能保存：用 --schedule 指定日程文件")
+	}
+	s, err := schedules.Parse(path, []byte(text))
+	if err != nil {
+		return "", err
+	}
+	if err := writeAtomic(path, []byte(text)); err != nil {
+		return "", fmt.Errorf("save %s: %w", path, err)
+	}
+	summary := a.swap(s)
+	if err := a.Bot.TellAdmins(ctx, "日程在看板上修改并保存了，"+summary); err != nil {
+		a.log.Error().Err(err).Msg("tell the admins")
+	}
+	return summary, nil
+}
+
+// writeAtomic replaces a file whole, as editors do, keeping its mode.
+func writeAtomic(path string, data []byte) error {
+	mode := fs.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Dashboard makes the web dashboard over this App; status says how the chat is.
+// The command 看板 then sends admins a sign-in link.
+func (a *App) Dashboard(cfg *bot.Config, schedulePath string, status func() web.Status) (*web.Server, error) {
+	srv, err := web.New(web.Options{Config: cfg, Schedule: a.sched.Load, Source: a.Store, Now: a.Bot.Now, Logger: a.log,
+		URL: cfg.Web.URL,
+		SaveSchedule: func(text string) (string, error) {
+			return a.SaveSchedule(context.Background(), schedulePath, text)
+		},
+		Mark: a.Bot.MarkUnit,
+		Status: func() web.Status {
+			st := status()
+			st.Pending = a.Outbox.Pending()
+			st.StoreBytes = a.Store.Size()
+			if list, _ := store.Backups(a.backupDir); len(list) > 0 {
+				st.LastBackup = filepath.Base(list[len(list)-1])
+			}
+			return st
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Bot.Dashboard = srv.SignInLink
+	return srv, nil
 }
 
 // swap puts s in force and says what it will send next.

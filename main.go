@@ -12,11 +12,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai on a bare container
@@ -26,6 +28,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/bot/console"
+	"reportbot/bot/web"
 	"reportbot/schedules"
 )
 
@@ -248,6 +251,7 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	dataDir := fs.String("data", "", "数据目录（默认：新建一个临时目录，结束时删除）")
 	script := fs.String("script", "", "播放这个脚本文件后退出（默认：播放内置的演示，然后在终端里继续输入）")
 	logLevel := fs.String("log-level", "warn", "日志级别：debug、info、warn、error（日志写到 stderr）")
+	withWeb := fs.Bool("web", false, "同时开网页看板（地址见设置文件 [web]），演示结束后继续运行到 Ctrl-C；管理员私聊机器人“看板”得到登录链接")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -259,6 +263,17 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
+	var dashboard *swappable
+	if *withWeb {
+		if f.config.Web.Listen == "" {
+			return errors.New("设置文件里 [web] listen 是空的：写上看板的地址，如 \"127.0.0.1:8080\"")
+		}
+		dashboard = &swappable{}
+		if err := serveDashboard(ctx, f.config.Web.Listen, dashboard, log); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "看板：%s（管理员私聊机器人“看板”获取登录链接，如：街道应急办-王科 -> bot: 看板）\n", f.config.Web.URL)
+	}
 	dir := *dataDir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "reportbot-demo-"); err != nil {
@@ -266,7 +281,7 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		defer os.RemoveAll(dir)
 	}
-	p, err := startConsole(ctx, f, dir, stdout, log)
+	p, err := startConsole(ctx, f, dir, stdout, log, dashboard)
 	if err != nil {
 		return err
 	}
@@ -282,20 +297,46 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	if in, ok := stdin.(*os.File); !ok || !isatty.IsTerminal(in.Fd()) {
+		if dashboard != nil {
+			<-ctx.Done() // the dashboard stays up until Ctrl-C
+		}
 		return nil
 	}
 	return interactive(ctx, p, stdin, stdout)
 }
 
+// swappable serves the dashboard of the App running now: the console opens a
+// new App at every /restart.
+type swappable struct{ h atomic.Pointer[web.Server] }
+
+func (s *swappable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := s.h.Load(); h != nil {
+		h.ServeHTTP(w, r)
+		return
+	}
+	http.Error(w, "机器人已停止（/stop）", http.StatusServiceUnavailable)
+}
+
 // startConsole opens the bot in a console group over the data directory, with
-// the clock at the start of the campaign (scripts move it with /time).
-func startConsole(ctx context.Context, f *files, dir string, out io.Writer, log zerolog.Logger) (*console.Player, error) {
+// the clock at the start of the campaign (scripts move it with /time). With a
+// dashboard, each App the console opens is served there.
+func startConsole(ctx context.Context, f *files, dir string, out io.Writer, log zerolog.Logger, dashboard *swappable) (*console.Player, error) {
 	// Each message is one Write, so the transcript and log lines on stderr never cut into each other.
 	p := &console.Player{
 		Out: out, Location: f.schedule.Location, Remarks: f.config.Console.Remarks, Echo: true,
 		Open: func(ctx context.Context, clock *console.Clock, chat bot.Chat) (console.Runtime, error) {
-			return OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
+			app, err := OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
 				DataDir: dir, Chat: chat, Now: clock.Now, SetClock: clock.Set, Logger: log})
+			if err != nil || dashboard == nil {
+				return app, err
+			}
+			srv, err := app.Dashboard(f.config, f.schedulePath, func() web.Status { return web.Status{WeChat: "控制台演示（不连微信）"} })
+			if err != nil {
+				app.Close()
+				return nil, err
+			}
+			dashboard.h.Store(srv)
+			return app, nil
 		},
 	}
 	if err := p.Begin(ctx, f.schedule.Start); err != nil {

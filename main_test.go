@@ -34,7 +34,7 @@ func playFiles(t *testing.T, f *files, script string) string {
 	t.Helper()
 	var out bytes.Buffer
 	ctx := context.Background()
-	p, err := startConsole(ctx, f, t.TempDir(), &out, zerolog.Nop())
+	p, err := startConsole(ctx, f, t.TempDir(), &out, zerolog.Nop(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

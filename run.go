@@ -6,11 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"reportbot/bot/alert"
+	"reportbot/bot/web"
 	"reportbot/bot/wechat"
 	"reportbot/schedules"
 )
@@ -69,6 +73,27 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer app.Close()
+	if cfg.Web.Listen != "" {
+		// Up before the login, so that the QR code can be scanned from the status page.
+		srv, err := app.Dashboard(cfg, f.schedulePath, func() web.Status {
+			st := web.Status{LastMessage: chat.LastMessage(), QR: chat.QR()}
+			switch {
+			case chat.Connected():
+				st.WeChat = "已连接"
+			case st.QR != nil:
+				st.WeChat = "等待扫码"
+			default:
+				st.WeChat = "未连接，正在登录"
+			}
+			return st
+		})
+		if err != nil {
+			return err
+		}
+		if err := serveDashboard(ctx, cfg.Web.Listen, srv, log); err != nil {
+			return err
+		}
+	}
 	log.Info().Str("group", cfg.Bot.Group).Str("data", dir).Msg("logging in to WeChat")
 	if err := chat.Login(ctx); err != nil {
 		return fmt.Errorf("登录微信：%w", err)
@@ -88,4 +113,27 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("微信连接结束：%w", err)
 	}
 	return errors.Join(err, <-errs)
+}
+
+// serveDashboard listens at once (so a taken port fails the start) and serves
+// until ctx ends.
+func serveDashboard(ctx context.Context, addr string, h http.Handler, log zerolog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("看板的地址 %s 用不了（%w）：改设置文件 [web] listen，或写 \"\" 关闭看板", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("dashboard")
+		}
+	}()
+	log.Info().Str("addr", ln.Addr().String()).Msg("dashboard: admins get a sign-in link with 看板")
+	return nil
 }

@@ -295,6 +295,7 @@ func writeConfig(t *testing.T, group string) string {
 	dir := t.TempDir()
 	src := strings.Replace(string(exampleConfig), `group = "XX街道安全生产工作群"`, `group = "`+group+`"`, 1)
 	src = strings.Replace(src, `schedule = "schedule.example.toml"`, `schedule = "schedule.toml"`, 1)
+	src = strings.Replace(src, `listen = "127.0.0.1:8080"`, `listen = "127.0.0.1:0"`, 1) // a free port: tests never collide
 	os.WriteFile(filepath.Join(dir, "schedule.toml"), exampleSchedule, 0o644)
 	path := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {

@@ -21,6 +21,16 @@ type Config struct {
 	Wechat  WechatConfig  `toml:"wechat"`
 	Alert   AlertConfig   `toml:"alert"`
 	Backup  BackupConfig  `toml:"backup"`
+	Web     WebConfig     `toml:"web"`
+}
+
+// WebConfig is the dashboard's address.
+type WebConfig struct {
+	// Listen is the address it serves on ("127.0.0.1:8080"); "" turns it off.
+	Listen string `toml:"listen"`
+	// URL is how admins reach it, as sign-in links start: the reverse proxy's
+	// https address when there is one.
+	URL string `toml:"url"`
 }
 
 // BackupConfig says when the running bot copies its database.
@@ -211,6 +221,9 @@ func (c *Config) defaults() {
 	}
 	if c.Backup.Keep == 0 {
 		c.Backup.Keep = 7
+	}
+	if c.Web.URL == "" && c.Web.Listen != "" {
+		c.Web.URL = "http://" + c.Web.Listen
 	}
 }
 

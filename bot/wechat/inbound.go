@@ -102,6 +102,9 @@ func (a *Adapter) onMessage(msg *openwechat.Message) {
 	}
 	m.ID = msg.MsgId
 	m.At = time.Unix(msg.CreateTime, 0)
+	a.mu.Lock()
+	a.last = a.o.Now()
+	a.mu.Unlock()
 	m.Size = -1
 	switch {
 	case msg.IsRecalled():

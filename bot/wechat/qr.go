@@ -25,7 +25,11 @@ func (a *Adapter) showQR(uuid string) {
 	code, err := qr.Encode(content, qr.L)
 	if err == nil {
 		code.Scale = 8
-		err = os.WriteFile(path, code.PNG(), 0o600)
+		png := code.PNG()
+		a.mu.Lock()
+		a.qr = png // for the dashboard's status page
+		a.mu.Unlock()
+		err = os.WriteFile(path, png, 0o600)
 	}
 	if err != nil {
 		log.Warn().Err(err).Msg("write the QR code image")

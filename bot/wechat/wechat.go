@@ -112,6 +112,24 @@ type Adapter struct {
 	// alerted is set once the admins were told a scan is needed, so that an
 	// outage alerts once however often the reconnect is retried.
 	alerted bool
+	// qr is the login QR code (PNG) while a scan is awaited; last is when the
+	// latest message came.
+	qr   []byte
+	last time.Time
+}
+
+// QR returns the login QR code as a PNG while WeChat waits for a scan, else nil.
+func (a *Adapter) QR() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.qr
+}
+
+// LastMessage is when the latest message arrived.
+func (a *Adapter) LastMessage() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last
 }
 
 var _ bot.Chat = (*Adapter)(nil)
@@ -159,6 +177,7 @@ func (a *Adapter) setSession(s *session) {
 	a.sess = s
 	if s != nil {
 		close(s.ready)
+		a.qr = nil
 	}
 	close(a.changed)
 	a.changed = make(chan struct{})
