@@ -15,6 +15,8 @@ COPY --from=build /src/config.example.toml /src/schedule.example.toml /etc/repor
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532
 VOLUME /data
+# The dashboard: set [web] listen = "0.0.0.0:8080" in config.toml to reach it from outside the container.
+EXPOSE 8080
 WORKDIR /data
 ENTRYPOINT ["/usr/local/bin/reportbot"]
 # The bot in the WeChat group: /data holds config.toml, the schedule, the

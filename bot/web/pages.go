@@ -48,6 +48,8 @@ type cellView struct {
 	Period int
 	Status bot.Status
 	Counts string
+	// None marks a task without deadline that the unit sent nothing for: nothing is owed.
+	None bool
 }
 
 func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
@@ -79,7 +81,8 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 			if len(r.Submissions) > 0 {
 				counts = r.CountsText()
 			}
-			m.Rows[i].Cells = append(m.Rows[i].Cells, cellView{Period: p.N, Status: r.Status, Counts: counts})
+			m.Rows[i].Cells = append(m.Rows[i].Cells, cellView{Period: p.N, Status: r.Status, Counts: counts,
+				None: t.Anytime && r.Status == bot.Missing})
 		}
 		m.Periods = append(m.Periods, col)
 	}

@@ -191,8 +191,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.o.Logger.Info().Str("admin", g.admin).Msg("dashboard sign-in")
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: strings.HasPrefix(s.o.URL, "https://"), Expires: now.Add(s.o.SessionTTL)})
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, // Lax: the link is opened from WeChat, another site; POSTs still need the CSRF token
+		// Max-Age, not Expires: relative, so it does not depend on the browser's clock agreeing with ours.
+		Secure: strings.HasPrefix(s.o.URL, "https://"), MaxAge: int(s.o.SessionTTL / time.Second)})
 	// Leave the URL with the token behind at once.
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

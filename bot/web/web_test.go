@@ -120,7 +120,7 @@ func (f *fixture) signIn() (*http.Cookie, string) {
 		f.t.Fatalf("sign-in: %d %v", w.Code, w.Result().Cookies())
 	}
 	c := w.Result().Cookies()[0]
-	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
 		f.t.Errorf("cookie %+v", c)
 	}
 	page := f.do("GET", "/", c, nil).Body.String()
