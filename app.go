@@ -59,11 +59,13 @@ type AppOptions struct {
 	Async bool
 	// Trace follows the outbox's steps (the crash tests).
 	Trace func(step string, it bot.OutboxItem)
+	// NoSync opens the store without fsync: the console demo's data only.
+	NoSync bool
 }
 
 // OpenApp opens the store in the data directory and starts the bot over it.
 func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
-	db, err := store.Open(o.DataDir, store.Options{MaxBlob: o.Config.MaxMedia()})
+	db, err := store.Open(o.DataDir, store.Options{MaxBlob: o.Config.MaxMedia(), NoSync: o.NoSync})
 	if err != nil {
 		return nil, err
 	}

@@ -325,8 +325,9 @@ func startConsole(ctx context.Context, f *files, dir string, out io.Writer, log 
 	p := &console.Player{
 		Out: out, Location: f.schedule.Location, Remarks: f.config.Console.Remarks, Echo: true,
 		Open: func(ctx context.Context, clock *console.Clock, chat bot.Chat) (console.Runtime, error) {
+			// The console's data is a demo's: no fsync (see store.Options.NoSync).
 			app, err := OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
-				DataDir: dir, Chat: chat, Now: clock.Now, SetClock: clock.Set, Logger: log})
+				DataDir: dir, Chat: chat, Now: clock.Now, SetClock: clock.Set, Logger: log, NoSync: true})
 			if err != nil || dashboard == nil {
 				return app, err
 			}

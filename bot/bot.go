@@ -98,22 +98,32 @@ func New(o Options) (*Bot, error) {
 // anything wrong with the message itself is answered in the chat.
 func (b *Bot) Handle(ctx context.Context, m Message) error {
 	log := b.Logger.With().Str("msg_id", m.ID).Str("from", m.From).Str("kind", string(m.Kind)).Logger()
+	// A message is recorded as seen together with its effect: a report in the
+	// transaction that stores it, a command or a recall before it is answered.
+	// Chatter is not recorded: a replay of it is ignored again anyway.
 	if m.ID != "" {
-		first, err := b.Store.FirstSeen(m.ID, b.Now())
+		seen, err := b.Store.Seen(m.ID)
 		if err != nil {
-			// Storage trouble: go on without deduplication, so that questions are
-			// still answered and a report gets a clear "try again".
-			log.Warn().Err(err).Msg("record message id")
-		} else if !first {
+			log.Warn().Err(err).Msg("read message ids")
+		} else if seen {
 			log.Info().Msg("message seen before: ignored")
 			return nil
 		}
 	}
 	if m.Recalls != "" {
+		if !b.firstSeen(m, log) {
+			return nil
+		}
 		return b.withdraw(ctx, m)
 	}
 	if m.Kind == schedules.Text {
 		text := b.stripMention(&m)
+		if c, ok := ParseCommand(text); ok && c.Name != "" {
+			// Possibly a command: record the id before any answer goes out.
+			if !b.firstSeen(m, log) {
+				return nil
+			}
+		}
 		if handled, err := b.command(ctx, m, text); handled || err != nil {
 			return err
 		}
@@ -128,6 +138,20 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 	}
 	// A report sent privately counts as in the group and is receipted privately.
 	return b.submit(ctx, m, log)
+}
+
+// firstSeen records m's id; false when another handling recorded it first.
+// Storage trouble does not stop the answer: deduplication is skipped then.
+func (b *Bot) firstSeen(m Message, log zerolog.Logger) bool {
+	if m.ID == "" {
+		return true
+	}
+	first, err := b.Store.FirstSeen(m.ID, b.Now())
+	if err != nil {
+		log.Warn().Err(err).Msg("record message id")
+		return true
+	}
+	return first
 }
 
 // stripMention removes "@botname" from a text and notes that it was addressed to the bot.

@@ -26,6 +26,13 @@ func (d *fullDisk) AddSubmission(s *bot.Submission, media []byte) (bool, error) 
 	return d.Store.AddSubmission(s, media)
 }
 
+func (d *fullDisk) Seen(id string) (bool, error) {
+	if d.full.Load() {
+		return false, errNoSpace
+	}
+	return d.Store.Seen(id)
+}
+
 func (d *fullDisk) FirstSeen(id string, at time.Time) (bool, error) {
 	if d.full.Load() {
 		return false, errNoSpace

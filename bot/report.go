@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"reportbot/schedules"
 )
@@ -23,12 +24,8 @@ type UnitReport struct {
 	Submissions []Submission
 	// Mark is the coordinator's mark, if any.
 	Mark Mark
-}
-
-// ReportSource is what computing statuses reads: the store.
-type ReportSource interface {
-	PeriodSubmissions(task string, period int) ([]Submission, error)
-	Marks(task string, period int) (map[string]Mark, error)
+	// Last is when the latest live submission came.
+	Last time.Time
 }
 
 var materialOrder = []schedules.Material{schedules.Text, schedules.Image, schedules.File, schedules.Video}
@@ -63,9 +60,72 @@ func unmet(reqs []schedules.Requirement, c map[schedules.Material]int) []schedul
 	return out
 }
 
-// periodReports says where every unit, in config order, stands for a period.
+// ReportSource is what computing statuses reads: the store.
+type ReportSource interface {
+	PeriodSubmissions(task string, period int) ([]Submission, error)
+	// UnitSubmissions is one unit's part of PeriodSubmissions, read on its own.
+	UnitSubmissions(task string, period int, unit string) ([]Submission, error)
+	Marks(task string, period int) (map[string]Mark, error)
+	// Tallies are the units' counts for a period, kept as submissions come and
+	// go; UnitTally is one unit's.
+	Tallies(task string, period int) (map[string]Tally, error)
+	UnitTally(task string, period int, unit string) (Tally, error)
+}
+
+// Tally is what a unit sent for a period, counted as it came and went: enough
+// for its status without reading the submissions.
+type Tally struct {
+	All    map[schedules.Material]int `json:"all,omitempty"`
+	OnTime map[schedules.Material]int `json:"on_time,omitempty"`
+	// Items and LateItems count live submissions.
+	Items     int       `json:"items,omitempty"`
+	LateItems int       `json:"late,omitempty"`
+	Last      time.Time `json:"last,omitzero"`
+}
+
+// Add counts a submission in (sign 1) or out again (sign -1, a recall).
+func (t *Tally) Add(s Submission, sign int) {
+	if t.All == nil {
+		t.All, t.OnTime = map[schedules.Material]int{}, map[schedules.Material]int{}
+	}
+	c := map[schedules.Material]int{}
+	count(c, s)
+	for m, n := range c {
+		t.All[m] += sign * n
+		if !s.Late {
+			t.OnTime[m] += sign * n
+		}
+	}
+	t.Items += sign
+	if s.Late {
+		t.LateItems += sign
+	}
+	if sign > 0 && s.At.After(t.Last) {
+		t.Last = s.At
+	}
+}
+
+// periodReports says where every unit, in config order, stands for a period,
+// from the tallies: this is what roll-calls and queries read.
 func (b *Bot) periodReports(t *schedules.Task, n int) ([]UnitReport, error) {
-	return Reports(b.Store, b.Config.Units, t, n)
+	return Statuses(b.Store, b.Config.Units, t, n)
+}
+
+// Statuses is Reports without the submissions: the tallies and marks only.
+func Statuses(src ReportSource, units []Unit, t *schedules.Task, n int) ([]UnitReport, error) {
+	tallies, err := src.Tallies(t.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	marks, err := src.Marks(t.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UnitReport, 0, len(units))
+	for _, u := range units {
+		out = append(out, statusOf(u.Name, t, tallies[u.Name], marks[u.Name]))
+	}
+	return out, nil
 }
 
 // Reports says where each unit, in the order given, stands for period n of task t.
@@ -78,62 +138,71 @@ func Reports(src ReportSource, units []Unit, t *schedules.Task, n int) ([]UnitRe
 	if err != nil {
 		return nil, err
 	}
-	live := map[string][]Submission{}
-	all := map[string]map[schedules.Material]int{}
-	onTime := map[string]map[schedules.Material]int{}
-	late := map[string]bool{}
+	byUnit := map[string][]Submission{}
 	for _, s := range subs {
-		if s.Withdrawn {
-			continue
-		}
-		if all[s.Unit] == nil {
-			all[s.Unit], onTime[s.Unit] = map[schedules.Material]int{}, map[schedules.Material]int{}
-		}
-		count(all[s.Unit], s)
-		live[s.Unit] = append(live[s.Unit], s)
-		if !s.Late {
-			count(onTime[s.Unit], s)
-		} else {
-			late[s.Unit] = true
-		}
+		byUnit[s.Unit] = append(byUnit[s.Unit], s)
 	}
 	out := make([]UnitReport, 0, len(units))
 	for _, u := range units {
-		r := UnitReport{Unit: u.Name, Counts: all[u.Name], AnyLate: late[u.Name], Submissions: live[u.Name], Mark: marks[u.Name]}
-		if r.Counts == nil {
-			r.Counts = map[schedules.Material]int{}
-		}
-		r.Missing = unmet(t.Requires, r.Counts)
-		switch {
-		case marks[u.Name].Status == Exempt:
-			r.Status = Exempt
-		case marks[u.Name].Status == Reported:
-			r.Status, r.Missing = Reported, nil
-		case len(all[u.Name]) == 0:
-			r.Status = Missing
-		case len(r.Missing) > 0:
-			r.Status = Partial
-		case len(unmet(t.Requires, onTime[u.Name])) == 0:
-			r.Status = Reported
-		default:
-			r.Status = Late
-		}
-		out = append(out, r)
+		out = append(out, unitReportOf(u.Name, t, byUnit[u.Name], marks[u.Name]))
 	}
 	return out, nil
 }
 
+// unitReport says where one unit stands, from its tally: what every incoming
+// message asks, so it reads neither the other units nor the submissions.
 func (b *Bot) unitReport(t *schedules.Task, n int, unit string) (UnitReport, error) {
-	all, err := b.periodReports(t, n)
+	tally, err := b.Store.UnitTally(t.ID, n, unit)
 	if err != nil {
 		return UnitReport{}, err
 	}
-	for _, r := range all {
-		if r.Unit == unit {
-			return r, nil
+	marks, err := b.Store.Marks(t.ID, n)
+	if err != nil {
+		return UnitReport{}, err
+	}
+	return statusOf(unit, t, tally, marks[unit]), nil
+}
+
+// unitReportOf is a unit's report with its submissions (withdrawn ones left out).
+func unitReportOf(unit string, t *schedules.Task, subs []Submission, mark Mark) UnitReport {
+	var tally Tally
+	var live []Submission
+	for _, s := range subs {
+		if !s.Withdrawn {
+			tally.Add(s, 1)
+			live = append(live, s)
 		}
 	}
-	return UnitReport{Unit: unit, Status: Missing, Counts: map[schedules.Material]int{}}, nil
+	r := statusOf(unit, t, tally, mark)
+	r.Submissions = live
+	return r
+}
+
+// statusOf computes a unit's status from its tally and the coordinator's mark.
+func statusOf(unit string, t *schedules.Task, tally Tally, mark Mark) UnitReport {
+	r := UnitReport{Unit: unit, Counts: map[schedules.Material]int{}, Mark: mark, AnyLate: tally.LateItems > 0, Last: tally.Last}
+	for m, n := range tally.All {
+		if n > 0 {
+			r.Counts[m] = n
+		}
+	}
+	onTime := tally.OnTime
+	r.Missing = unmet(t.Requires, r.Counts)
+	switch {
+	case mark.Status == Exempt:
+		r.Status = Exempt
+	case mark.Status == Reported:
+		r.Status, r.Missing = Reported, nil
+	case tally.Items <= 0:
+		r.Status = Missing
+	case len(r.Missing) > 0:
+		r.Status = Partial
+	case len(unmet(t.Requires, onTime)) == 0:
+		r.Status = Reported
+	default:
+		r.Status = Late
+	}
+	return r
 }
 
 // receiptLevel is what the unit's material amounts to, whatever a coordinator marked.

@@ -91,6 +91,12 @@ type Store interface {
 	Withdraw(msgID string) (*Submission, error)
 	// PeriodSubmissions lists a period's submissions, grouped by unit, in arrival order.
 	PeriodSubmissions(task string, period int) ([]Submission, error)
+	// UnitSubmissions is one unit's part of a period, read on its own.
+	UnitSubmissions(task string, period int, unit string) ([]Submission, error)
+	// Tallies and UnitTally count a period's submissions by unit, kept in step
+	// with every submission and recall.
+	Tallies(task string, period int) (map[string]Tally, error)
+	UnitTally(task string, period int, unit string) (Tally, error)
 	// LastSubmission is the member's latest submission, or nil.
 	LastSubmission(member string) (*Submission, error)
 	// Binding is the unit a member bound themselves to, or "".
@@ -104,8 +110,11 @@ type Store interface {
 	SetReceipt(task string, period int, unit string, level int) error
 	// HasBlob reports whether media with this sha256 is stored.
 	HasBlob(sum string) (bool, error)
-	// FirstSeen records a chat message id and reports whether it is new: a hot
-	// login can replay messages the bot already handled.
+	// Seen reports whether a chat message id was recorded: a hot login can
+	// replay messages the bot already handled.
+	Seen(msgID string) (bool, error)
+	// FirstSeen records a message id and reports whether it is new.
+	// AddSubmission records its message's id itself, in the same transaction.
 	FirstSeen(msgID string, at time.Time) (bool, error)
 }
 

@@ -41,11 +41,13 @@ var (
 	bucketSent     = []byte("sent_log")  // key -> JSON sentRecord
 	bucketSeen     = []byte("seen_msgs") // chat message id -> time first seen
 	bucketThumbs   = []byte("thumbs")    // image sha256 -> JPEG thumbnail
+	bucketTallies  = []byte("tallies")   // task 0 period unit -> JSON bot.Tally
 	allBuckets     = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
-		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen, bucketThumbs}
+		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen, bucketThumbs, bucketTallies}
 
-	keySchema = []byte("schema")
-	keyCursor = []byte("cursor")
+	keySchema  = []byte("schema")
+	keyCursor  = []byte("cursor")
+	keyTallied = []byte("tallied") // set once the tallies cover every submission
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -59,6 +61,10 @@ type Options struct {
 	MaxBlob int64
 	// ReadOnly opens for reading only, as exports of a stopped bot's data do.
 	ReadOnly bool
+	// NoSync skips fsync at commit: writes survive the process being killed
+	// (they are in the OS's cache) but not the machine losing power. For the
+	// console demo's throwaway data only.
+	NoSync bool
 }
 
 // DB is the store. It implements bot.Store.
@@ -89,13 +95,17 @@ func OpenFile(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
+	// The free list is not written at each commit (etcd does the same): commits
+	// are smaller, and bbolt rebuilds the list when it opens the file.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly,
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w (stop the other process, or use another --data directory)", path, ErrLocked)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db.NoSync = opts.NoSync
 	s := &DB{db: db, maxBlob: opts.MaxBlob}
 	check := s.init
 	if opts.ReadOnly {
@@ -116,6 +126,15 @@ func (s *DB) init() error {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
+		if meta.Get(keyTallied) == nil {
+			// A database from before the tallies: count what it holds, once.
+			if err := retally(tx); err != nil {
+				return fmt.Errorf("count submissions: %w", err)
+			}
+			if err := meta.Put(keyTallied, []byte("1")); err != nil {
+				return err
+			}
+		}
 		v := meta.Get(keySchema)
 		if v == nil {
 			return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
@@ -212,8 +231,19 @@ func (s *DB) AddSubmission(sub *bot.Submission, media []byte) (dup bool, err err
 		if err := tx.Bucket(bucketByPeriod).Put(idx, nil); err != nil {
 			return err
 		}
+		if err := addTally(tx, *sub, 1); err != nil {
+			return err
+		}
 		if sub.MsgID != "" {
 			if err := ids.Put([]byte(sub.MsgID), u64(seq)); err != nil {
+				return err
+			}
+			// Seen in the same transaction: a replay of it is then ignored.
+			at, err := sub.At.MarshalText()
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketSeen).Put([]byte(sub.MsgID), at); err != nil {
 				return err
 			}
 		}
@@ -252,9 +282,15 @@ func (s *DB) Withdraw(msgID string) (*bot.Submission, error) {
 		if sub, err = getSub(tx, seq); err != nil || sub == nil {
 			return err
 		}
+		if sub.Withdrawn {
+			return nil // recalled twice
+		}
 		sub.Withdrawn = true
 		v, err := json.Marshal(sub)
 		if err != nil {
+			return err
+		}
+		if err := addTally(tx, *sub, -1); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketSubs).Put(seq, v)
@@ -267,8 +303,17 @@ func (s *DB) Withdraw(msgID string) (*bot.Submission, error) {
 
 // PeriodSubmissions implements bot.Store with a range scan over the period's index.
 func (s *DB) PeriodSubmissions(task string, period int) ([]bot.Submission, error) {
+	return s.scan(periodPrefix(task, period))
+}
+
+// UnitSubmissions implements bot.ReportSource: the same index, one unit's range.
+func (s *DB) UnitSubmissions(task string, period int, unit string) ([]bot.Submission, error) {
+	return s.scan(append(unitKey(task, period, unit), 0))
+}
+
+// scan reads the submissions whose index keys start with prefix.
+func (s *DB) scan(prefix []byte) ([]bot.Submission, error) {
 	var out []bot.Submission
-	prefix := periodPrefix(task, period)
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketByPeriod).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -283,7 +328,7 @@ func (s *DB) PeriodSubmissions(task string, period int) ([]bot.Submission, error
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list %s period %d: %w", task, period, err)
+		return nil, fmt.Errorf("list submissions: %w", err)
 	}
 	return out, nil
 }
@@ -505,6 +550,16 @@ func (s *DB) SetCursor(t time.Time) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyCursor, v) })
 }
 
+// Seen implements bot.Store: whether a message id was recorded, read only.
+func (s *DB) Seen(msgID string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketSeen).Get([]byte(msgID)) != nil
+		return nil
+	})
+	return ok, err
+}
+
 // FirstSeen implements bot.Store.
 func (s *DB) FirstSeen(msgID string, at time.Time) (bool, error) {
 	v, err := at.MarshalText()
@@ -524,4 +579,70 @@ func (s *DB) FirstSeen(msgID string, at time.Time) (bool, error) {
 		return false, fmt.Errorf("record message %s: %w", msgID, err)
 	}
 	return first, nil
+}
+
+// addTally counts a submission in or out of its unit's tally, in tx.
+func addTally(tx *bolt.Tx, sub bot.Submission, sign int) error {
+	b := tx.Bucket(bucketTallies)
+	key := unitKey(sub.Task, sub.Period, sub.Unit)
+	var t bot.Tally
+	if v := b.Get(key); v != nil {
+		if err := json.Unmarshal(v, &t); err != nil {
+			return fmt.Errorf("decode tally: %w", err)
+		}
+	}
+	t.Add(sub, sign)
+	v, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, v)
+}
+
+// retally counts every live submission afresh.
+func retally(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketTallies)
+	if err := b.ForEach(func(k, _ []byte) error { return b.Delete(k) }); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketSubs).ForEach(func(k, v []byte) error {
+		var sub bot.Submission
+		if err := json.Unmarshal(v, &sub); err != nil {
+			return err
+		}
+		if sub.Withdrawn {
+			return nil
+		}
+		return addTally(tx, sub, 1)
+	})
+}
+
+// Tallies implements bot.ReportSource.
+func (s *DB) Tallies(task string, period int) (map[string]bot.Tally, error) {
+	out := map[string]bot.Tally{}
+	prefix := periodPrefix(task, period)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketTallies).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var t bot.Tally
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("decode tally: %w", err)
+			}
+			out[string(k[len(prefix):])] = t
+		}
+		return nil
+	})
+	return out, err
+}
+
+// UnitTally implements bot.ReportSource.
+func (s *DB) UnitTally(task string, period int, unit string) (bot.Tally, error) {
+	var t bot.Tally
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketTallies).Get(unitKey(task, period, unit)); v != nil {
+			return json.Unmarshal(v, &t)
+		}
+		return nil
+	})
+	return t, err
 }

@@ -207,3 +207,47 @@ func TestFilePermissions(t *testing.T) {
 		t.Errorf("db mode %v", st.Mode().Perm())
 	}
 }
+
+func TestTalliesInStepAndRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 6, 4, 10, 0, 0, 0, time.UTC)
+	add := func(id string, kind schedules.Material, name string, late bool) {
+		t.Helper()
+		if _, err := db.AddSubmission(&bot.Submission{MsgID: id, Unit: "东风社区", Task: "summary", Period: 1, Member: "张三", At: at, Kind: kind, FileName: name, Late: late}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("1", schedules.Text, "", false)
+	add("2", schedules.File, "统计表.xlsx", true)
+	add("3", schedules.Image, "", false)
+	db.Withdraw("3")
+	db.Withdraw("3") // twice: counted out once
+	want := func(db *DB) {
+		t.Helper()
+		tl, err := db.UnitTally("summary", 1, "东风社区")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tl.Items != 2 || tl.LateItems != 1 || tl.All[schedules.Text] != 1 || tl.All[schedules.File] != 1 ||
+			tl.All[schedules.Sheet] != 1 || tl.All[schedules.Image] != 0 || tl.OnTime[schedules.File] != 0 {
+			t.Errorf("tally %+v", tl)
+		}
+		all, _ := db.Tallies("summary", 1)
+		if len(all) != 1 || all["东风社区"].Items != 2 {
+			t.Errorf("tallies %+v", all)
+		}
+	}
+	want(db)
+	// A database from before the tallies: they are counted when it opens.
+	db.db.Update(func(tx *bolt.Tx) error {
+		tx.Bucket(bucketMeta).Delete(keyTallied)
+		return tx.DeleteBucket(bucketTallies)
+	})
+	db.Close()
+	db = open(t, dir)
+	want(db)
+}

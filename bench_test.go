@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"reportbot/bot"
+	"reportbot/bot/console"
+	"reportbot/schedules"
+)
+
+// campaignScript is the June campaign for 40 units: n messages spread over
+// the working days, texts and photos mixed, with the clock moving between them.
+func campaignScript(units, n int) (config string, script string) {
+	var cfg strings.Builder
+	cfg.WriteString("[bot]\nadmins = [\"王科长\"]\n[console]\nremarks = { \"街道应急办-王科\" = \"王科长\" }\n")
+	for i := 0; i < units; i++ {
+		fmt.Fprintf(&cfg, "[[unit]]\nname = \"第%d社区\"\nmembers = [\"第%d社区-联络员\"]\n", i+1, i+1)
+	}
+	var s strings.Builder
+	r := rand.New(rand.NewPCG(1, 1))
+	start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
+	step := 30 * 24 * time.Hour / time.Duration(n)
+	at := start
+	for i := 0; i < n; i++ {
+		at = at.Add(step)
+		if i%25 == 0 {
+			fmt.Fprintf(&s, "/time %s\n", at.Format("2006-01-02 15:04"))
+		}
+		u := r.IntN(units) + 1
+		switch i % 10 {
+		case 0, 1, 2, 3:
+			fmt.Fprintf(&s, "第%d社区-联络员: 本周典型做法：第%d条，社区组织开展了消防演练和隐患排查。\n", u, i)
+		case 4:
+			fmt.Fprintf(&s, "第%d社区-联络员: 收到\n", u)
+		case 9:
+			s.WriteString("街道应急办-王科: 未报\n")
+		default:
+			fmt.Fprintf(&s, "第%d社区-联络员: /image bot/console/demo/消防演练.png\n", u)
+		}
+	}
+	s.WriteString("/time 2026-07-02 10:00\n")
+	return cfg.String(), s.String()
+}
+
+// BenchmarkCampaign plays June for 40 units and 5,000 messages through the
+// console with the fake clock: every reminder, receipt, query and roll-call.
+//
+//	go test -run '^$' -bench Campaign -benchtime 3x .
+func BenchmarkCampaign(b *testing.B) {
+	cfgText, script := campaignScript(40, benchMessages())
+	cfg, err := bot.ParseConfig("bench.toml", []byte(cfgText))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := schedules.Parse("schedule.example.toml", exampleSchedule)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &files{config: cfg, schedule: s, loadSchedule: func() (*schedules.Schedule, error) { return s, nil }}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var out bytes.Buffer
+		p, err := startConsole(context.Background(), f, b.TempDir(), &out, zerolog.Nop(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Play(context.Background(), strings.NewReader(script), "bench", console.DirFiles(".")); err != nil {
+			b.Fatal(err)
+		}
+		p.Close()
+		if i == 0 {
+			b.ReportMetric(float64(strings.Count(out.String(), "机器人 ->")), "bot-messages")
+		}
+	}
+}
+
+// benchMessages is 5,000, or REPORTBOT_BENCH_MESSAGES for a quicker look.
+func benchMessages() int {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv("REPORTBOT_BENCH_MESSAGES"), &n); err == nil && n > 0 {
+		return n
+	}
+	return 5000
+}
