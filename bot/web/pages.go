@@ -60,7 +60,8 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 		m.Rows[i].Unit = u.Name
 	}
 	for _, p := range t.Periods {
-		reports, err := bot.Reports(s.o.Source, s.o.Config.Units, t, p.N)
+		reports, err := bot.Statuses(s.o.Source, s.o.Config.Units, t, p.N) // counts only: the tallies
+
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +79,7 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 				col.Done++
 			}
 			counts := ""
-			if len(r.Submissions) > 0 {
+			if len(r.Counts) > 0 {
 				counts = r.CountsText()
 			}
 			m.Rows[i].Cells = append(m.Rows[i].Cells, cellView{Period: p.N, Status: r.Status, Counts: counts,
