@@ -85,8 +85,12 @@ type Tally struct {
 
 // Add counts a submission in (sign 1) or out again (sign -1, a recall).
 func (t *Tally) Add(s Submission, sign int) {
+	// Each map on its own: an empty one is left out of the stored form.
 	if t.All == nil {
-		t.All, t.OnTime = map[schedules.Material]int{}, map[schedules.Material]int{}
+		t.All = map[schedules.Material]int{}
+	}
+	if t.OnTime == nil {
+		t.OnTime = map[schedules.Material]int{}
 	}
 	c := map[schedules.Material]int{}
 	count(c, s)

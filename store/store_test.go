@@ -237,11 +237,19 @@ func TestTalliesInStepAndRebuilt(t *testing.T) {
 			t.Errorf("tally %+v", tl)
 		}
 		all, _ := db.Tallies("summary", 1)
-		if len(all) != 1 || all["东风社区"].Items != 2 {
+		if all["东风社区"].Items != 2 {
 			t.Errorf("tallies %+v", all)
 		}
 	}
 	want(db)
+	// A tally of late items only is stored without its empty on-time counts; adding to it works.
+	db.AddSubmission(&bot.Submission{MsgID: "late1", Unit: "西湖社区", Task: "summary", Period: 1, Member: "李四", At: at, Kind: schedules.Text, Late: true}, nil)
+	if _, err := db.AddSubmission(&bot.Submission{MsgID: "late2", Unit: "西湖社区", Task: "summary", Period: 1, Member: "李四", At: at, Kind: schedules.Image}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if tl, _ := db.UnitTally("summary", 1, "西湖社区"); tl.Items != 2 || tl.OnTime[schedules.Image] != 1 {
+		t.Errorf("tally after late-only %+v", tl)
+	}
 	// A database from before the tallies: they are counted when it opens.
 	db.db.Update(func(tx *bolt.Tx) error {
 		tx.Bucket(bucketMeta).Delete(keyTallied)
