@@ -20,6 +20,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"reportbot/bot"
+	"reportbot/schedules"
 )
 
 // SchemaVersion is the layout this code reads and writes.
@@ -587,16 +588,61 @@ func addTally(tx *bolt.Tx, sub bot.Submission, sign int) error {
 	key := unitKey(sub.Task, sub.Period, sub.Unit)
 	var t bot.Tally
 	if v := b.Get(key); v != nil {
-		if err := json.Unmarshal(v, &t); err != nil {
-			return fmt.Errorf("decode tally: %w", err)
+		if err := decodeTally(v, &t); err != nil {
+			return err
 		}
 	}
 	t.Add(sub, sign)
-	v, err := json.Marshal(t)
-	if err != nil {
-		return err
+	return b.Put(key, encodeTally(t))
+}
+
+// Tallies are read a thousand at a time by roll-calls: a compact binary form,
+// version byte 1, then Items, LateItems, Last (unix seconds) and, for each
+// material, its all and on-time counts, as varints.
+var tallyMaterials = []schedules.Material{schedules.Text, schedules.Image, schedules.File, schedules.Video, schedules.Sheet}
+
+func encodeTally(t bot.Tally) []byte {
+	out := []byte{1}
+	out = binary.AppendVarint(out, int64(t.Items))
+	out = binary.AppendVarint(out, int64(t.LateItems))
+	out = binary.AppendVarint(out, t.Last.Unix())
+	for _, m := range tallyMaterials {
+		out = binary.AppendVarint(out, int64(t.All[m]))
+		out = binary.AppendVarint(out, int64(t.OnTime[m]))
 	}
-	return b.Put(key, v)
+	return out
+}
+
+func decodeTally(v []byte, t *bot.Tally) error {
+	if len(v) > 0 && v[0] == '{' {
+		return json.Unmarshal(v, t) // written before the binary form
+	}
+	if len(v) == 0 || v[0] != 1 {
+		return fmt.Errorf("decode tally: unknown form")
+	}
+	v = v[1:]
+	next := func() int64 {
+		n, k := binary.Varint(v)
+		if k <= 0 {
+			return 0
+		}
+		v = v[k:]
+		return n
+	}
+	t.Items, t.LateItems = int(next()), int(next())
+	if last := next(); last > 0 {
+		t.Last = time.Unix(last, 0)
+	}
+	t.All, t.OnTime = map[schedules.Material]int{}, map[schedules.Material]int{}
+	for _, m := range tallyMaterials {
+		if n := next(); n != 0 {
+			t.All[m] = int(n)
+		}
+		if n := next(); n != 0 {
+			t.OnTime[m] = int(n)
+		}
+	}
+	return nil
 }
 
 // retally counts every live submission afresh.
@@ -625,8 +671,8 @@ func (s *DB) Tallies(task string, period int) (map[string]bot.Tally, error) {
 		c := tx.Bucket(bucketTallies).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var t bot.Tally
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("decode tally: %w", err)
+			if err := decodeTally(v, &t); err != nil {
+				return err
 			}
 			out[string(k[len(prefix):])] = t
 		}
@@ -640,7 +686,7 @@ func (s *DB) UnitTally(task string, period int, unit string) (bot.Tally, error) 
 	var t bot.Tally
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketTallies).Get(unitKey(task, period, unit)); v != nil {
-			return json.Unmarshal(v, &t)
+			return decodeTally(v, &t)
 		}
 		return nil
 	})

@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -258,4 +259,25 @@ func TestTalliesInStepAndRebuilt(t *testing.T) {
 	db.Close()
 	db = open(t, dir)
 	want(db)
+}
+
+func TestTallyForms(t *testing.T) {
+	db := open(t, "")
+	at := time.Date(2026, 6, 4, 10, 0, 0, 0, time.UTC)
+	in := bot.Tally{Items: 3, LateItems: 1, Last: at,
+		All: map[schedules.Material]int{schedules.Text: 1, schedules.File: 2, schedules.Sheet: 1}, OnTime: map[schedules.Material]int{schedules.Text: 1, schedules.File: 1}}
+	var out bot.Tally
+	if err := decodeTally(encodeTally(in), &out); err != nil || out.Items != 3 || out.LateItems != 1 || !out.Last.Equal(at) ||
+		out.All[schedules.File] != 2 || out.All[schedules.Sheet] != 1 || out.OnTime[schedules.File] != 1 || out.OnTime[schedules.Image] != 0 {
+		t.Errorf("binary round trip: %+v %v", out, err)
+	}
+	// A tally stored in the earlier JSON form still reads.
+	old, _ := json.Marshal(in)
+	db.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketTallies).Put(unitKey("weekly", 1, "东风社区"), old) })
+	if got, err := db.UnitTally("weekly", 1, "东风社区"); err != nil || got.Items != 3 || got.All[schedules.File] != 2 {
+		t.Errorf("JSON tally: %+v %v", got, err)
+	}
+	if err := decodeTally([]byte{9, 9}, &out); err == nil {
+		t.Error("an unknown form decoded")
+	}
 }
