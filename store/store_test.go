@@ -273,7 +273,9 @@ func TestTallyForms(t *testing.T) {
 	}
 	// A tally stored in the earlier JSON form still reads.
 	old, _ := json.Marshal(in)
-	db.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketTallies).Put(unitKey("weekly", 1, "东风社区"), old) })
+	db.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTallies).Put(unitKey("weekly", 1, "东风社区"), old)
+	})
 	if got, err := db.UnitTally("weekly", 1, "东风社区"); err != nil || got.Items != 3 || got.All[schedules.File] != 2 {
 		t.Errorf("JSON tally: %+v %v", got, err)
 	}
