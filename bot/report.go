@@ -167,6 +167,20 @@ func (b *Bot) unitReport(t *schedules.Task, n int, unit string) (UnitReport, err
 	return statusOf(unit, t, tally, marks[unit]), nil
 }
 
+// UnitReportOf is one unit's report with its submissions, reading only that
+// unit's range of the period: a page about one unit must not grow with the others.
+func UnitReportOf(src ReportSource, unit string, t *schedules.Task, n int) (UnitReport, error) {
+	subs, err := src.UnitSubmissions(t.ID, n, unit)
+	if err != nil {
+		return UnitReport{}, err
+	}
+	marks, err := src.Marks(t.ID, n)
+	if err != nil {
+		return UnitReport{}, err
+	}
+	return unitReportOf(unit, t, subs, marks[unit]), nil
+}
+
 // unitReportOf is a unit's report with its submissions (withdrawn ones left out).
 func unitReportOf(unit string, t *schedules.Task, subs []Submission, mark Mark) UnitReport {
 	var tally Tally

@@ -161,17 +161,12 @@ func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
 		s.notFound(w, "这一格")
 		return
 	}
-	reports, err := bot.Reports(s.o.Source, s.o.Config.Units, t, p.N)
+	rep, err := bot.UnitReportOf(s.o.Source, unit, t, p.N)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	var cp cellPage
-	for _, rep := range reports {
-		if rep.Unit == unit {
-			cp = cellPage{Task: t, Period: p, Label: t.Label(p.N), Report: rep}
-		}
-	}
+	cp := cellPage{Task: t, Period: p, Label: t.Label(p.N), Report: rep}
 	for _, sub := range cp.Report.Submissions {
 		it := item{Submission: sub, Image: sub.Kind == schedules.Image}
 		if sub.FileName != "" {
