@@ -107,15 +107,21 @@ type setup struct {
 	dir     string
 }
 
-func newAdapter(t *testing.T, f *wxtest.Server, dir string) *setup {
+// newAdapter makes an adapter against the fake with quick test timings; more
+// changes the options further.
+func newAdapter(t *testing.T, f *wxtest.Server, dir string, more ...func(*wechat.Options)) *setup {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
 	s := &setup{fake: f, alerts: &alerts{}, qr: &bytes.Buffer{}, dir: dir}
-	s.adapter = wechat.New(wechat.Options{Group: group, DataDir: dir, Transport: f.Transport(), QR: s.qr,
+	o := wechat.Options{Group: group, DataDir: dir, Transport: f.Transport(), QR: s.qr,
 		Alert: s.alerts, Interval: 20 * time.Millisecond, MediaBackoff: 10 * time.Millisecond,
-		ReconnectBackoff: 20 * time.Millisecond, Logger: zerolog.Nop()})
+		ReconnectBackoff: 20 * time.Millisecond, Logger: zerolog.Nop()}
+	for _, m := range more {
+		m(&o)
+	}
+	s.adapter = wechat.New(o)
 	return s
 }
 
@@ -459,16 +465,10 @@ func TestNetworkOutageBacksOffAndRecovers(t *testing.T) {
 	f := newFake(t)
 	net := &outage{next: f.Transport()}
 	rec := &recorder{}
-	al := &alerts{}
-	a := wechat.New(wechat.Options{Group: group, DataDir: t.TempDir(), Transport: net, Interval: 10 * time.Millisecond, Alert: al,
-		ReconnectBackoff: 50 * time.Millisecond, ReconnectMax: 300 * time.Millisecond, Logger: zerolog.Nop()})
-	if err := a.Login(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, rec) }()
-	defer func() { cancel(); <-done }()
+	s := newAdapter(t, f, "", func(o *wechat.Options) {
+		o.Transport, o.ReconnectBackoff, o.ReconnectMax = net, 50*time.Millisecond, 300*time.Millisecond
+	})
+	s.run(t, rec)
 
 	net.set(true)
 	time.Sleep(time.Second)
@@ -481,24 +481,15 @@ func TestNetworkOutageBacksOffAndRecovers(t *testing.T) {
 	if m := rec.wait(t, 1)[0]; m.Text != "网络恢复后的消息" {
 		t.Errorf("after the outage: %+v", m)
 	}
-	if got := al.all(); len(got) != 0 {
+	if got := s.alerts.all(); len(got) != 0 {
 		t.Errorf("a network outage alerted the admins to scan: %q", got)
 	}
 }
 
 func TestFriendRequestsFromMembers(t *testing.T) {
 	f := newFake(t)
-	dir := t.TempDir()
 	rec := &recorder{}
-	a := wechat.New(wechat.Options{Group: group, DataDir: dir, Transport: f.Transport(), Interval: 10 * time.Millisecond,
-		AcceptFriends: true, Logger: zerolog.Nop()})
-	if err := a.Login(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, rec) }()
-	defer func() { cancel(); <-done }()
+	newAdapter(t, f, "", func(o *wechat.Options) { o.AcceptFriends = true }).run(t, rec)
 
 	f.FriendRequest(wxtest.Contact{ID: "stranger", NickName: "陌生人"})
 	f.FriendRequest(wxtest.Contact{ID: "zhangsan", NickName: "张三"})
@@ -519,24 +510,16 @@ func TestFriendRequestsFromMembers(t *testing.T) {
 func TestToAdminsGoesToEachAdminFriend(t *testing.T) {
 	f := newFake(t)
 	f.Friends = append(f.Friends, wxtest.Contact{ID: "zhangsan", NickName: "张三", RemarkName: "张三（东风）"})
-	al := &alerts{}
-	a := wechat.New(wechat.Options{Group: group, DataDir: t.TempDir(), Transport: f.Transport(), Interval: 10 * time.Millisecond,
-		Admins: []string{"王科长", "不是好友的管理员"}, Alert: al, Logger: zerolog.Nop()})
-	if err := a.Login(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, &recorder{}) }()
-	defer func() { cancel(); <-done }()
-	a.Send(ctx, bot.Outgoing{ToAdmins: true, Text: "日程文件有错误"})
+	s := newAdapter(t, f, "", func(o *wechat.Options) { o.Admins = []string{"王科长", "不是好友的管理员"} })
+	s.run(t, &recorder{})
+	s.adapter.Send(context.Background(), bot.Outgoing{ToAdmins: true, Text: "日程文件有错误"})
 	f.WaitSent(1, 10*time.Second)
 	time.Sleep(100 * time.Millisecond) // anything more would come now
 	sent := f.SentMessages()
 	if len(sent) != 1 || sent[0].To != "friend:王科" || sent[0].Content != "日程文件有错误" {
 		t.Errorf("sent %+v, want one private message to the admin who is a friend", sent)
 	}
-	if len(al.all()) != 0 {
-		t.Errorf("alerted %q though an admin was reachable", al.all())
+	if got := s.alerts.all(); len(got) != 0 {
+		t.Errorf("alerted %q though an admin was reachable", got)
 	}
 }
