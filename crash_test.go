@@ -91,6 +91,34 @@ func crashPNG(i int) []byte {
 	return b.Bytes()
 }
 
+// startChild runs this test binary again as a child with env added (TestMain
+// sends it to the child's code) and streams its stdout lines; the channel
+// closes when the child's output ends.
+func startChild(t *testing.T, env ...string) (*exec.Cmd, <-chan string, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	return cmd, lines, stderr
+}
+
 // TestCrashSafety kills the child with SIGKILL at random moments: every
 // message it acknowledged is in the store exactly once, and the store opens
 // and checks clean every time.
@@ -106,25 +134,7 @@ func TestCrashSafety(t *testing.T) {
 	acked := map[string]bool{}
 	r := rand.New(rand.NewPCG(1, 2))
 	for k := 0; k < kills; k++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "REPORTBOT_CRASH_CHILD="+dir, fmt.Sprintf("REPORTBOT_CRASH_START=%d", k*100000))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
+		cmd, lines, stderr := startChild(t, "REPORTBOT_CRASH_CHILD="+dir, fmt.Sprintf("REPORTBOT_CRASH_START=%d", k*100000))
 		// Kill at a random moment after the child has started acknowledging.
 		first, ok := <-lines
 		if !ok {

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,26 +87,14 @@ func outboxChild(dir, killAt string) error {
 // kill, if positive, is when the parent kills it.
 func runOutboxChild(t *testing.T, dir, killAt string, kill time.Duration) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "REPORTBOT_OUTBOX_CHILD="+dir, "REPORTBOT_KILL_AT="+killAt)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, out, stderr := startChild(t, "REPORTBOT_OUTBOX_CHILD="+dir, "REPORTBOT_KILL_AT="+killAt)
 	if kill > 0 {
 		timer := time.AfterFunc(kill, func() { cmd.Process.Kill() })
 		defer timer.Stop()
 	}
 	var lines []string
-	sc := bufio.NewScanner(out)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
+	for l := range out {
+		lines = append(lines, l)
 	}
 	if err := cmd.Wait(); err != nil && !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("child: %v: %s", err, stderr.String())
