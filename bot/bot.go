@@ -319,7 +319,7 @@ func (b *Bot) readMedia(ctx context.Context, m Message, log zerolog.Logger) ([]b
 	r, err := m.Open()
 	if err == nil {
 		var data []byte
-		data, err = io.ReadAll(io.LimitReader(r, limit+1))
+		data, err = readAll(io.LimitReader(r, limit+1), m.Size)
 		r.Close()
 		if err == nil && limit > 0 && int64(len(data)) > limit {
 			return nil, tooLarge(int64(len(data)))
@@ -333,6 +333,17 @@ func (b *Bot) readMedia(ctx context.Context, m Message, log zerolog.Logger) ([]b
 	}
 	log.Warn().Err(err).Msg("read media")
 	return nil, b.reply(ctx, m, fmt.Sprintf("@%s 没能接收这个%s（%v），没有记入，请重发。", m.From, what, err), m.From)
+}
+
+// readAll is io.ReadAll into a buffer of the announced size: a photo is then
+// read without copying it again at every doubling.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 1<<30 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // isPicture reports whether data is an image a phone sends: JPEG, PNG and GIF

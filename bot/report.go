@@ -15,7 +15,7 @@ type UnitReport struct {
 	Unit   string
 	Status Status
 	// Counts are the unit's items by material; a spreadsheet counts as a File and a Sheet.
-	Counts map[schedules.Material]int
+	Counts Counts
 	// Missing is what a partial report still lacks.
 	Missing []schedules.Requirement
 	// AnyLate is set when some of the material came after the deadline.
@@ -38,20 +38,13 @@ func isSheet(name string) bool {
 	return false
 }
 
-func count(c map[schedules.Material]int, s Submission) {
-	c[s.Kind]++
-	if s.Kind == schedules.File && isSheet(s.FileName) {
-		c[schedules.Sheet]++
-	}
-}
-
 // unmet lists the requirements the counts do not meet, each with what is still needed.
-func unmet(reqs []schedules.Requirement, c map[schedules.Material]int) []schedules.Requirement {
+func unmet(reqs []schedules.Requirement, c Counts) []schedules.Requirement {
 	var out []schedules.Requirement
 	for _, r := range reqs {
 		have := 0
 		for _, m := range r.Any {
-			have += c[m]
+			have += c.Of(m)
 		}
 		if have < r.Min {
 			out = append(out, schedules.Requirement{Any: r.Any, Min: r.Min - have})
@@ -75,8 +68,8 @@ type ReportSource interface {
 // Tally is what a unit sent for a period, counted as it came and went: enough
 // for its status without reading the submissions.
 type Tally struct {
-	All    map[schedules.Material]int `json:"all,omitempty"`
-	OnTime map[schedules.Material]int `json:"on_time,omitempty"`
+	All    Counts `json:"all,omitzero"`
+	OnTime Counts `json:"on_time,omitzero"`
 	// Items and LateItems count live submissions.
 	Items     int       `json:"items,omitempty"`
 	LateItems int       `json:"late,omitempty"`
@@ -85,20 +78,9 @@ type Tally struct {
 
 // Add counts a submission in (sign 1) or out again (sign -1, a recall).
 func (t *Tally) Add(s Submission, sign int) {
-	// Each map on its own: an empty one is left out of the stored form.
-	if t.All == nil {
-		t.All = map[schedules.Material]int{}
-	}
-	if t.OnTime == nil {
-		t.OnTime = map[schedules.Material]int{}
-	}
-	c := map[schedules.Material]int{}
-	count(c, s)
-	for m, n := range c {
-		t.All[m] += sign * n
-		if !s.Late {
-			t.OnTime[m] += sign * n
-		}
+	t.All.count(s, sign)
+	if !s.Late {
+		t.OnTime.count(s, sign)
 	}
 	t.Items += sign
 	if s.Late {
@@ -198,12 +180,7 @@ func unitReportOf(unit string, t *schedules.Task, subs []Submission, mark Mark) 
 
 // statusOf computes a unit's status from its tally and the coordinator's mark.
 func statusOf(unit string, t *schedules.Task, tally Tally, mark Mark) UnitReport {
-	r := UnitReport{Unit: unit, Counts: map[schedules.Material]int{}, Mark: mark, AnyLate: tally.LateItems > 0, Last: tally.Last}
-	for m, n := range tally.All {
-		if n > 0 {
-			r.Counts[m] = n
-		}
-	}
+	r := UnitReport{Unit: unit, Counts: tally.All.positive(), Mark: mark, AnyLate: tally.LateItems > 0, Last: tally.Last}
 	onTime := tally.OnTime
 	r.Missing = unmet(t.Requires, r.Counts)
 	switch {
@@ -227,7 +204,7 @@ func statusOf(unit string, t *schedules.Task, tally Tally, mark Mark) UnitReport
 func (r UnitReport) receiptLevel() int {
 	n := 0
 	for _, m := range materialOrder {
-		n += r.Counts[m]
+		n += r.Counts.Of(m)
 	}
 	switch {
 	case n == 0:
@@ -242,7 +219,7 @@ func (r UnitReport) receiptLevel() int {
 func (r UnitReport) CountsText() string {
 	var parts []string
 	for _, m := range materialOrder {
-		if n := r.Counts[m]; n > 0 {
+		if n := r.Counts.Of(m); n > 0 {
 			measure, name := m.Noun()
 			parts = append(parts, fmt.Sprintf("%s%d%s", name, n, measure))
 		}

@@ -20,7 +20,6 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"reportbot/bot"
-	"reportbot/schedules"
 )
 
 // SchemaVersion is the layout this code reads and writes.
@@ -35,16 +34,23 @@ var (
 	bucketByPeriod = []byte("by_period")   // task 0 period unit 0 seq -> nil
 	bucketMsgIDs   = []byte("msg_ids")     // chat message id -> seq
 	bucketLast     = []byte("last_by_member")
-	bucketBlobs    = []byte("blobs")     // sha256 hex -> content
-	bucketBinds    = []byte("bindings")  // member -> unit
-	bucketMarks    = []byte("marks")     // task 0 period unit -> JSON Mark
-	bucketReceipts = []byte("receipts")  // task 0 period unit -> level
-	bucketSent     = []byte("sent_log")  // key -> JSON sentRecord
-	bucketSeen     = []byte("seen_msgs") // chat message id -> time first seen
-	bucketThumbs   = []byte("thumbs")    // image sha256 -> JPEG thumbnail
-	bucketTallies  = []byte("tallies")   // task 0 period unit -> JSON bot.Tally
-	allBuckets     = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
-		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen, bucketThumbs, bucketTallies}
+	// Media are stored in the order they came, under a sequence number, and
+	// found by their sha256 through an index. Keyed by the hash itself, each new
+	// photo landed between two stored ones and bbolt rewrote a page holding a
+	// neighbour too: twice the bytes written for every photo.
+	bucketMedia     = []byte("media")     // seq -> content
+	bucketMediaByID = []byte("media_ids") // sha256 hex -> seq
+	bucketBlobs     = []byte("blobs")     // sha256 hex -> content; written before the media bucket, still read
+	bucketBinds     = []byte("bindings")  // member -> unit
+	bucketMarks     = []byte("marks")     // task 0 period unit -> JSON Mark
+	bucketReceipts  = []byte("receipts")  // task 0 period unit -> level
+	bucketSent      = []byte("sent_log")  // key -> JSON sentRecord
+	bucketSeen      = []byte("seen_msgs") // chat message id -> time first seen
+	bucketThumbs    = []byte("thumbs")    // image sha256 -> JPEG thumbnail
+	bucketTallies   = []byte("tallies")   // task 0 period unit -> JSON bot.Tally
+	allBuckets      = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
+		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen, bucketThumbs, bucketTallies,
+		bucketMedia, bucketMediaByID}
 
 	keySchema  = []byte("schema")
 	keyCursor  = []byte("cursor")
@@ -201,7 +207,11 @@ func (s *DB) AddSubmission(sub *bot.Submission, media []byte) (dup bool, err err
 	if s.maxBlob > 0 && int64(len(media)) > s.maxBlob {
 		return false, fmt.Errorf("store %s: %d bytes: %w", sub.Blob, len(media), ErrTooLarge)
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	// Batch commits the submissions of members posting at the same moment
+	// together: one fsync for many, each caller returning only after it. bbolt
+	// may run this function again on its own, so it sets everything it decides.
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		dup = false
 		ids := tx.Bucket(bucketMsgIDs)
 		if sub.MsgID != "" && ids.Get([]byte(sub.MsgID)) != nil {
 			dup = true
@@ -213,12 +223,9 @@ func (s *DB) AddSubmission(sub *bot.Submission, media []byte) (dup bool, err err
 			return err
 		}
 		sub.Seq = seq
-		if sub.Blob != "" {
-			blobs := tx.Bucket(bucketBlobs)
-			if media != nil && blobs.Get([]byte(sub.Blob)) == nil {
-				if err := blobs.Put([]byte(sub.Blob), media); err != nil {
-					return err
-				}
+		if sub.Blob != "" && media != nil && blobIn(tx, sub.Blob) == nil {
+			if err := putBlob(tx, sub.Blob, media); err != nil {
+				return err
 			}
 		}
 		v, err := json.Marshal(sub)
@@ -432,7 +439,7 @@ func (s *DB) SetReceipt(task string, period int, unit string, level int) error {
 func (s *DB) HasBlob(sum string) (bool, error) {
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketBlobs).Get([]byte(sum)) != nil
+		ok = blobIn(tx, sum) != nil
 		return nil
 	})
 	return ok, err
@@ -442,7 +449,7 @@ func (s *DB) HasBlob(sum string) (bool, error) {
 func (s *DB) Blob(sum string) ([]byte, error) {
 	var out []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketBlobs).Get([]byte(sum)); v != nil {
+		if v := blobIn(tx, sum); v != nil {
 			out = bytes.Clone(v)
 		}
 		return nil
@@ -454,13 +461,37 @@ func (s *DB) Blob(sum string) ([]byte, error) {
 // file, without a copy in memory: exports stream gigabytes this way.
 func (s *DB) WriteBlob(sum string, w io.Writer) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketBlobs).Get([]byte(sum))
+		v := blobIn(tx, sum)
 		if v == nil {
 			return fmt.Errorf("media %s: not in the store", sum)
 		}
 		_, err := w.Write(v)
 		return err
 	})
+}
+
+// blobIn is the media stored under sum in tx, or nil; valid until tx ends.
+func blobIn(tx *bolt.Tx, sum string) []byte {
+	if seq := tx.Bucket(bucketMediaByID).Get([]byte(sum)); seq != nil {
+		return tx.Bucket(bucketMedia).Get(seq)
+	}
+	return tx.Bucket(bucketBlobs).Get([]byte(sum))
+}
+
+// putBlob stores media under sum, after every media stored before.
+func putBlob(tx *bolt.Tx, sum string, media []byte) error {
+	b := tx.Bucket(bucketMedia)
+	// Appending: pages fill completely (bbolt's default is half, for inserts
+	// anywhere) and a new photo never shares a rewritten page with an old one.
+	b.FillPercent = 1
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	if err := b.Put(u64(seq), media); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMediaByID).Put([]byte(sum), u64(seq))
 }
 
 // Thumb returns the cached thumbnail of the image sum, or nil.
@@ -492,7 +523,7 @@ func (s *DB) Size() int64 {
 func (s *DB) BlobCount() (int, error) {
 	var n int
 	err := s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketBlobs).Stats().KeyN
+		n = tx.Bucket(bucketMediaByID).Stats().KeyN + tx.Bucket(bucketBlobs).Stats().KeyN
 		return nil
 	})
 	return n, err
@@ -598,17 +629,16 @@ func addTally(tx *bolt.Tx, sub bot.Submission, sign int) error {
 
 // Tallies are read a thousand at a time by roll-calls: a compact binary form,
 // version byte 1, then Items, LateItems, Last (unix seconds) and, for each
-// material, its all and on-time counts, as varints.
-var tallyMaterials = []schedules.Material{schedules.Text, schedules.Image, schedules.File, schedules.Video, schedules.Sheet}
+// material of bot.Materials, its all and on-time counts, as varints.
 
 func encodeTally(t bot.Tally) []byte {
 	out := []byte{1}
 	out = binary.AppendVarint(out, int64(t.Items))
 	out = binary.AppendVarint(out, int64(t.LateItems))
 	out = binary.AppendVarint(out, t.Last.Unix())
-	for _, m := range tallyMaterials {
-		out = binary.AppendVarint(out, int64(t.All[m]))
-		out = binary.AppendVarint(out, int64(t.OnTime[m]))
+	for i := range bot.Materials {
+		out = binary.AppendVarint(out, int64(t.All[i]))
+		out = binary.AppendVarint(out, int64(t.OnTime[i]))
 	}
 	return out
 }
@@ -633,14 +663,8 @@ func decodeTally(v []byte, t *bot.Tally) error {
 	if last := next(); last > 0 {
 		t.Last = time.Unix(last, 0)
 	}
-	t.All, t.OnTime = map[schedules.Material]int{}, map[schedules.Material]int{}
-	for _, m := range tallyMaterials {
-		if n := next(); n != 0 {
-			t.All[m] = int(n)
-		}
-		if n := next(); n != 0 {
-			t.OnTime[m] = int(n)
-		}
+	for i := range bot.Materials {
+		t.All[i], t.OnTime[i] = int(next()), int(next())
 	}
 	return nil
 }

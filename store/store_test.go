@@ -1,13 +1,15 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -233,8 +235,8 @@ func TestTalliesInStepAndRebuilt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tl.Items != 2 || tl.LateItems != 1 || tl.All[schedules.Text] != 1 || tl.All[schedules.File] != 1 ||
-			tl.All[schedules.Sheet] != 1 || tl.All[schedules.Image] != 0 || tl.OnTime[schedules.File] != 0 {
+		if tl.Items != 2 || tl.LateItems != 1 || tl.All.Of(schedules.Text) != 1 || tl.All.Of(schedules.File) != 1 ||
+			tl.All.Of(schedules.Sheet) != 1 || tl.All.Of(schedules.Image) != 0 || tl.OnTime.Of(schedules.File) != 0 {
 			t.Errorf("tally %+v", tl)
 		}
 		all, _ := db.Tallies("summary", 1)
@@ -248,7 +250,7 @@ func TestTalliesInStepAndRebuilt(t *testing.T) {
 	if _, err := db.AddSubmission(&bot.Submission{MsgID: "late2", Unit: "西湖社区", Task: "summary", Period: 1, Member: "李四", At: at, Kind: schedules.Image}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if tl, _ := db.UnitTally("summary", 1, "西湖社区"); tl.Items != 2 || tl.OnTime[schedules.Image] != 1 {
+	if tl, _ := db.UnitTally("summary", 1, "西湖社区"); tl.Items != 2 || tl.OnTime.Of(schedules.Image) != 1 {
 		t.Errorf("tally after late-only %+v", tl)
 	}
 	// A database from before the tallies: they are counted when it opens.
@@ -264,22 +266,105 @@ func TestTalliesInStepAndRebuilt(t *testing.T) {
 func TestTallyForms(t *testing.T) {
 	db := open(t, "")
 	at := time.Date(2026, 6, 4, 10, 0, 0, 0, time.UTC)
-	in := bot.Tally{Items: 3, LateItems: 1, Last: at,
-		All: map[schedules.Material]int{schedules.Text: 1, schedules.File: 2, schedules.Sheet: 1}, OnTime: map[schedules.Material]int{schedules.Text: 1, schedules.File: 1}}
+	in := bot.Tally{Items: 3, LateItems: 1, Last: at}
+	in.All.Set(schedules.Text, 1)
+	in.All.Set(schedules.File, 2)
+	in.All.Set(schedules.Sheet, 1)
+	in.OnTime.Set(schedules.Text, 1)
+	in.OnTime.Set(schedules.File, 1)
 	var out bot.Tally
 	if err := decodeTally(encodeTally(in), &out); err != nil || out.Items != 3 || out.LateItems != 1 || !out.Last.Equal(at) ||
-		out.All[schedules.File] != 2 || out.All[schedules.Sheet] != 1 || out.OnTime[schedules.File] != 1 || out.OnTime[schedules.Image] != 0 {
+		out.All.Of(schedules.File) != 2 || out.All.Of(schedules.Sheet) != 1 || out.OnTime.Of(schedules.File) != 1 || out.OnTime.Of(schedules.Image) != 0 {
 		t.Errorf("binary round trip: %+v %v", out, err)
 	}
 	// A tally stored in the earlier JSON form still reads.
-	old, _ := json.Marshal(in)
+	old := []byte(`{"all":{"text":1,"file":2,"xlsx":1},"on_time":{"text":1,"file":1},"items":3,"late":1,"last":"2026-06-04T10:00:00Z"}`)
 	db.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTallies).Put(unitKey("weekly", 1, "东风社区"), old)
 	})
-	if got, err := db.UnitTally("weekly", 1, "东风社区"); err != nil || got.Items != 3 || got.All[schedules.File] != 2 {
+	if got, err := db.UnitTally("weekly", 1, "东风社区"); err != nil || got.Items != 3 || got.All.Of(schedules.File) != 2 {
 		t.Errorf("JSON tally: %+v %v", got, err)
 	}
 	if err := decodeTally([]byte{9, 9}, &out); err == nil {
 		t.Error("an unknown form decoded")
+	}
+}
+
+// Members posting at the same moment are committed together; each message is
+// stored once, whoever else sent the same id or the same photo at that moment.
+func TestConcurrentSubmissions(t *testing.T) {
+	db := open(t, "")
+	at := time.Date(2026, 6, 4, 10, 0, 0, 0, time.UTC)
+	img := []byte("\x89PNG shared photo")
+	var wg sync.WaitGroup
+	dups := make([]int, 32)
+	for g := range 32 {
+		wg.Go(func() {
+			for i := range 20 {
+				unit := fmt.Sprintf("第%d社区", g%8)
+				// Each id is sent by four goroutines at once: a replay racing the original.
+				s := &bot.Submission{MsgID: fmt.Sprintf("%s-%d", unit, i), Unit: unit, Task: "weekly", Period: 1,
+					Member: unit + "-人", At: at, Kind: schedules.Text, Text: "典型做法"}
+				var media []byte
+				if i%5 == 0 {
+					s.Kind, s.Blob, media = schedules.Image, sum(img), img
+				}
+				dup, err := db.AddSubmission(s, media)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if dup {
+					dups[g]++
+				}
+			}
+		})
+	}
+	wg.Wait()
+	subs, err := db.PeriodSubmissions("weekly", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range dups {
+		total += n
+	}
+	if len(subs) != 8*20 || total != 3*8*20 {
+		t.Errorf("%d stored and %d duplicates, want %d and %d", len(subs), total, 8*20, 3*8*20)
+	}
+	tallies, _ := db.Tallies("weekly", 1)
+	for unit, tl := range tallies {
+		if tl.Items != 20 || tl.All.Of(schedules.Image) != 4 {
+			t.Errorf("%s: %+v", unit, tl)
+		}
+	}
+	if n, _ := db.BlobCount(); n != 1 {
+		t.Errorf("%d media stored, want 1", n)
+	}
+}
+
+// Media stored before the media bucket (keyed by their hash) still read, and
+// are not stored again.
+func TestMediaStoredTheEarlierWay(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, dir)
+	old := []byte("\x89PNG stored in 2025")
+	db.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobs).Put([]byte(sum(old)), old) })
+	if ok, err := db.HasBlob(sum(old)); !ok || err != nil {
+		t.Errorf("HasBlob = %v, %v", ok, err)
+	}
+	var buf bytes.Buffer
+	if err := db.WriteBlob(sum(old), &buf); err != nil || buf.String() != string(old) {
+		t.Errorf("WriteBlob = %q, %v", buf.String(), err)
+	}
+	s := &bot.Submission{MsgID: "1", Unit: "东风社区", Task: "weekly", Period: 1, Kind: schedules.Image, Blob: sum(old), At: time.Now()}
+	if _, err := db.AddSubmission(s, old); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.BlobCount(); n != 1 {
+		t.Errorf("%d media, want the old one only", n)
+	}
+	if b, _ := db.Blob(sum(old)); !bytes.Equal(b, old) {
+		t.Errorf("Blob = %q", b)
 	}
 }

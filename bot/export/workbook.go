@@ -245,7 +245,7 @@ func cellText(r bot.UnitReport) string {
 	}
 	var counts []string
 	for _, m := range []schedules.Material{schedules.Text, schedules.Image, schedules.File, schedules.Video} {
-		if c := r.Counts[m]; c > 0 {
+		if c := r.Counts.Of(m); c > 0 {
 			_, noun := m.Noun()
 			counts = append(counts, fmt.Sprintf("%s%d", noun, c))
 		}

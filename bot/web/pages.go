@@ -79,7 +79,7 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 				col.Done++
 			}
 			counts := ""
-			if len(r.Counts) > 0 {
+			if !r.Counts.IsZero() {
 				counts = r.CountsText()
 			}
 			m.Rows[i].Cells = append(m.Rows[i].Cells, cellView{Period: p.N, Status: r.Status, Counts: counts,
