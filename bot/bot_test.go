@@ -1,10 +1,14 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"reportbot/bot"
 	"reportbot/schedules"
@@ -456,4 +460,60 @@ func TestReceiptOwedAfterAKill(t *testing.T) {
 	}
 	h.receipts()
 	h.none()
+}
+
+// Members posting at the same moment (the WeChat adapter handles different
+// senders' messages at once) are each stored and receipted once, while a
+// coordinator asks for the missing list.
+func TestConcurrentMembers(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-03 10:00")
+	units := h.bot.Config.Units
+	var wg sync.WaitGroup
+	for i, u := range units {
+		from := u.Name + "-报送员"
+		wg.Go(func() {
+			for j, post := range []struct {
+				text  string
+				photo []byte
+			}{
+				{text: u.Name + "本周开展了消防安全检查和应急演练，排查隐患三处。"},
+				{photo: []byte(tinyPNG(uint8(100 + 2*i)))},
+				{photo: []byte(tinyPNG(uint8(101 + 2*i)))},
+			} {
+				m := bot.Message{ID: fmt.Sprintf("%d-%d", i, j), From: from, At: h.now, Kind: schedules.Text, Text: post.text, Size: -1}
+				if data := post.photo; data != nil {
+					m.Kind, m.FileName = schedules.Image, "photo.jpg"
+					m.Open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+				}
+				if err := h.bot.Handle(context.Background(), m); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for n := range 5 {
+			m := bot.Message{ID: fmt.Sprint("q", n), From: "街道应急办-王科", Remark: "王科长", Private: true, Kind: schedules.Text, Text: "未报", At: h.now}
+			if err := h.bot.Handle(context.Background(), m); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	wg.Wait()
+	if got := h.subs("weekly", 1); len(got) != 3*len(units) {
+		t.Errorf("%d submissions stored, want %d", len(got), 3*len(units))
+	}
+	h.sent()
+	h.now = h.now.Add(time.Hour)
+	h.receipts()
+	receipts := h.sent()
+	if len(receipts) != len(units) {
+		t.Errorf("%d receipts for %d units: %q", len(receipts), len(units), receipts)
+	}
+	for _, r := range receipts {
+		if !strings.Contains(r, "文字1条，图片2张") {
+			t.Errorf("receipt %q", r)
+		}
+	}
 }

@@ -21,14 +21,20 @@ import (
 	"reportbot/schedules"
 )
 
-// inbox hands messages from openwechat's sync goroutine to one worker, so a
-// slow handler (a media download, a disk write) never blocks the sync loop,
-// and messages are still handled in the order they came.
+// inbox hands messages from openwechat's sync goroutine to workers, so a slow
+// handler (a media download, a disk write) never blocks the sync loop. Each
+// sender's messages are handled one after another in the order they came (a
+// text, then the photos that belong to it); different senders' at the same
+// time, so that members posting at the same moment share the store's commits
+// and one member's slow download holds up nobody else.
 type inbox struct {
 	mu     sync.Mutex
 	queue  []bot.Message
 	signal chan struct{}
 }
+
+// inboxWorkers bounds the messages handled at once.
+const inboxWorkers = 16
 
 func (q *inbox) init() { q.signal = make(chan struct{}, 1) }
 
@@ -42,23 +48,77 @@ func (q *inbox) put(m bot.Message) {
 	}
 }
 
+// run dispatches until ctx ends, then waits for the messages being handled.
 func (q *inbox) run(ctx context.Context, h Handler, log zerolog.Logger) {
+	// Owned by this goroutine: each sender's waiting messages, and the senders
+	// with a message being handled.
+	lanes := map[string][]bot.Message{}
+	busy := map[string]bool{}
+	var order []string // senders in the order their first waiting message came
+	done := make(chan string)
+	var wg sync.WaitGroup
+	start := func() {
+		kept := order[:0]
+		for _, from := range order {
+			if busy[from] || len(busy) >= inboxWorkers {
+				kept = append(kept, from)
+				continue
+			}
+			m := lanes[from][0]
+			if lanes[from] = lanes[from][1:]; len(lanes[from]) == 0 {
+				delete(lanes, from)
+			} else {
+				kept = append(kept, from)
+			}
+			busy[from] = true
+			wg.Go(func() {
+				if err := h.Handle(ctx, m); err != nil {
+					log.Error().Err(err).Str("msg_id", m.ID).Msg("handle message")
+				}
+				done <- m.From
+			})
+		}
+		order = kept
+	}
 	for {
 		q.mu.Lock()
 		batch := q.queue
 		q.queue = nil
 		q.mu.Unlock()
 		for _, m := range batch {
-			if err := h.Handle(ctx, m); err != nil {
-				log.Error().Err(err).Str("msg_id", m.ID).Msg("handle message")
+			if _, waiting := lanes[m.From]; !waiting && !busy[m.From] {
+				order = append(order, m.From)
 			}
+			lanes[m.From] = append(lanes[m.From], m)
 		}
+		start()
 		select {
 		case <-ctx.Done():
+			// Workers finishing now must not block on done.
+			go func() {
+				for range done {
+				}
+			}()
+			wg.Wait()
+			close(done)
 			return
 		case <-q.signal:
+		case from := <-done:
+			delete(busy, from)
+			if _, waiting := lanes[from]; waiting && !contains(order, from) {
+				order = append(order, from)
+			}
 		}
 	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // onMessage runs on openwechat's sync goroutine: it only converts and queues.
