@@ -249,7 +249,7 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
 	schedulePath := fs.String("schedule", "", "日程文件（默认：内置的 schedule.example.toml，或设置文件里的 schedule）")
 	dataDir := fs.String("data", "", "数据目录（默认：新建一个临时目录，结束时删除）")
-	script := fs.String("script", "", "播放这个脚本文件后退出（默认：播放内置的演示，然后在终端里继续输入）")
+	script := fs.String("script", "", "播放这个脚本文件后退出；- 表示从标准输入逐行读（默认：播放内置的演示，然后在终端里继续输入）")
 	logLevel := fs.String("log-level", "warn", "日志级别：debug、info、warn、error（日志写到 stderr）")
 	withWeb := fs.Bool("web", false, "同时开网页看板（地址见设置文件 [web]），演示结束后继续运行到 Ctrl-C；管理员私聊机器人“看板”得到登录链接")
 	if err := parseFlags(fs, args); err != nil {
@@ -286,6 +286,11 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer p.Close()
+	if *script == "-" {
+		// Line by line as they come: another program can drive the console bot
+		// and read its answers (the start-up and memory benchmarks do).
+		return p.Play(ctx, stdin, "标准输入", console.DirFiles("."))
+	}
 	if *script != "" {
 		data, err := os.ReadFile(*script)
 		if err != nil {

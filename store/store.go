@@ -77,6 +77,7 @@ type Options struct {
 // DB is the store. It implements bot.Store.
 type DB struct {
 	db      *bolt.DB
+	commits committer
 	maxBlob int64
 }
 
@@ -102,10 +103,13 @@ func OpenFile(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
-	// The free list is not written at each commit (etcd does the same): commits
-	// are smaller, and bbolt rebuilds the list when it opens the file.
+	// The free list is written at each commit (bbolt's default). Without it
+	// (etcd's NoFreelistSync) commits are a page smaller, but every open
+	// rebuilds the list by reading each page of the file: 0.4 s and 760 MB of
+	// memory over a year of 1,000 units. A file written without it gets its
+	// list at the first open.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly,
-		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+		FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w (stop the other process, or use another --data directory)", path, ErrLocked)
@@ -113,7 +117,7 @@ func OpenFile(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.NoSync = opts.NoSync
-	s := &DB{db: db, maxBlob: opts.MaxBlob}
+	s := &DB{db: db, commits: committer{db: db}, maxBlob: opts.MaxBlob}
 	check := s.init
 	if opts.ReadOnly {
 		check = s.checkSchema
@@ -207,10 +211,10 @@ func (s *DB) AddSubmission(sub *bot.Submission, media []byte) (dup bool, err err
 	if s.maxBlob > 0 && int64(len(media)) > s.maxBlob {
 		return false, fmt.Errorf("store %s: %d bytes: %w", sub.Blob, len(media), ErrTooLarge)
 	}
-	// Batch commits the submissions of members posting at the same moment
-	// together: one fsync for many, each caller returning only after it. bbolt
-	// may run this function again on its own, so it sets everything it decides.
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	// The submissions of members posting at the same moment are committed
+	// together: one fsync for many, each caller returning only after it. The
+	// function may run again (see committer.update): it sets all it decides.
+	err = s.commits.update(func(tx *bolt.Tx) error {
 		dup = false
 		ids := tx.Bucket(bucketMsgIDs)
 		if sub.MsgID != "" && ids.Get([]byte(sub.MsgID)) != nil {
