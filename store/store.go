@@ -38,7 +38,7 @@ var (
 	// found by their sha256 through an index. Keyed by the hash itself, each new
 	// photo landed between two stored ones and bbolt rewrote a page holding a
 	// neighbour too: twice the bytes written for every photo.
-	bucketMedia     = []byte("media")     // seq -> content
+	bucketMedia     = []byte("media")     // seq -> bucket {0 -> content} (see putBlob)
 	bucketMediaByID = []byte("media_ids") // sha256 hex -> seq
 	bucketBlobs     = []byte("blobs")     // sha256 hex -> content; written before the media bucket, still read
 	bucketBinds     = []byte("bindings")  // member -> unit
@@ -477,22 +477,36 @@ func (s *DB) WriteBlob(sum string, w io.Writer) error {
 // blobIn is the media stored under sum in tx, or nil; valid until tx ends.
 func blobIn(tx *bolt.Tx, sum string) []byte {
 	if seq := tx.Bucket(bucketMediaByID).Get([]byte(sum)); seq != nil {
-		return tx.Bucket(bucketMedia).Get(seq)
+		if b := tx.Bucket(bucketMedia).Bucket(seq); b != nil {
+			return b.Get(mediaKey)
+		}
+		return nil
 	}
 	return tx.Bucket(bucketBlobs).Get([]byte(sum))
 }
 
-// putBlob stores media under sum, after every media stored before.
+// mediaKey is the one key of a media item's own bucket.
+var mediaKey = []byte{0}
+
+// putBlob stores media under sum, after every media stored before. Each item
+// is the only value of a bucket of its own: a bbolt page holds at least two
+// values, and a photo stored next to the one before would have that one read
+// back from the file and written again with it, which made the memory mapped
+// from the file grow with every photo (770 MB after 10,000).
 func putBlob(tx *bolt.Tx, sum string, media []byte) error {
 	b := tx.Bucket(bucketMedia)
-	// Appending: pages fill completely (bbolt's default is half, for inserts
-	// anywhere) and a new photo never shares a rewritten page with an old one.
+	// Appending: pages of the parent fill completely (bbolt's default is half,
+	// for inserts anywhere).
 	b.FillPercent = 1
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
 	}
-	if err := b.Put(u64(seq), media); err != nil {
+	item, err := b.CreateBucket(u64(seq))
+	if err != nil {
+		return err
+	}
+	if err := item.Put(mediaKey, media); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketMediaByID).Put([]byte(sum), u64(seq))
