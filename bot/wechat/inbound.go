@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,20 +106,11 @@ func (q *inbox) run(ctx context.Context, h Handler, log zerolog.Logger) {
 		case <-q.signal:
 		case from := <-done:
 			delete(busy, from)
-			if _, waiting := lanes[from]; waiting && !contains(order, from) {
+			if _, waiting := lanes[from]; waiting && !slices.Contains(order, from) {
 				order = append(order, from)
 			}
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // onMessage runs on openwechat's sync goroutine: it only converts and queues.
