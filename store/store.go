@@ -22,8 +22,10 @@ import (
 	"reportbot/bot"
 )
 
-// SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the layout this code reads and writes. 2: media in the
+// media buckets (version 1 kept them in blobs only, and a reportbot that
+// reads version 1 would not see the photos stored since).
+const SchemaVersion = 2
 
 // FileName is the database's name inside the data directory.
 const FileName = "reportbot.db"
@@ -131,6 +133,18 @@ func OpenFile(path string, opts Options) (*DB, error) {
 
 func (s *DB) init() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		// The version first: a file from a newer reportbot is left untouched.
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			if v := meta.Get(keySchema); v != nil {
+				got, err := strconv.Atoi(string(v))
+				if err != nil {
+					return fmt.Errorf("bad schema version %q", v)
+				}
+				if got > SchemaVersion {
+					return fmt.Errorf("schema version %d was written by a newer reportbot (this one reads %d): upgrade reportbot", got, SchemaVersion)
+				}
+			}
+		}
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -146,18 +160,9 @@ func (s *DB) init() error {
 				return err
 			}
 		}
-		v := meta.Get(keySchema)
-		if v == nil {
-			return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
-		}
-		got, err := strconv.Atoi(string(v))
-		if err != nil {
-			return fmt.Errorf("bad schema version %q", v)
-		}
-		if got > SchemaVersion {
-			return fmt.Errorf("schema version %d was written by a newer reportbot (this one reads %d): upgrade reportbot", got, SchemaVersion)
-		}
-		return nil
+		// Older layouts are read as they are; from now on the file is written
+		// in this one, which an older reportbot must then refuse.
+		return meta.Put(keySchema, []byte(strconv.Itoa(SchemaVersion)))
 	})
 }
 

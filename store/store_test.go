@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -193,6 +194,27 @@ func TestSchemaVersion(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "newer reportbot") {
 		t.Errorf("err = %v, want a newer-schema error", err)
 	}
+	raw, err = bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketSubs) != nil {
+			t.Error("a newer reportbot's file was written to")
+		}
+		return nil
+	})
+	// A file of the previous layout is read as it is and marked with this
+	// one, so that the reportbot that wrote it refuses it from now on.
+	raw.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte("1")) })
+	raw.Close()
+	db := open(t, dir)
+	db.db.View(func(tx *bolt.Tx) error {
+		if v := string(tx.Bucket(bucketMeta).Get(keySchema)); v != strconv.Itoa(SchemaVersion) {
+			t.Errorf("schema %q after opening a version 1 file, want %d", v, SchemaVersion)
+		}
+		return nil
+	})
 }
 
 func TestFilePermissions(t *testing.T) {
