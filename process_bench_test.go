@@ -115,6 +115,9 @@ func BenchmarkMemory(b *testing.B) {
 
 // buildBot builds reportbot as the Dockerfile does.
 func buildBot(b *testing.B) string {
+	if runtime.GOOS != "linux" {
+		b.Skip("the process benchmarks read the bot's memory from /proc")
+	}
 	bin := filepath.Join(b.TempDir(), "reportbot")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -243,9 +246,6 @@ func (p *consoleBot) stop() {
 // writePhotos writes n different photo-sized PNGs: one picture of noise,
 // with the photo's number after its end, so that each is stored on its own.
 func writePhotos(b *testing.B, n int) []string {
-	if runtime.GOOS != "linux" {
-		b.Skip("reads memory from /proc")
-	}
 	img := image.NewGray(image.Rect(0, 0, 450, 450))
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range img.Pix {
