@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"reportbot/bot"
-	"reportbot/bot/export"
+	"reportbot/export"
 	"reportbot/store"
 )
 

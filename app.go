@@ -14,10 +14,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
-	"reportbot/bot/export"
-	"reportbot/bot/web"
+	"reportbot/export"
 	"reportbot/schedules"
 	"reportbot/store"
+	"reportbot/web"
 )
 
 // App is the running bot: the store, the domain and the scheduler wired

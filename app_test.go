@@ -159,7 +159,7 @@ func TestScheduleHotReload(t *testing.T) {
 	defer app.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go schedules.Watch(ctx, path, 50*time.Millisecond, func() { app.ScheduleChanged(ctx) })
+	go watchFile(ctx, path, 50*time.Millisecond, func() { app.ScheduleChanged(ctx) })
 	time.Sleep(100 * time.Millisecond) // the watch is in place
 
 	firstDue := func() string {

@@ -13,7 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
-	"reportbot/bot/console"
+	"reportbot/console"
 	"reportbot/schedules"
 )
 
@@ -44,7 +44,7 @@ func campaignScript(units, n int) (config string, script string) {
 		case 9:
 			s.WriteString("街道应急办-王科: 未报\n")
 		default:
-			fmt.Fprintf(&s, "第%d社区-联络员: /image bot/console/demo/消防演练.png\n", u)
+			fmt.Fprintf(&s, "第%d社区-联络员: /image console/demo/消防演练.png\n", u)
 		}
 	}
 	s.WriteString("/time 2026-07-02 10:00\n")

@@ -15,8 +15,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
-	"reportbot/bot/console"
-	"reportbot/bot/web"
+	"reportbot/console"
+	"reportbot/web"
 )
 
 // TestDashboardInBrowser drives the real pages in headless Chromium over the

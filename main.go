@@ -27,9 +27,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
-	"reportbot/bot/console"
-	"reportbot/bot/web"
+	"reportbot/console"
 	"reportbot/schedules"
+	"reportbot/web"
 )
 
 var (

@@ -15,7 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"reportbot/bot/console"
+	"reportbot/console"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

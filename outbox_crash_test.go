@@ -15,7 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
-	"reportbot/bot/console"
+	"reportbot/console"
 	"reportbot/store"
 )
 

@@ -13,10 +13,9 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"reportbot/bot/alert"
-	"reportbot/bot/web"
-	"reportbot/bot/wechat"
-	"reportbot/schedules"
+	"reportbot/alert"
+	"reportbot/web"
+	"reportbot/wechat"
 )
 
 // wechatTransport replaces the HTTP transport of the WeChat client; tests point
@@ -102,7 +101,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	go func() { errs <- app.Run(ctx) }()
 	if f.schedulePath != "" {
 		go func() {
-			if err := schedules.Watch(ctx, f.schedulePath, 500*time.Millisecond, func() { app.ScheduleChanged(ctx) }); err != nil {
+			if err := watchFile(ctx, f.schedulePath, 500*time.Millisecond, func() { app.ScheduleChanged(ctx) }); err != nil {
 				log.Warn().Err(err).Msg("schedule edits take effect on 重载 or a restart only")
 			}
 		}()

@@ -13,9 +13,9 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"reportbot/bot/console"
-	"reportbot/bot/wechat"
-	"reportbot/bot/wechat/wxtest"
+	"reportbot/console"
+	"reportbot/wechat"
+	"reportbot/wechat/wxtest"
 )
 
 const e2eGroup = "XX街道安全生产工作群"

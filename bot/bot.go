@@ -129,7 +129,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 		}
 		if !b.Config.IsReport(text) {
 			if m.ToBot || m.Private {
-				return b.reply(ctx, m, helpText(b.Config.IsAdmin(m.Remark)))
+				return b.reply(ctx, m, helpText(b.isAdmin(m)))
 			}
 			log.Debug().Msg("not a report")
 			return nil

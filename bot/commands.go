@@ -18,35 +18,92 @@ type Command struct {
 	Args string
 }
 
-// The commands, with the words people type for them (longest first where one
-// starts with another).
-var commandWords = []struct {
+// command is one thing people can ask the bot, with the words they type for it.
+type command struct {
 	name  string
-	admin bool
 	words []string
-}{
-	{"help", false, []string{"帮助", "菜单", "help", "?", "？"}},
-	{"missing", false, []string{"还有谁没报", "谁还没报", "谁没报", "未报"}},
-	{"progress", false, []string{"进度", "统计"}},
-	{"mine", false, []string{"我们报了吗", "我报了吗", "报了吗"}},
-	{"tasks", false, []string{"任务", "日程"}},
-	{"bind", false, []string{"绑定"}},
-	{"remind", true, []string{"提醒", "催报"}},
-	{"mark", true, []string{"标记"}},
-	{"export", true, []string{"导出"}},
-	{"reload", true, []string{"重载", "重新载入"}},
-	{"backup", true, []string{"备份"}},
-	{"dashboard", true, []string{"看板", "网页"}},
+	// admin commands are refused to everyone else, after their arguments are
+	// understood (so a report that starts with a command word stays a report).
+	admin bool
+	// check says whether the arguments fit; usage is the answer when they do not
+	// and the text was addressed to the bot ("" answers nothing).
+	check func(b *Bot, args string) (usage string, ok bool)
+	run   func(b *Bot, ctx context.Context, m Message, args string) error
+}
+
+// noArgs accepts a command word alone.
+func noArgs(_ *Bot, args string) (string, bool) { return "", args == "" }
+
+// commands is every command, in the order the help lists them. Words are
+// matched longest first, so one may start with another.
+var commands = []command{
+	{name: "help", words: []string{"帮助", "菜单", "help", "?", "？"}, check: noArgs,
+		run: func(b *Bot, ctx context.Context, m Message, _ string) error {
+			return b.reply(ctx, m, helpText(b.isAdmin(m)))
+		}},
+	{name: "missing", words: []string{"还有谁没报", "谁还没报", "谁没报", "未报"}, check: checkTaskArg,
+		run: func(b *Bot, ctx context.Context, m Message, args string) error {
+			task, period, _ := b.taskArg(args)
+			return b.statusQuery(ctx, m, true, task, period)
+		}},
+	{name: "progress", words: []string{"进度", "统计"}, check: checkTaskArg,
+		run: func(b *Bot, ctx context.Context, m Message, args string) error {
+			task, period, _ := b.taskArg(args)
+			return b.statusQuery(ctx, m, false, task, period)
+		}},
+	{name: "mine", words: []string{"我们报了吗", "我报了吗", "报了吗"},
+		check: func(_ *Bot, args string) (string, bool) { return "", strings.Trim(args, "？?了吗 ") == "" },
+		run:   func(b *Bot, ctx context.Context, m Message, _ string) error { return b.mine(ctx, m) }},
+	{name: "tasks", words: []string{"任务", "日程"},
+		check: func(_ *Bot, args string) (string, bool) { return "", args == "" || args == "安排" },
+		run:   func(b *Bot, ctx context.Context, m Message, _ string) error { return b.reply(ctx, m, b.tasksText()) }},
+	{name: "bind", words: []string{"绑定"},
+		check: func(b *Bot, args string) (string, bool) {
+			return "绑定的写法：绑定 单位名称，如：绑定 " + b.Config.Units[0].Name, args != "" && len([]rune(args)) <= 20
+		},
+		run: func(b *Bot, ctx context.Context, m Message, args string) error { return b.bind(ctx, m, args) }},
+	{name: "remind", words: []string{"提醒", "催报"}, admin: true,
+		check: func(b *Bot, args string) (string, bool) {
+			task, _, valid := b.taskArg(args)
+			return "提醒的写法：提醒 任务名称，如：提醒 典型做法。" + b.taskNames(), valid && task != nil
+		},
+		run: func(b *Bot, ctx context.Context, m Message, args string) error {
+			task, period, _ := b.taskArg(args)
+			return b.remindNow(ctx, m, task, period)
+		}},
+	{name: "mark", words: []string{"标记"}, admin: true,
+		check: func(b *Bot, args string) (string, bool) {
+			_, usage := b.parseMark(args)
+			return usage, usage == ""
+		},
+		run: func(b *Bot, ctx context.Context, m Message, args string) error {
+			mark, _ := b.parseMark(args)
+			return b.applyMark(ctx, m, mark)
+		}},
+	{name: "export", words: []string{"导出"}, admin: true, check: checkTaskArg,
+		run: func(b *Bot, ctx context.Context, m Message, args string) error {
+			task, period, _ := b.taskArg(args)
+			return b.export(ctx, m, task, period)
+		}},
+	{name: "reload", words: []string{"重载", "重新载入"}, admin: true, check: noArgs, run: (*Bot).reload},
+	{name: "backup", words: []string{"备份"}, admin: true, check: noArgs, run: (*Bot).backup},
+	{name: "dashboard", words: []string{"看板", "网页"}, admin: true, check: noArgs, run: (*Bot).dashboardLink},
+}
+
+func checkTaskArg(b *Bot, args string) (string, bool) {
+	_, _, valid := b.taskArg(args)
+	return "没有找到这项任务。" + b.taskNames(), valid
 }
 
 // ParseCommand recognises a command at the start of a text. It returns ok=false
 // for texts that do not start with a command word.
 func ParseCommand(text string) (Command, bool) {
 	text = strings.Join(strings.Fields(strings.ReplaceAll(text, "\u3000", " ")), " ")
+	lower := strings.ToLower(text)
 	best, bestLen := "", 0
-	for _, c := range commandWords {
+	for _, c := range commands {
 		for _, w := range c.words {
-			if len(w) > bestLen && strings.HasPrefix(strings.ToLower(text), w) {
+			if len(w) > bestLen && strings.HasPrefix(lower, w) {
 				best, bestLen = c.name, len(w)
 			}
 		}
@@ -59,13 +116,13 @@ func ParseCommand(text string) (Command, bool) {
 	return Command{Name: best, Args: args}, true
 }
 
-func adminOnly(name string) bool {
-	for _, c := range commandWords {
-		if c.name == name {
-			return c.admin
+func commandNamed(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
 		}
 	}
-	return false
+	return nil
 }
 
 var periodRE = regexp.MustCompile(`第\s*(\d+)\s*期`)
@@ -91,125 +148,62 @@ func (b *Bot) command(ctx context.Context, m Message, text string) (handled bool
 	if !ok {
 		return false, nil
 	}
-	addressed := m.ToBot || m.Private
-	// A report that happens to start with a command word ("任务完成情况：…") is
-	// not a command: unaddressed texts count only when the whole text parses.
-	strict := func(valid bool, usage string) (bool, error) {
-		if valid {
+	spec := commandNamed(c.Name)
+	if usage, valid := spec.check(b, c.Args); !valid {
+		// A report that happens to start with a command word ("任务完成情况：…") is
+		// not a command: unaddressed texts count only when the whole text parses.
+		if !m.ToBot && !m.Private {
+			return false, nil
+		}
+		if usage == "" {
 			return true, nil
 		}
-		if addressed {
-			return true, b.reply(ctx, m, usage)
-		}
-		return false, nil
+		return true, b.reply(ctx, m, usage)
 	}
-	isAdmin := b.Config.IsAdmin(m.Remark)
-	switch c.Name {
-	case "help":
-		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
-			return ok, err
-		}
-		return true, b.reply(ctx, m, helpText(isAdmin))
-	case "missing", "progress", "export":
-		task, period, valid := b.taskArg(c.Args)
-		if ok, err := strict(valid, "没有找到这项任务。"+b.taskNames()); !ok || err != nil || !valid {
-			return ok, err
-		}
-		if c.Name == "export" {
-			if !isAdmin {
-				return true, b.refuse(ctx, m, "导出")
-			}
-			return true, b.export(ctx, m, task, period)
-		}
-		return true, b.statusQuery(ctx, m, c.Name == "missing", task, period)
-	case "mine":
-		if ok, err := strict(strings.Trim(c.Args, "？?了吗 ") == "", ""); !ok || err != nil {
-			return ok, err
-		}
-		return true, b.mine(ctx, m)
-	case "tasks":
-		if ok, err := strict(c.Args == "" || c.Args == "安排", ""); !ok || err != nil {
-			return ok, err
-		}
-		return true, b.reply(ctx, m, b.tasksText())
-	case "bind":
-		if ok, err := strict(c.Args != "" && len([]rune(c.Args)) <= 20, "绑定的写法：绑定 单位名称，如：绑定 "+b.Config.Units[0].Name); !ok || err != nil {
-			return ok, err
-		}
-		if c.Args == "" {
-			return true, nil
-		}
-		return true, b.bind(ctx, m, c.Args)
-	case "remind":
-		task, period, valid := b.taskArg(c.Args)
-		if ok, err := strict(valid && task != nil, "提醒的写法：提醒 任务名称，如：提醒 典型做法。"+b.taskNames()); !ok || err != nil || !valid || task == nil {
-			return ok, err
-		}
-		if !isAdmin {
-			return true, b.refuse(ctx, m, "提醒")
-		}
-		return true, b.remindNow(ctx, m, task, period)
-	case "mark":
-		mark, usage := b.parseMark(c.Args)
-		if ok, err := strict(usage == "", usage); !ok || err != nil || usage != "" {
-			return ok, err
-		}
-		if !isAdmin {
-			return true, b.refuse(ctx, m, "标记")
-		}
-		return true, b.applyMark(ctx, m, mark)
-	case "dashboard":
-		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
-			return ok, err
-		}
-		if !isAdmin {
-			return true, b.refuse(ctx, m, "看板")
-		}
-		private := m
-		private.Private = true
-		if b.Dashboard == nil {
-			return true, b.reply(ctx, private, "看板没有开启：在设置文件的 [web] 里写上 listen 和 url。")
-		}
-		link, err := b.Dashboard(m.Remark)
-		if err != nil {
-			return true, b.reply(ctx, private, "看板链接生成失败："+err.Error())
-		}
-		return true, b.reply(ctx, private, "看板登录链接（10分钟内有效，只能用一次，请勿转发）：\n"+link)
-	case "backup":
-		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
-			return ok, err
-		}
-		if !isAdmin {
-			return true, b.refuse(ctx, m, "备份")
-		}
-		if b.Backup == nil {
-			return true, b.reply(ctx, m, "这里不能备份。")
-		}
-		path, err := b.Backup()
-		if err != nil {
-			b.Logger.Error().Err(err).Msg("backup")
-			return true, b.reply(ctx, m, "备份失败："+err.Error())
-		}
-		b.Logger.Info().Str("by", m.Remark).Str("file", path).Msg("backup")
-		return true, b.reply(ctx, m, "已备份："+path+"。恢复方法：停止机器人后运行 reportbot restore "+filepath.Base(path))
-	case "reload":
-		if ok, err := strict(c.Args == "", ""); !ok || err != nil {
-			return ok, err
-		}
-		if !isAdmin {
-			return true, b.refuse(ctx, m, "重载")
-		}
-		if b.Reload == nil {
-			return true, b.reply(ctx, m, "这里不能重新载入日程。")
-		}
-		summary, err := b.Reload()
-		if err != nil {
-			b.Logger.Warn().Err(err).Msg("reload schedule")
-			return true, b.reply(ctx, m, "日程文件有错误，仍按原来的日程运行。请修改后再发“重载”：\n"+err.Error())
-		}
-		return true, b.reply(ctx, m, summary)
+	if spec.admin && !b.isAdmin(m) {
+		return true, b.refuse(ctx, m, spec.words[0])
 	}
-	return false, nil
+	return true, spec.run(b, ctx, m, c.Args)
+}
+
+func (b *Bot) isAdmin(m Message) bool { return b.Config.IsAdmin(m.Remark) }
+
+func (b *Bot) dashboardLink(ctx context.Context, m Message, _ string) error {
+	private := m
+	private.Private = true
+	if b.Dashboard == nil {
+		return b.reply(ctx, private, "看板没有开启：在设置文件的 [web] 里写上 listen 和 url。")
+	}
+	link, err := b.Dashboard(m.Remark)
+	if err != nil {
+		return b.reply(ctx, private, "看板链接生成失败："+err.Error())
+	}
+	return b.reply(ctx, private, "看板登录链接（10分钟内有效，只能用一次，请勿转发）：\n"+link)
+}
+
+func (b *Bot) backup(ctx context.Context, m Message, _ string) error {
+	if b.Backup == nil {
+		return b.reply(ctx, m, "这里不能备份。")
+	}
+	path, err := b.Backup()
+	if err != nil {
+		b.Logger.Error().Err(err).Msg("backup")
+		return b.reply(ctx, m, "备份失败："+err.Error())
+	}
+	b.Logger.Info().Str("by", m.Remark).Str("file", path).Msg("backup")
+	return b.reply(ctx, m, "已备份："+path+"。恢复方法：停止机器人后运行 reportbot restore "+filepath.Base(path))
+}
+
+func (b *Bot) reload(ctx context.Context, m Message, _ string) error {
+	if b.Reload == nil {
+		return b.reply(ctx, m, "这里不能重新载入日程。")
+	}
+	summary, err := b.Reload()
+	if err != nil {
+		b.Logger.Warn().Err(err).Msg("reload schedule")
+		return b.reply(ctx, m, "日程文件有错误，仍按原来的日程运行。请修改后再发“重载”：\n"+err.Error())
+	}
+	return b.reply(ctx, m, summary)
 }
 
 func (b *Bot) refuse(ctx context.Context, m Message, what string) error {

@@ -14,7 +14,7 @@ func FuzzParseCommand(f *testing.F) {
 		f.Add(s)
 	}
 	names := map[string]bool{}
-	for _, c := range commandWords {
+	for _, c := range commands {
 		names[c.name] = true
 	}
 	f.Fuzz(func(t *testing.T, text string) {

@@ -2,7 +2,7 @@
 // tasks and periods, decides what counts as a report, answers commands, and
 // composes receipts, reminders, nudges and roll-calls. It talks to the group
 // through the Chat interface and keeps everything through the Store interface;
-// adapters (bot/wechat, bot/console, store) implement those at the edge.
+// adapters (wechat, console, store) implement those at the edge.
 package bot
 
 import (

@@ -493,7 +493,7 @@ func (b *builder) reminder(s *Schedule, path string, f *fileRemind, texts map[Ki
 		b.at(path+".task", "提醒里的任务 %q 不存在：task 应是某个 [[task]] 的 id（现有：%s）", f.Task, strings.Join(ids, "、"))
 		return
 	}
-	kind := Kind(f.Kind)
+	var kind Kind
 	switch f.Kind {
 	case "remind", "提醒":
 		kind = Remind

@@ -33,13 +33,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, schedule string) *fixture {
 	t.Helper()
-	cfg, err := bot.LoadConfig(filepath.Join("..", "..", "config.example.toml"))
+	cfg, err := bot.LoadConfig(filepath.Join("..", "config.example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var s *schedules.Schedule
 	if schedule == "" {
-		s, err = schedules.Load(filepath.Join("..", "..", "schedule.example.toml"))
+		s, err = schedules.Load(filepath.Join("..", "schedule.example.toml"))
 	} else {
 		s, err = schedules.Load(schedule)
 	}
@@ -308,7 +308,7 @@ func TestMergeTables(t *testing.T) {
 		return b.Bytes()
 	}
 	os.WriteFile(filepath.Join(dir, "统计表模板.xlsx"), makeTable("宣传活动（场）", 0, 0), 0o644)
-	src, _ := os.ReadFile(filepath.Join("..", "..", "schedule.example.toml"))
+	src, _ := os.ReadFile(filepath.Join("..", "schedule.example.toml"))
 	sched := strings.Replace(string(src), `# template = "活动情况统计表.xlsx"`, `template = "统计表模板.xlsx"`, 1)
 	os.WriteFile(filepath.Join(dir, "schedule.toml"), []byte(sched), 0o644)
 	f := newFixture(t, filepath.Join(dir, "schedule.toml"))

@@ -1,4 +1,4 @@
-package schedules
+package main
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// Watch calls changed after the file at path is written, replaced, removed or
+// watchFile calls changed after the file at path is written, replaced, removed or
 // created again, once things settle for debounce. It watches the directory,
 // because editors save by writing a new file and renaming it over the old one,
 // which a watch on the file itself would lose. It returns when ctx ends.
-func Watch(ctx context.Context, path string, debounce time.Duration, changed func()) error {
+func watchFile(ctx context.Context, path string, debounce time.Duration, changed func()) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch %s: %w", path, err)

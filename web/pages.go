@@ -19,7 +19,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"reportbot/bot"
-	"reportbot/bot/export"
+	"reportbot/export"
 	"reportbot/schedules"
 )
 

@@ -115,11 +115,11 @@ func peakHeap(f func()) uint64 {
 }
 
 func benchExporter(b *testing.B) *Exporter {
-	cfg, err := bot.LoadConfig(filepath.Join("..", "..", "config.example.toml"))
+	cfg, err := bot.LoadConfig(filepath.Join("..", "config.example.toml"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := schedules.Load(filepath.Join("..", "..", "schedule.example.toml"))
+	s, err := schedules.Load(filepath.Join("..", "schedule.example.toml"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func benchExporter(b *testing.B) *Exporter {
 
 // BenchmarkArchive streams every stored photo into the materials archive.
 //
-//	go test -run '^$' -bench Archive -benchtime 3x ./bot/export
+//	go test -run '^$' -bench Archive -benchtime 3x ./export
 func BenchmarkArchive(b *testing.B) {
 	e := benchExporter(b)
 	b.SetBytes(benchBytes)

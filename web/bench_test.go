@@ -19,7 +19,7 @@ import (
 // BenchmarkMatrix renders the matrix of 40 units × 5 weekly periods, each unit
 // with a text and two photos a period, server side.
 //
-//	go test -run '^$' -bench Matrix -benchtime 200x ./bot/web
+//	go test -run '^$' -bench Matrix -benchtime 200x ./web
 func BenchmarkMatrix(b *testing.B) {
 	var cfgText strings.Builder
 	cfgText.WriteString("[bot]\nadmins = [\"王科长\"]\n")

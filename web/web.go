@@ -27,7 +27,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
-	"reportbot/bot/export"
+	"reportbot/export"
 	"reportbot/schedules"
 )
 

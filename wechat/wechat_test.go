@@ -17,9 +17,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
-	"reportbot/bot/wechat"
-	"reportbot/bot/wechat/wxtest"
 	"reportbot/schedules"
+	"reportbot/wechat"
+	"reportbot/wechat/wxtest"
 )
 
 const group = "XX街道安全生产工作群"

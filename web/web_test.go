@@ -48,11 +48,11 @@ func pngOf(w, h int) []byte {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	cfg, err := bot.LoadConfig(filepath.Join("..", "..", "config.example.toml"))
+	cfg, err := bot.LoadConfig(filepath.Join("..", "config.example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := schedules.Load(filepath.Join("..", "..", "schedule.example.toml"))
+	s, err := schedules.Load(filepath.Join("..", "schedule.example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
