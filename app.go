@@ -49,8 +49,13 @@ type AppOptions struct {
 	// LoadSchedule re-reads the schedule file for 重载.
 	LoadSchedule func() (*schedules.Schedule, error)
 	DataDir      string
-	Chat         bot.Chat
-	Now          func() time.Time
+	// Transport delivers what the outbox owes.
+	Transport bot.Deliverer
+	// Hint is the transport's word on how to reach the bot (bot.Transport.Hint).
+	Hint string
+	// Backup is the [backup] section; zero: daily at 03:00, 7 kept.
+	Backup backupConfig
+	Now    func() time.Time
 	// SetClock moves a fake clock as Advance fires events; nil for the real one.
 	SetClock func(time.Time)
 	Logger   zerolog.Logger
@@ -71,7 +76,7 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	}
 	a := &App{Store: db, loadSched: o.LoadSchedule, setClock: o.SetClock, log: o.Logger, async: o.Async}
 	a.sched.Store(o.Schedule)
-	a.Outbox = &bot.Outbox{Store: db, Chat: o.Chat, Now: o.Now, MaxAge: o.Config.Bot.OutboxMaxAge.Duration,
+	a.Outbox = &bot.Outbox{Store: db, Transport: o.Transport, Now: o.Now, MaxAge: o.Config.Bot.OutboxMaxAge.Duration,
 		Logger: o.Logger, Sync: !o.Async, Trace: o.Trace}
 	reload := a.reload
 	if o.LoadSchedule == nil {
@@ -81,10 +86,12 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 		e := &export.Exporter{Config: o.Config, Schedule: a.sched.Load(), Source: db, Now: o.Now}
 		return e.WriteFiles(filepath.Join(o.DataDir, "exports", o.Now().Format("20060102-150405")), t, n)
 	}
-	a.backupDir, a.keep = filepath.Join(o.DataDir, store.BackupDir), o.Config.Backup.Keep
-	a.daily, a.dailyOn = o.Config.DailyBackup()
+	backup := o.Backup
+	backup.check("")
+	a.backupDir, a.keep = filepath.Join(o.DataDir, store.BackupDir), backup.Keep
+	a.daily, a.dailyOn = backup.daily()
 	a.Bot, err = bot.New(bot.Options{Config: o.Config, Schedule: a.sched.Load, Store: db, Chat: a.Outbox,
-		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo,
+		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo, Hint: o.Hint,
 		Backup: func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) }})
 	if err != nil {
 		db.Close()
@@ -186,17 +193,17 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// Dashboard makes the web dashboard over this App; status says how the chat is.
-// The command 看板 then sends admins a sign-in link.
-func (a *App) Dashboard(cfg *bot.Config, schedulePath string, status func() web.Status) (*web.Server, error) {
+// Dashboard makes the web dashboard over this App, reached at url; status says
+// how the chat platform is. The command 看板 then sends admins a sign-in link.
+func (a *App) Dashboard(cfg *bot.Config, url, schedulePath string, status func() bot.TransportStatus) (*web.Server, error) {
 	srv, err := web.New(web.Options{Config: cfg, Schedule: a.sched.Load, Source: a.Store, Now: a.Bot.Now, Logger: a.log,
-		URL: cfg.Web.URL,
+		URL: url,
 		SaveSchedule: func(text string) (string, error) {
 			return a.SaveSchedule(context.Background(), schedulePath, text)
 		},
 		Mark: a.Bot.MarkUnit,
 		Status: func() web.Status {
-			st := status()
+			st := web.Status{Transport: status()}
 			st.Pending = a.Outbox.Pending()
 			st.StoreBytes = a.Store.Size()
 			if list, _ := store.Backups(a.backupDir); len(list) > 0 {
@@ -275,9 +282,13 @@ func (a *App) nextBackup(t time.Time) (time.Time, bool) {
 // Run sends scheduled messages and owed receipts as their time comes, and
 // backs the database up daily, until ctx ends; then it sends what is still
 // owed. It is the real-time counterpart of Advance.
+//
+// The outbox's loop is joined before Run returns, so the store can close after.
 func (a *App) Run(ctx context.Context) error {
 	if a.async {
-		go a.Outbox.Run(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); a.Outbox.Run(ctx) }()
+		defer func() { <-done }()
 	}
 	backupAt, _ := a.nextBackup(a.Bot.Now())
 	for {

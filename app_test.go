@@ -26,7 +26,13 @@ type memChat struct {
 	sent []string
 }
 
-func (c *memChat) Send(_ context.Context, m bot.Outgoing) error {
+func (c *memChat) Deliver(_ context.Context, m bot.Outgoing, begin func() error) error {
+	if err := begin(); err != nil {
+		return err
+	}
+	if m.File != "" {
+		m.Text = "[文件] " + m.File
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	prefix := c.now().Format("01-02 15:04:05 ")
@@ -35,10 +41,6 @@ func (c *memChat) Send(_ context.Context, m bot.Outgoing) error {
 	}
 	c.sent = append(c.sent, prefix+m.Text)
 	return nil
-}
-
-func (c *memChat) SendFile(ctx context.Context, to, path string) error {
-	return c.Send(ctx, bot.Outgoing{To: to, Text: "[文件] " + path})
 }
 
 func (c *memChat) all() []string {
@@ -62,7 +64,7 @@ func TestRunLoopRealTime(t *testing.T) {
 		now := func() time.Time { return start.Add(time.Since(origin)) }
 		chat := &memChat{now: now}
 		app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
-			Chat: chat, Now: now, Logger: zerolog.Nop()})
+			Transport: chat, Now: now, Logger: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +73,7 @@ func TestRunLoopRealTime(t *testing.T) {
 		go func() { done <- app.Run(ctx) }()
 
 		time.Sleep(2 * time.Hour) // 10:00
-		if err := app.Deliver(ctx, bot.Message{ID: "1", From: "东风社区-张三", Kind: schedules.Text,
+		if err := app.Deliver(ctx, bot.Message{ID: "1", Sender: bot.Member{Name: "东风社区-张三"}, Kind: schedules.Text,
 			Text: "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。"}); err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +154,7 @@ func TestScheduleHotReload(t *testing.T) {
 	now := func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, f.schedule.Location) }
 	chat := &memChat{now: now}
 	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
-		DataDir: filepath.Join(dir, "data"), Chat: chat, Now: now, Logger: zerolog.Nop()})
+		DataDir: filepath.Join(dir, "data"), Transport: chat, Now: now, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/console"
-	"reportbot/web"
 )
 
 // TestDashboardInBrowser drives the real pages in headless Chromium over the
@@ -48,7 +47,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	p.Close()
 	now := func() time.Time { return time.Date(2026, 6, 11, 15, 0, 0, 0, f.schedule.Location) }
 	app, err := OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
-		DataDir: filepath.Join(dir, "data"), Chat: &memChat{now: now}, Now: now, Logger: zerolog.Nop()})
+		DataDir: filepath.Join(dir, "data"), Transport: &memChat{now: now}, Now: now, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +55,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	var h http.Handler
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer ts.Close()
-	cfg := *f.config
-	cfg.Web.URL = ts.URL
-	srv, err := app.Dashboard(&cfg, schedPath, func() web.Status { return web.Status{WeChat: "控制台演示（不连微信）"} })
+	srv, err := app.Dashboard(f.config, ts.URL, schedPath, consoleStatus)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,8 +48,9 @@ func TestMain(m *testing.M) {
 
 type discardChat struct{}
 
-func (discardChat) Send(context.Context, bot.Outgoing) error       { return nil }
-func (discardChat) SendFile(context.Context, string, string) error { return nil }
+func (discardChat) Deliver(_ context.Context, _ bot.Outgoing, begin func() error) error {
+	return begin()
+}
 
 // crashChild ingests messages until it is killed, printing "ACK <id>" for each
 // only after the bot has handled it, that is after the store committed it.
@@ -60,19 +61,19 @@ func crashChild(dir string, start int) error {
 	}
 	at := time.Date(2026, 6, 4, 9, 0, 0, 0, f.schedule.Location)
 	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
-		Chat: discardChat{}, Now: func() time.Time { return at }, Logger: zerolog.Nop()})
+		Transport: discardChat{}, Now: func() time.Time { return at }, Logger: zerolog.Nop()})
 	if err != nil {
 		return err
 	}
 	members := []string{"东风社区-张三", "西湖社区-李四", "南山村-王五", "北岭村-赵六", "刘洋", "陈静"}
 	for i := start; ; i++ {
-		m := bot.Message{ID: fmt.Sprint("crash-", i), From: members[i%len(members)], Size: -1}
+		m := bot.Message{ID: fmt.Sprint("crash-", i), Sender: bot.Member{Name: members[i%len(members)]}, Size: -1}
 		if i%2 == 0 {
 			m.Kind, m.Text = schedules.Text, fmt.Sprintf("本周典型做法：第%d条，开展了安全检查和宣传活动。", i)
 		} else {
 			data := crashPNG(i)
 			m.Kind, m.FileName, m.Size = schedules.Image, "p.png", int64(len(data))
-			m.Open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+			m.Open = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 		}
 		if err := app.Deliver(context.Background(), m); err != nil {
 			return err

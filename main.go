@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -148,6 +149,7 @@ func (r redactor) Write(p []byte) (int, error) {
 // files are the config and schedule a command runs with.
 type files struct {
 	config       *bot.Config
+	settings     *settings
 	configPath   string
 	schedulePath string // "" for the schedule built into the binary
 	schedule     *schedules.Schedule
@@ -161,13 +163,14 @@ func loadFiles(configPath, schedulePath string) (*files, error) {
 	var err error
 	if configPath == "" {
 		f.configPath = "config.example.toml"
-		f.config, err = bot.ParseConfig(f.configPath, exampleConfig)
+		f.settings, err = parseSettings(f.configPath, exampleConfig)
 	} else {
-		f.config, err = bot.LoadConfig(configPath)
+		f.settings, err = loadSettings(configPath)
 	}
 	if err != nil {
 		return nil, err
 	}
+	f.config = f.settings.Config
 	switch {
 	case schedulePath != "":
 		f.schedulePath = schedulePath
@@ -264,15 +267,20 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	var dashboard *swappable
+	// The dashboard is stopped and its handlers joined before the bot's store closes.
+	webCtx, stopWeb := context.WithCancel(ctx)
+	defer stopWeb()
+	var webWG sync.WaitGroup
+	stopDashboard := func() { stopWeb(); webWG.Wait() }
 	if *withWeb {
-		if f.config.Web.Listen == "" {
+		if f.settings.Web.Listen == "" {
 			return errors.New("设置文件里 [web] listen 是空的：写上看板的地址，如 \"127.0.0.1:8080\"")
 		}
 		dashboard = &swappable{}
-		if err := serveDashboard(ctx, f.config.Web.Listen, dashboard, log); err != nil {
+		if err := serveDashboard(webCtx, &webWG, f.settings.Web.Listen, dashboard, log); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "看板：%s（管理员私聊机器人“看板”获取登录链接，如：街道应急办-王科 -> bot: 看板）\n", f.config.Web.URL)
+		fmt.Fprintf(stderr, "看板：%s（管理员私聊机器人“看板”获取登录链接，如：街道应急办-王科 -> bot: 看板）\n", f.settings.Web.URL)
 	}
 	dir := *dataDir
 	if dir == "" {
@@ -283,9 +291,11 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	p, err := startConsole(ctx, f, dir, stdout, log, dashboard)
 	if err != nil {
+		stopDashboard()
 		return err
 	}
 	defer p.Close()
+	defer stopDashboard()
 	if *script == "-" {
 		// Line by line as they come: another program can drive the console bot
 		// and read its answers (the start-up and memory benchmarks do).
@@ -322,21 +332,25 @@ func (s *swappable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "机器人已停止（/stop）", http.StatusServiceUnavailable)
 }
 
+func consoleStatus() bot.TransportStatus {
+	return bot.TransportStatus{Platform: "本地群", State: "控制台演示（不连微信）", Online: true}
+}
+
 // startConsole opens the bot in a console group over the data directory, with
 // the clock at the start of the campaign (scripts move it with /time). With a
 // dashboard, each App the console opens is served there.
 func startConsole(ctx context.Context, f *files, dir string, out io.Writer, log zerolog.Logger, dashboard *swappable) (*console.Player, error) {
 	// Each message is one Write, so the transcript and log lines on stderr never cut into each other.
 	p := &console.Player{
-		Out: out, Location: f.schedule.Location, Remarks: f.config.Console.Remarks, Echo: true,
-		Open: func(ctx context.Context, clock *console.Clock, chat bot.Chat) (console.Runtime, error) {
+		Out: out, Location: f.schedule.Location, Remarks: f.settings.Console.Remarks, Echo: true,
+		Open: func(ctx context.Context, clock *console.Clock, chat bot.Deliverer) (console.Runtime, error) {
 			// The console's data is a demo's: no fsync (see store.Options.NoSync).
 			app, err := OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
-				DataDir: dir, Chat: chat, Now: clock.Now, SetClock: clock.Set, Logger: log, NoSync: true})
+				DataDir: dir, Transport: chat, Backup: f.settings.Backup, Now: clock.Now, SetClock: clock.Set, Logger: log, NoSync: true})
 			if err != nil || dashboard == nil {
 				return app, err
 			}
-			srv, err := app.Dashboard(f.config, f.schedulePath, func() web.Status { return web.Status{WeChat: "控制台演示（不连微信）"} })
+			srv, err := app.Dashboard(f.config, f.settings.Web.URL, f.schedulePath, consoleStatus)
 			if err != nil {
 				app.Close()
 				return nil, err

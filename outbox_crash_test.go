@@ -23,7 +23,13 @@ import (
 // message: "SENT <first line>" or "ADMIN <text on one line>".
 type printChat struct{ mu sync.Mutex }
 
-func (c *printChat) Send(_ context.Context, m bot.Outgoing) error {
+func (c *printChat) Deliver(_ context.Context, m bot.Outgoing, begin func() error) error {
+	if err := begin(); err != nil {
+		return err
+	}
+	if m.File != "" {
+		m.Text = "[文件] " + m.File
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m.ToAdmins {
@@ -33,10 +39,6 @@ func (c *printChat) Send(_ context.Context, m bot.Outgoing) error {
 	first, _, _ := strings.Cut(m.Text, "\n")
 	_, err := fmt.Fprintf(os.Stdout, "SENT %s\n", first)
 	return err
-}
-
-func (c *printChat) SendFile(ctx context.Context, to, path string) error {
-	return c.Send(ctx, bot.Outgoing{To: to, Text: "[文件] " + path})
 }
 
 // outboxChild plays the June campaign from where the store's cursor stands,
@@ -62,7 +64,7 @@ func outboxChild(dir, killAt string) error {
 	seen := 0
 	clock := console.NewClock(start)
 	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
-		Chat: &printChat{}, Now: clock.Now, SetClock: clock.Set, Logger: zerolog.Nop(),
+		Transport: &printChat{}, Now: clock.Now, SetClock: clock.Set, Logger: zerolog.Nop(),
 		Trace: func(s string, _ bot.OutboxItem) {
 			if s == step {
 				if seen++; seen == nth {
@@ -128,20 +130,33 @@ func TestOutboxKilledAtEachStep(t *testing.T) {
 		t.Fatalf("reference run: %d messages, done %v", len(want), done)
 	}
 	for _, tt := range []struct {
-		step     string
+		step string
+		// then, if set, kills the restart too, at this step of closing the uncertain item.
+		then     string
 		missing  int // messages never sent
 		notified int // notices to the admins
 	}{
-		{"queued", 0, 0},    // intent recorded, nothing sent yet: sent after the restart
-		{"sending", 1, 1},   // marked sending, not delivered: not sent again, the admins told
-		{"delivered", 0, 1}, // delivered, not yet recorded: not sent again, the admins told
-		{"done", 0, 0},      // recorded: nothing to do
+		{"queued", "", 0, 0},    // intent recorded, nothing sent yet: sent after the restart
+		{"sending", "", 1, 1},   // marked sending, not delivered: not sent again, the admins told
+		{"delivered", "", 0, 1}, // delivered, not yet recorded: not sent again, the admins told
+		{"done", "", 0, 0},      // recorded: nothing to do
+		// The restart dies as it closes the uncertain item: before that transaction the
+		// item is still there (closed by the next start), after it the notice is queued.
+		{"sending", "closing", 1, 1},
+		{"sending", "closed", 1, 1},
 	} {
-		t.Run(tt.step, func(t *testing.T) {
+		t.Run(tt.step+"/"+tt.then, func(t *testing.T) {
 			dir := t.TempDir()
 			lines := runOutboxChild(t, dir, tt.step+":5", 0)
 			if _, _, done := outcome(lines); done {
 				t.Fatal("the child was not killed")
+			}
+			if tt.then != "" {
+				more := runOutboxChild(t, dir, tt.then+":1", 0)
+				if _, _, done := outcome(more); done {
+					t.Fatal("the restart was not killed")
+				}
+				lines = append(lines, more...)
 			}
 			lines = append(lines, runOutboxChild(t, dir, "", 0)...)
 			got, notices, done := outcome(lines)

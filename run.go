@@ -9,18 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
-	"reportbot/alert"
-	"reportbot/web"
 	"reportbot/wechat"
 )
-
-// wechatTransport replaces the HTTP transport of the WeChat client; tests point
-// it at a fake server. Nil in production.
-var wechatTransport http.RoundTripper
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -55,84 +50,74 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	var alerter wechat.Alerter
-	if cfg.Alert.Webhook != "" {
-		alerter = &alert.Webhook{URL: cfg.Alert.Webhook, Format: cfg.Alert.Format}
+	tr, wakeOutbox, err := newTransport(f.settings, dir, stdout, log)
+	if err != nil {
+		return err
 	}
-	chat := wechat.New(wechat.Options{
-		Group: cfg.Bot.Group, DataDir: dir, Transport: wechatTransport, QR: stdout, Alert: alerter,
-		Interval: cfg.Wechat.SendInterval.Duration, Jitter: cfg.Wechat.SendJitter.Duration,
-		MaxInterval: cfg.Wechat.MaxSendInterval.Duration, MaxMedia: cfg.MaxMedia(),
-		AcceptFriends: cfg.Wechat.AcceptFriends, Admins: cfg.Bot.Admins, Logger: log.With().Str("component", "wechat").Logger(),
-	})
 	// The store first: a second instance fails here at once, before any scan.
 	app, err := OpenApp(ctx, AppOptions{Config: cfg, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
-		DataDir: dir, Chat: chat, Now: timeNow, Logger: log, Async: true})
+		DataDir: dir, Transport: tr, Hint: tr.Hint(), Backup: f.settings.Backup, Now: timeNow, Logger: log, Async: true})
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	if cfg.Web.Listen != "" {
+	wakeOutbox.Store(app.Outbox)
+	// Everything started below is joined before app.Close: nothing writes to a closed store.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if f.settings.Web.Listen != "" {
 		// Up before the login, so that the QR code can be scanned from the status page.
-		srv, err := app.Dashboard(cfg, f.schedulePath, func() web.Status {
-			st := web.Status{LastMessage: chat.LastMessage(), QR: chat.QR()}
-			switch {
-			case chat.Connected():
-				st.WeChat = "已连接"
-			case st.QR != nil:
-				st.WeChat = "等待扫码"
-			default:
-				st.WeChat = "未连接，正在登录"
-			}
-			return st
-		})
+		srv, err := app.Dashboard(cfg, f.settings.Web.URL, f.schedulePath, tr.Status)
 		if err != nil {
 			return err
 		}
-		if err := serveDashboard(ctx, cfg.Web.Listen, srv, log); err != nil {
+		if err := serveDashboard(ctx, &wg, f.settings.Web.Listen, srv, log); err != nil {
 			return err
 		}
 	}
-	log.Info().Str("group", cfg.Bot.Group).Str("data", dir).Msg("logging in to WeChat")
-	if err := chat.Login(ctx); err != nil {
-		return fmt.Errorf("登录微信：%w", err)
-	}
 	errs := make(chan error, 1)
-	go func() { errs <- app.Run(ctx) }()
+	wg.Go(func() { errs <- app.Run(ctx) })
 	if f.schedulePath != "" {
-		go func() {
+		wg.Go(func() {
 			if err := watchFile(ctx, f.schedulePath, 500*time.Millisecond, func() { app.ScheduleChanged(ctx) }); err != nil {
 				log.Warn().Err(err).Msg("schedule edits take effect on 重载 or a restart only")
 			}
-		}()
+		})
 	}
-	err = chat.Run(ctx, app.Bot)
-	if ctx.Err() == nil {
-		// The adapter gave up (a refused login): stop the scheduler too.
-		return fmt.Errorf("微信连接结束：%w", err)
+	platform := tr.Status().Platform
+	log.Info().Str("transport", f.settings.Transport).Str("data", dir).Msg("connecting")
+	err = tr.Run(ctx, app.Bot)
+	gaveUp := ctx.Err() == nil
+	stop()
+	wg.Wait()
+	if gaveUp {
+		// The transport cannot go on (a refused login): the process ends with its word.
+		return errors.Join(fmt.Errorf("%s连接结束：%w", platform, err), <-errs)
 	}
 	return errors.Join(err, <-errs)
 }
 
 // serveDashboard listens at once (so a taken port fails the start) and serves
-// until ctx ends.
-func serveDashboard(ctx context.Context, addr string, h http.Handler, log zerolog.Logger) error {
+// until ctx ends; wg is done once the server and its handlers have stopped.
+func serveDashboard(ctx context.Context, wg *sync.WaitGroup, addr string, h http.Handler, log zerolog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("看板的地址 %s 用不了（%w）：改设置文件 [web] listen，或写 \"\" 关闭看板", addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
+	wg.Go(func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		srv.Shutdown(shut)
-	}()
-	go func() {
+		srv.Shutdown(shut) // waits for the handlers in flight, at most 5 s
+	})
+	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error().Err(err).Msg("dashboard")
 		}
-	}()
+	})
 	log.Info().Str("addr", ln.Addr().String()).Msg("dashboard: admins get a sign-in link with 看板")
 	return nil
 }

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"reportbot/bot"
 	"reportbot/console"
 	"reportbot/wechat"
 	"reportbot/wechat/wxtest"
@@ -59,13 +61,20 @@ func startE2E(t *testing.T) *e2e {
 	}
 	e := &e2e{fake: newFakeWeChat(t), clock: console.NewClock(time.Date(2026, 6, 3, 8, 0, 0, 0, f.schedule.Location))}
 	dir := t.TempDir()
+	var outbox atomic.Pointer[bot.Outbox]
 	e.chat = wechat.New(wechat.Options{Group: e2eGroup, DataDir: dir, Transport: e.fake.Transport(),
-		Interval: 5 * time.Millisecond, MediaBackoff: 5 * time.Millisecond, ReconnectBackoff: 10 * time.Millisecond, Logger: zerolog.Nop()})
+		Interval: 5 * time.Millisecond, MediaBackoff: 5 * time.Millisecond, ReconnectBackoff: 10 * time.Millisecond, Logger: zerolog.Nop(),
+		OnOnline: func() {
+			if o := outbox.Load(); o != nil {
+				o.Wake() // as newTransport wires it for reportbot run
+			}
+		}})
 	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
-		Chat: e.chat, Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop(), Async: true})
+		Transport: e.chat, Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop(), Async: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	outbox.Store(e.app.Outbox)
 	if err := e.chat.Login(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +264,7 @@ func TestWeChatExpiryOwedMessagesAndReplay(t *testing.T) {
 	// (a slow server keeps the re-login going for a while).
 	e.fake.Slow(150 * time.Millisecond)
 	e.fake.Expire(1101)
-	eventually(t, "the disconnect", func() bool { return !e.chat.Connected() })
+	eventually(t, "the disconnect", func() bool { return !e.chat.Status().Online })
 	e.advance(t, "2026-06-04 12:30")
 	e.fake.Slow(0)
 	roll := e.waitSent(t, "【点名】")

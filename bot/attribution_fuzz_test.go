@@ -24,7 +24,7 @@ func FuzzAttribution(f *testing.F) {
 		h.t = t
 		h.now = h.sched.Start.Add(time.Duration(minutes) * 10 * time.Minute)
 		h.n++
-		m := bot.Message{ID: fmt.Sprint("fuzz", h.n), From: from, Remark: "", Private: private, Kind: schedules.Text, Text: text, Size: -1}
+		m := bot.Message{ID: fmt.Sprint("fuzz", h.n), Sender: bot.Member{Name: from, Verified: ""}, Private: private, Kind: schedules.Text, Text: text, Size: -1}
 		if err := h.bot.Handle(context.Background(), m); err != nil {
 			t.Fatalf("Handle(%q from %q): %v", text, from, err)
 		}

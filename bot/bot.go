@@ -41,8 +41,11 @@ type Options struct {
 	// Backup copies the database for the admin command 备份 and returns the file.
 	Backup func() (string, error)
 	// Dashboard makes a personal sign-in link to the web dashboard for the admin
-	// with this remark name (the command 看板); nil when there is no dashboard.
+	// with this verified identity (Member.Verified; the command 看板); nil when there is no dashboard.
 	Dashboard func(admin string) (string, error)
+	// Hint tells members how to reach the bot on this platform (Transport.Hint);
+	// reminders and the help end with it. "" adds nothing.
+	Hint string
 }
 
 func (o *Options) validate() error {
@@ -77,8 +80,8 @@ type Bot struct {
 
 type owedReceipt struct {
 	at time.Time
-	// to is the member who reported privately, or "" for the group.
-	to string
+	// to is the member who reported privately, zero for the group.
+	to Member
 }
 
 type periodKey struct {
@@ -97,7 +100,7 @@ func New(o Options) (*Bot, error) {
 // Handle processes one incoming message. Errors are the store's or the chat's;
 // anything wrong with the message itself is answered in the chat.
 func (b *Bot) Handle(ctx context.Context, m Message) error {
-	log := b.Logger.With().Str("msg_id", m.ID).Str("from", m.From).Str("kind", string(m.Kind)).Logger()
+	log := b.Logger.With().Str("msg_id", m.ID).Str("from", m.Sender.Name).Str("kind", string(m.Kind)).Logger()
 	// A message is recorded as seen together with its effect: a report in the
 	// transaction that stores it, a command or a recall before it is answered.
 	// Chatter is not recorded: a replay of it is ignored again anyway.
@@ -129,7 +132,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 		}
 		if !b.Config.IsReport(text) {
 			if m.ToBot || m.Private {
-				return b.reply(ctx, m, helpText(b.isAdmin(m)))
+				return b.reply(ctx, m, b.withHint(helpText(b.isAdmin(m))))
 			}
 			log.Debug().Msg("not a report")
 			return nil
@@ -168,7 +171,11 @@ func (b *Bot) stripMention(m *Message) string {
 // UnitOf resolves the unit a member reports for: their own binding, the config's
 // member lists, or a display name that contains exactly one unit's name (which
 // is then remembered).
-func (b *Bot) UnitOf(member string) (*Unit, error) {
+//
+// Bindings are kept by display name, as older databases have them, so that a
+// mention of a bound member can be written.
+func (b *Bot) UnitOf(who Member) (*Unit, error) {
+	member := who.Name
 	name, err := b.Store.Binding(member)
 	if err != nil {
 		return nil, fmt.Errorf("read binding of %s: %w", member, err)
@@ -176,7 +183,7 @@ func (b *Bot) UnitOf(member string) (*Unit, error) {
 	if u := b.Config.Unit(name); u != nil {
 		return u, nil
 	}
-	if u := b.Config.configuredUnit(member); u != nil {
+	if u := b.Config.configuredUnit(who); u != nil {
 		return u, nil
 	}
 	if u := b.Config.unitOfDisplayName(member); u != nil {
@@ -189,7 +196,7 @@ func (b *Bot) UnitOf(member string) (*Unit, error) {
 }
 
 func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
-	unit, err := b.UnitOf(m.From)
+	unit, err := b.UnitOf(m.Sender)
 	if err != nil {
 		return err
 	}
@@ -202,13 +209,13 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 			return nil
 		}
 		return b.reply(ctx, m, fmt.Sprintf("@%s 还不知道您是哪个单位的，材料没有记入。请发送“绑定 单位名称”，如：绑定 %s，然后重发。",
-			m.From, b.Config.Units[0].Name), m.From)
+			m.Sender.Name, b.Config.Units[0].Name), m.Sender)
 	}
 	task, period, late := b.attribute(unit.Name, m, now)
 	if task == nil {
 		return b.reply(ctx, m, "现在没有需要报送的任务，材料没有记入。发“任务”查看报送安排。")
 	}
-	sub := &Submission{MsgID: m.ID, Unit: unit.Name, Task: task.ID, Period: period, Member: m.From,
+	sub := &Submission{MsgID: m.ID, Unit: unit.Name, Task: task.ID, Period: period, Member: m.Sender.Name,
 		At: now, Kind: m.Kind, Text: m.Text, FileName: m.FileName, Late: late}
 	var media []byte
 	if m.Kind != schedules.Text {
@@ -218,7 +225,7 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 		}
 		if m.Kind == schedules.Image && !isPicture(media) {
 			log.Warn().Int("bytes", len(media)).Msg("image that is no picture")
-			return b.reply(ctx, m, fmt.Sprintf("@%s 这张图片打不开（文件已损坏或格式无法识别），没有记入，请重新拍照或重发。", m.From), m.From)
+			return b.reply(ctx, m, fmt.Sprintf("@%s 这张图片打不开（文件已损坏或格式无法识别），没有记入，请重新拍照或重发。", m.Sender.Name), m.Sender)
 		}
 		sum := sha256.Sum256(media)
 		sub.Blob, sub.Size = hex.EncodeToString(sum[:]), int64(len(media))
@@ -227,16 +234,16 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 	b.storeHealth(ctx, err)
 	if err != nil {
 		log.Error().Err(err).Msg("store submission")
-		return b.reply(ctx, m, fmt.Sprintf("@%s 暂存失败，请稍后重发。", m.From), m.From)
+		return b.reply(ctx, m, fmt.Sprintf("@%s 暂存失败，请稍后重发。", m.Sender.Name), m.Sender)
 	}
 	if dup {
 		log.Info().Msg("duplicate message ignored")
 		return nil
 	}
 	log.Info().Str("unit", unit.Name).Str("task", task.ID).Int("period", period).Bool("late", late).Msg("submission stored")
-	to := ""
+	var to Member
 	if m.Private {
-		to = m.From
+		to = m.Sender
 	}
 	b.mu.Lock()
 	b.receipts[periodKey{unit.Name, task.ID, period}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration), to: to}
@@ -308,15 +315,15 @@ func (b *Bot) readMedia(ctx context.Context, m Message, log zerolog.Logger) ([]b
 	tooLarge := func(size int64) error {
 		log.Warn().Int64("size", size).Int64("limit", limit).Msg("media too large")
 		return b.reply(ctx, m, fmt.Sprintf("@%s 这个%s有 %s，超过了 %s 的上限，没有记入。请压缩后重发，或分成几部分发送。",
-			m.From, what, humanSize(size), humanSize(limit)), m.From)
+			m.Sender.Name, what, humanSize(size), humanSize(limit)), m.Sender)
 	}
 	if m.Size > limit && limit > 0 {
 		return nil, tooLarge(m.Size)
 	}
 	if m.Open == nil {
-		return nil, b.reply(ctx, m, fmt.Sprintf("@%s 没能接收这个%s，请重发。", m.From, what), m.From)
+		return nil, b.reply(ctx, m, fmt.Sprintf("@%s 没能接收这个%s，请重发。", m.Sender.Name, what), m.Sender)
 	}
-	r, err := m.Open()
+	r, err := m.Open(ctx)
 	if err == nil {
 		var data []byte
 		data, err = readAll(io.LimitReader(r, limit+1), m.Size)
@@ -332,7 +339,7 @@ func (b *Bot) readMedia(ctx context.Context, m Message, log zerolog.Logger) ([]b
 		}
 	}
 	log.Warn().Err(err).Msg("read media")
-	return nil, b.reply(ctx, m, fmt.Sprintf("@%s 没能接收这个%s（%v），没有记入，请重发。", m.From, what, err), m.From)
+	return nil, b.reply(ctx, m, fmt.Sprintf("@%s 没能接收这个%s（%v），没有记入，请重发。", m.Sender.Name, what, err), m.Sender)
 }
 
 // readAll is io.ReadAll into a buffer of the announced size: a photo is then
@@ -430,7 +437,7 @@ func (b *Bot) attribute(unit string, m Message, now time.Time) (task *schedules.
 		return t, p, late
 	}
 	// (b) The same member's report of the last few minutes: photos after a text.
-	if last, err := b.Store.LastSubmission(m.From); err == nil && last != nil && last.Unit == unit &&
+	if last, err := b.Store.LastSubmission(m.Sender.Name); err == nil && last != nil && last.Unit == unit &&
 		now.Sub(last.At) <= time.Duration(b.Config.Bot.FollowMinutes)*time.Minute {
 		if t := s.TaskByID(last.Task); t != nil {
 			if p, ok := t.Period(last.Period); ok {
@@ -520,7 +527,7 @@ func (b *Bot) Flush(ctx context.Context) error {
 func (b *Bot) sendReceipts(ctx context.Context, due func(owedReceipt) bool) error {
 	b.mu.Lock()
 	var keys []periodKey
-	to := map[periodKey]string{}
+	to := map[periodKey]Member{}
 	for k, r := range b.receipts {
 		if due(r) {
 			keys = append(keys, k)
@@ -567,7 +574,7 @@ func (b *Bot) unitIndex(name string) int {
 	return len(b.Config.Units)
 }
 
-func (b *Bot) sendReceipt(ctx context.Context, k periodKey, to string) error {
+func (b *Bot) sendReceipt(ctx context.Context, k periodKey, to Member) error {
 	task := b.Schedule().TaskByID(k.Task)
 	if task == nil {
 		return nil
@@ -597,7 +604,7 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, to string) error {
 	if level == ReceiptPartial {
 		text += "，还差" + r.missingText()
 	}
-	if err := b.send(ctx, Outgoing{To: to, Text: text}); err != nil {
+	if err := b.send(ctx, Outgoing{Purpose: Receipt, To: to, Text: text}); err != nil {
 		return err
 	}
 	return b.Store.SetReceipt(k.Task, k.Period, k.Unit, level)

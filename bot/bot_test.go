@@ -308,7 +308,7 @@ func TestRecallWithdraws(t *testing.T) {
 	h.image("东风社区-张三", []byte(photo))
 	h.receipts()
 	h.sent()
-	h.deliver(bot.Message{From: "东风社区-张三", Kind: schedules.Text, Recalls: h.last["东风社区-张三"]})
+	h.deliver(bot.Message{Sender: bot.Member{Name: "东风社区-张三"}, Kind: schedules.Text, Recalls: h.last["东风社区-张三"]})
 	h.say("街道应急办-王科", "进度 典型做法")
 	h.one("部分 1：东风社区")
 	// The next photo completes the report again and says so.
@@ -324,10 +324,10 @@ func TestMediaLimitsAndDedup(t *testing.T) {
 	h.image("东风社区-张三", big)
 	h.one("超过了 1.0MB 的上限", "没有记入")
 	// Announced larger than the limit: refused before reading.
-	h.deliver(bot.Message{From: "东风社区-张三", Kind: schedules.Video, FileName: "v.mp4", Size: 2 << 30})
+	h.deliver(bot.Message{Sender: bot.Member{Name: "东风社区-张三"}, Kind: schedules.Video, FileName: "v.mp4", Size: 2 << 30})
 	h.one("2048.0MB")
 	// Unreadable media gets a clear reply too.
-	h.deliver(bot.Message{From: "东风社区-张三", Kind: schedules.Image, Size: -1})
+	h.deliver(bot.Message{Sender: bot.Member{Name: "东风社区-张三"}, Kind: schedules.Image, Size: -1})
 	h.one("没能接收")
 	h.media("东风社区-张三", schedules.Image, "empty.jpg", nil)
 	h.one("没能接收", "重发")
@@ -341,8 +341,8 @@ func TestMediaLimitsAndDedup(t *testing.T) {
 		t.Errorf("stored %v", got)
 	}
 	// A replayed message (same id) is stored once.
-	h.deliver(bot.Message{ID: "dup", From: "南山村-王五", Kind: schedules.Text, Text: "本周典型做法：" + longText})
-	h.deliver(bot.Message{ID: "dup", From: "南山村-王五", Kind: schedules.Text, Text: "本周典型做法：" + longText})
+	h.deliver(bot.Message{ID: "dup", Sender: bot.Member{Name: "南山村-王五"}, Kind: schedules.Text, Text: "本周典型做法：" + longText})
+	h.deliver(bot.Message{ID: "dup", Sender: bot.Member{Name: "南山村-王五"}, Kind: schedules.Text, Text: "本周典型做法：" + longText})
 	if got := h.subs("weekly", 1); len(got) != 3 {
 		t.Errorf("replay stored twice: %v", got)
 	}
@@ -367,13 +367,13 @@ func TestPrivateReportReceiptedPrivately(t *testing.T) {
 	h := newHarness(t)
 	h.at("2026-06-04 09:00")
 	h.private("东风社区-张三", "", "本周典型做法："+longText)
-	h.deliver(bot.Message{From: "东风社区-张三", Private: true, Kind: schedules.Image, FileName: "p.jpg", Size: 5,
-		Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(photo)), nil }})
+	h.deliver(bot.Message{Sender: bot.Member{Name: "东风社区-张三"}, Private: true, Kind: schedules.Image, FileName: "p.jpg", Size: 5,
+		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(photo)), nil }})
 	h.receipts()
 	h.chat.mu.Lock()
 	msgs := h.chat.msgs
 	h.chat.mu.Unlock()
-	if len(msgs) != 1 || msgs[0].To != "东风社区-张三" || !strings.Contains(msgs[0].Text, "已收到 东风社区 第1期") {
+	if len(msgs) != 1 || msgs[0].To.Name != "东风社区-张三" || !strings.Contains(msgs[0].Text, "已收到 东风社区 第1期") {
 		t.Errorf("receipt %+v, want one, private", msgs)
 	}
 	if got := h.subs("weekly", 1); len(got) != 2 {
@@ -389,7 +389,7 @@ func TestReplayedMessageHandledOnce(t *testing.T) {
 	h := newHarness(t)
 	h.at("2026-06-04 09:00")
 	for i := 0; i < 2; i++ {
-		h.deliver(bot.Message{ID: "wx-1", From: "街道应急办-王科", Kind: schedules.Text, Text: "未报"})
+		h.deliver(bot.Message{ID: "wx-1", Sender: bot.Member{Name: "街道应急办-王科"}, Kind: schedules.Text, Text: "未报"})
 	}
 	if got := h.sent(); len(got) != 1 {
 		t.Errorf("a replayed command was answered %d times", len(got))
@@ -481,10 +481,10 @@ func TestConcurrentMembers(t *testing.T) {
 				{photo: []byte(tinyPNG(uint8(100 + 2*i)))},
 				{photo: []byte(tinyPNG(uint8(101 + 2*i)))},
 			} {
-				m := bot.Message{ID: fmt.Sprintf("%d-%d", i, j), From: from, At: h.now, Kind: schedules.Text, Text: post.text, Size: -1}
+				m := bot.Message{ID: fmt.Sprintf("%d-%d", i, j), Sender: bot.Member{Name: from}, At: h.now, Kind: schedules.Text, Text: post.text, Size: -1}
 				if data := post.photo; data != nil {
 					m.Kind, m.FileName = schedules.Image, "photo.jpg"
-					m.Open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+					m.Open = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
 				}
 				if err := h.bot.Handle(context.Background(), m); err != nil {
 					t.Error(err)
@@ -494,7 +494,7 @@ func TestConcurrentMembers(t *testing.T) {
 	}
 	wg.Go(func() {
 		for n := range 5 {
-			m := bot.Message{ID: fmt.Sprint("q", n), From: "街道应急办-王科", Remark: "王科长", Private: true, Kind: schedules.Text, Text: "未报", At: h.now}
+			m := bot.Message{ID: fmt.Sprint("q", n), Sender: bot.Member{Name: "街道应急办-王科", Verified: "王科长"}, Private: true, Kind: schedules.Text, Text: "未报", At: h.now}
 			if err := h.bot.Handle(context.Background(), m); err != nil {
 				t.Error(err)
 			}
@@ -514,6 +514,110 @@ func TestConcurrentMembers(t *testing.T) {
 	for _, r := range receipts {
 		if !strings.Contains(r, "文字1条，图片2张") {
 			t.Errorf("receipt %q", r)
+		}
+	}
+}
+
+// Every outgoing message says what it is for and names the members it
+// @mentions, so a transport can route and render each its own way; the
+// transport's hint ends reminders and the help.
+func TestOutgoingPurposeMentionsAndHint(t *testing.T) {
+	h := newHarness(t)
+	h.bot.Hint = "报送时请@报送机器人，或私聊发给我。"
+	last := func() bot.Outgoing {
+		t.Helper()
+		h.chat.mu.Lock()
+		defer h.chat.mu.Unlock()
+		if len(h.chat.msgs) == 0 {
+			t.Fatal("nothing sent")
+		}
+		m := h.chat.msgs[len(h.chat.msgs)-1]
+		h.chat.msgs = nil
+		return m
+	}
+	for _, tt := range []struct {
+		key      string
+		purpose  bot.Purpose
+		hint     bool
+		mentions bool
+	}{
+		{"weekly/1/remind@-1d 09:00", bot.Reminder, true, false},
+		{"weekly/1/nudge@-2h", bot.Nudge, false, true},
+		{"weekly/1/rollcall@0", bot.Rollcall, false, true},
+	} {
+		t.Run(tt.key, func(t *testing.T) {
+			for _, e := range h.sched.Events(h.sched.Start.Add(-time.Hour), h.sched.End) {
+				if e.Key == tt.key {
+					h.now = e.At
+					if err := h.bot.Fire(context.Background(), e); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			m := last()
+			if m.Purpose != tt.purpose {
+				t.Errorf("purpose %q, want %q", m.Purpose, tt.purpose)
+			}
+			if got := strings.HasSuffix(m.Text, h.bot.Hint); got != tt.hint {
+				t.Errorf("ends with the hint: %v, want %v:\n%s", got, tt.hint, m.Text)
+			}
+			if tt.mentions {
+				if len(m.Mentions) == 0 {
+					t.Fatalf("no mentions in %q", m.Text)
+				}
+				for _, who := range m.Mentions {
+					if who.Name == "" || !strings.Contains(m.Text, "@"+who.Name) {
+						t.Errorf("mention %+v is not written in the text", who)
+					}
+				}
+			}
+		})
+	}
+	h.deliver(bot.Message{Sender: bot.Member{Name: "东风社区-张三"}, ToBot: true, Kind: schedules.Text, Text: "帮助", Size: -1})
+	if m := last(); m.Purpose != bot.Answer || !strings.HasSuffix(m.Text, h.bot.Hint) {
+		t.Errorf("help: purpose %q, text:\n%s", m.Purpose, m.Text)
+	}
+	h.at("2026-06-04 09:00")
+	h.deliver(bot.Message{Sender: bot.Member{Name: "东风社区-张三"}, Private: true, Kind: schedules.Text, Text: "本周典型做法：" + longText, Size: -1})
+	h.at("2026-06-04 09:05")
+	h.receipts()
+	if m := last(); m.Purpose != bot.Receipt || m.To.Name != "东风社区-张三" {
+		t.Errorf("receipt: purpose %q to %+v", m.Purpose, m.To)
+	}
+}
+
+// Config files may name members and admins by platform id (钉钉 staffId, 企业微信
+// userid) as well as by display name; admins only by a verified identity.
+func TestMembersAndAdminsByPlatformID(t *testing.T) {
+	h := newHarness(t)
+	h.bot.Config.Units[0].Members = append(h.bot.Config.Units[0].Members, "staff-0042")
+	h.bot.Config.Bot.Admins = append(h.bot.Config.Bot.Admins, "admin-7")
+	for _, tt := range []struct {
+		name string
+		who  bot.Member
+		unit string
+	}{
+		{"by display name", bot.Member{ID: "东风社区-张三", Name: "东风社区-张三"}, "东风社区"},
+		{"by platform id, any display name", bot.Member{ID: "staff-0042", Name: "小张", Verified: "staff-0042"}, "东风社区"},
+		{"unknown id", bot.Member{ID: "staff-9999", Name: "小李", Verified: "staff-9999"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := h.bot.UnitOf(tt.who)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if u != nil {
+				got = u.Name
+			}
+			if got != tt.unit {
+				t.Errorf("unit %q, want %q", got, tt.unit)
+			}
+		})
+	}
+	for verified, want := range map[string]bool{"admin-7": true, "王科长": true, "": false, "街道应急办-王科": false} {
+		if got := h.bot.Config.IsAdmin(verified); got != want {
+			t.Errorf("IsAdmin(%q) = %v", verified, got)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func noArgs(_ *Bot, args string) (string, bool) { return "", args == "" }
 var commands = []command{
 	{name: "help", words: []string{"帮助", "菜单", "help", "?", "？"}, check: noArgs,
 		run: func(b *Bot, ctx context.Context, m Message, _ string) error {
-			return b.reply(ctx, m, helpText(b.isAdmin(m)))
+			return b.reply(ctx, m, b.withHint(helpText(b.isAdmin(m))))
 		}},
 	{name: "missing", words: []string{"还有谁没报", "谁还没报", "谁没报", "未报"}, check: checkTaskArg,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
@@ -166,7 +166,7 @@ func (b *Bot) command(ctx context.Context, m Message, text string) (handled bool
 	return true, spec.run(b, ctx, m, c.Args)
 }
 
-func (b *Bot) isAdmin(m Message) bool { return b.Config.IsAdmin(m.Remark) }
+func (b *Bot) isAdmin(m Message) bool { return b.Config.IsAdmin(m.Sender.Verified) }
 
 func (b *Bot) dashboardLink(ctx context.Context, m Message, _ string) error {
 	private := m
@@ -174,7 +174,7 @@ func (b *Bot) dashboardLink(ctx context.Context, m Message, _ string) error {
 	if b.Dashboard == nil {
 		return b.reply(ctx, private, "看板没有开启：在设置文件的 [web] 里写上 listen 和 url。")
 	}
-	link, err := b.Dashboard(m.Remark)
+	link, err := b.Dashboard(m.Sender.Verified)
 	if err != nil {
 		return b.reply(ctx, private, "看板链接生成失败："+err.Error())
 	}
@@ -190,7 +190,7 @@ func (b *Bot) backup(ctx context.Context, m Message, _ string) error {
 		b.Logger.Error().Err(err).Msg("backup")
 		return b.reply(ctx, m, "备份失败："+err.Error())
 	}
-	b.Logger.Info().Str("by", m.Remark).Str("file", path).Msg("backup")
+	b.Logger.Info().Str("by", m.Sender.Verified).Str("file", path).Msg("backup")
 	return b.reply(ctx, m, "已备份："+path+"。恢复方法：停止机器人后运行 reportbot restore "+filepath.Base(path))
 }
 
@@ -207,7 +207,7 @@ func (b *Bot) reload(ctx context.Context, m Message, _ string) error {
 }
 
 func (b *Bot) refuse(ctx context.Context, m Message, what string) error {
-	b.Logger.Info().Str("from", m.From).Str("remark", m.Remark).Str("command", what).Msg("admin command refused")
+	b.Logger.Info().Str("from", m.Sender.Name).Str("verified", m.Sender.Verified).Str("command", what).Msg("admin command refused")
 	return b.reply(ctx, m, fmt.Sprintf("抱歉，“%s”只有管理员可以使用。如有需要，请联系街道应急办的同志。", what))
 }
 
@@ -338,7 +338,7 @@ func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, task
 }
 
 func (b *Bot) mine(ctx context.Context, m Message) error {
-	unit, err := b.UnitOf(m.From)
+	unit, err := b.UnitOf(m.Sender)
 	if err != nil {
 		return err
 	}
@@ -413,11 +413,11 @@ func (b *Bot) bind(ctx context.Context, m Message, name string) error {
 		}
 		return b.reply(ctx, m, fmt.Sprintf("没有找到单位“%s”。可绑定的单位：%s", name, strings.Join(names, "、")))
 	}
-	if err := b.Store.Bind(m.From, u.Name); err != nil {
-		return fmt.Errorf("bind %s to %s: %w", m.From, u.Name, err)
+	if err := b.Store.Bind(m.Sender.Name, u.Name); err != nil {
+		return fmt.Errorf("bind %s to %s: %w", m.Sender.Name, u.Name, err)
 	}
-	b.Logger.Info().Str("member", m.From).Str("unit", u.Name).Msg("member bound")
-	return b.reply(ctx, m, fmt.Sprintf("已绑定：%s 代表 %s 报送。", m.From, u.Name))
+	b.Logger.Info().Str("member", m.Sender.Name).Str("unit", u.Name).Msg("member bound")
+	return b.reply(ctx, m, fmt.Sprintf("已绑定：%s 代表 %s 报送。", m.Sender.Name, u.Name))
 }
 
 type markArgs struct {
@@ -483,7 +483,7 @@ func (b *Bot) applyMark(ctx context.Context, m Message, a markArgs) error {
 	if a.period > 0 {
 		p, _ = a.task.Period(a.period)
 	}
-	if err := b.MarkUnit(a.task, p.N, a.unit.Name, a.status, m.Remark); err != nil {
+	if err := b.MarkUnit(a.task, p.N, a.unit.Name, a.status, m.Sender.Verified); err != nil {
 		return err
 	}
 	what := a.status.Label()
@@ -515,14 +515,14 @@ func (b *Bot) export(ctx context.Context, m Message, t *schedules.Task, n int) e
 		b.Logger.Error().Err(err).Msg("export")
 		return b.reply(ctx, private, "导出失败："+err.Error())
 	}
-	b.Logger.Info().Str("by", m.Remark).Strs("files", files).Msg("exported")
+	b.Logger.Info().Str("by", m.Sender.Verified).Strs("files", files).Msg("exported")
 	if !m.Private {
-		if err := b.reply(ctx, m, fmt.Sprintf("已导出%s，私聊发给 %s。", what, m.From)); err != nil {
+		if err := b.reply(ctx, m, fmt.Sprintf("已导出%s，私聊发给 %s。", what, m.Sender.Name)); err != nil {
 			return err
 		}
 	}
 	for _, f := range files {
-		if err := b.Chat.SendFile(ctx, m.From, f); err != nil {
+		if err := b.Chat.SendFile(ctx, m.Sender, f); err != nil {
 			return fmt.Errorf("send %s: %w", f, err)
 		}
 	}

@@ -11,81 +11,29 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// Config is the bot's settings file: who the units and admins are, and how
-// messages are judged.
+// Config is the domain's part of the settings file: who the units and admins
+// are, and how messages are judged. Each adapter reads its own section of the
+// same file; Undecoded lists what this part did not read, so that the wiring
+// can refuse keys that no part knows.
 type Config struct {
 	Bot     BotConfig     `toml:"bot"`
 	Reports ReportsConfig `toml:"reports"`
 	Units   []Unit        `toml:"unit"`
-	Console ConsoleConfig `toml:"console"`
-	Wechat  WechatConfig  `toml:"wechat"`
-	Alert   AlertConfig   `toml:"alert"`
-	Backup  BackupConfig  `toml:"backup"`
-	Web     WebConfig     `toml:"web"`
-}
-
-// WebConfig is the dashboard's address.
-type WebConfig struct {
-	// Listen is the address it serves on ("127.0.0.1:8080"); "" turns it off.
-	Listen string `toml:"listen"`
-	// URL is how admins reach it, as sign-in links start: the reverse proxy's
-	// https address when there is one.
-	URL string `toml:"url"`
-}
-
-// BackupConfig says when the running bot copies its database.
-type BackupConfig struct {
-	// DailyAt is the time of the daily backup ("03:00"); "none" turns it off.
-	DailyAt string `toml:"daily_at"`
-	// Keep is how many backups are kept (the oldest go first).
-	Keep int `toml:"keep"`
-}
-
-// DailyBackup is the minute of the day of the daily backup; ok is false when off.
-func (c *Config) DailyBackup() (minute int, ok bool) {
-	if c.Backup.DailyAt == "none" {
-		return 0, false
-	}
-	var h, m int
-	if _, err := fmt.Sscanf(c.Backup.DailyAt, "%d:%d", &h, &m); err != nil || h < 0 || h > 23 || m < 0 || m > 59 {
-		return 0, false
-	}
-	return h*60 + m, true
-}
-
-// WechatConfig tunes the WeChat adapter (reportbot run).
-type WechatConfig struct {
-	// SendInterval is the least time between two messages the bot sends;
-	// SendJitter is added at random; after WeChat says "too often" the interval
-	// doubles, up to MaxSendInterval.
-	SendInterval    Duration `toml:"send_interval"`
-	SendJitter      Duration `toml:"send_jitter"`
-	MaxSendInterval Duration `toml:"max_send_interval"`
-	// AcceptFriends accepts friend requests from members of the group, so they
-	// can ask and report privately.
-	AcceptFriends bool `toml:"accept_friends"`
-}
-
-// AlertConfig is the channel that tells the admins when WeChat needs them
-// (a new QR scan), which must not depend on WeChat itself.
-type AlertConfig struct {
-	// Webhook is a URL to POST to: a 企业微信 group robot, or any JSON endpoint.
-	Webhook string `toml:"webhook"`
-	// Format is "wecom" (企业微信群机器人) or "json".
-	Format string `toml:"format"`
+	// Undecoded are the file's keys outside the domain's part ("wechat.send_interval").
+	Undecoded []string `toml:"-"`
 }
 
 // BotConfig holds the general settings.
 type BotConfig struct {
 	// Name is the bot's name in the group, so that "@报送机器人 未报" is understood.
 	Name string `toml:"name"`
-	// Group is the WeChat group's exact name.
-	Group string `toml:"group"`
 	// DataDir holds the database and exports.
 	DataDir string `toml:"data_dir"`
 	// Schedule is the schedule file's path, relative to the config file.
 	Schedule string `toml:"schedule"`
-	// Admins are the remark names (备注名) the bot account gave the admins.
+	// Admins are the admins' verified identities: on web WeChat the remark
+	// names (备注名) the bot account gave them, on the official platforms their
+	// user ids.
 	Admins []string `toml:"admins"`
 	// MaxMediaMB refuses larger images, files and videos.
 	MaxMediaMB float64 `toml:"max_media_mb"`
@@ -116,15 +64,9 @@ type Unit struct {
 	Name string `toml:"name"`
 	// Aliases are other names members use for it ("东风").
 	Aliases []string `toml:"aliases"`
-	// Members are group display names of the people who report for it.
+	// Members are the people who report for it: group display names, or
+	// platform user ids.
 	Members []string `toml:"members"`
-}
-
-// ConsoleConfig holds what the console demo needs instead of a phone.
-type ConsoleConfig struct {
-	// Remarks maps a display name to the remark name the bot account gave that
-	// contact, as WeChat's contact list would.
-	Remarks map[string]string `toml:"remarks"`
 }
 
 // Duration is a time.Duration written as "1m30s" in the file.
@@ -164,11 +106,11 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	var problems []string
 	for _, k := range md.Undecoded() {
-		problems = append(problems, fmt.Sprintf("%s: 不认识的设置项 %q：检查拼写（见 config.example.toml）", name, k.String()))
+		c.Undecoded = append(c.Undecoded, k.String())
 	}
 	c.defaults()
+	var problems []string
 	problems = append(problems, c.validate(name)...)
 	if len(problems) > 0 {
 		return nil, errors.New(strings.Join(problems, "\n"))
@@ -203,27 +145,6 @@ func (c *Config) defaults() {
 	}
 	if c.Reports.MinChars == 0 {
 		c.Reports.MinChars = 10
-	}
-	if c.Wechat.SendInterval.Duration == 0 {
-		c.Wechat.SendInterval.Duration = 1500 * time.Millisecond
-	}
-	if c.Wechat.SendJitter.Duration == 0 {
-		c.Wechat.SendJitter.Duration = time.Second
-	}
-	if c.Wechat.MaxSendInterval.Duration == 0 {
-		c.Wechat.MaxSendInterval.Duration = time.Minute
-	}
-	if c.Alert.Format == "" {
-		c.Alert.Format = "wecom"
-	}
-	if c.Backup.DailyAt == "" {
-		c.Backup.DailyAt = "03:00"
-	}
-	if c.Backup.Keep == 0 {
-		c.Backup.Keep = 7
-	}
-	if c.Web.URL == "" && c.Web.Listen != "" {
-		c.Web.URL = "http://" + c.Web.Listen
 	}
 }
 
@@ -260,31 +181,19 @@ func (c *Config) validate(name string) []string {
 	if c.Bot.MaxMediaMB < 0 {
 		p = append(p, name+": max_media_mb 不能是负数")
 	}
-	if c.Wechat.SendInterval.Duration < time.Second {
-		p = append(p, name+": [wechat] send_interval 至少 \"1s\"：发得太快微信会限制甚至封号")
-	}
-	if _, ok := c.DailyBackup(); !ok && c.Backup.DailyAt != "none" {
-		p = append(p, fmt.Sprintf("%s: [backup] daily_at = %q：写成 \"03:00\" 这样的时间，不要每日备份写 \"none\"", name, c.Backup.DailyAt))
-	}
-	if c.Backup.Keep < 1 {
-		p = append(p, name+": [backup] keep 至少为1")
-	}
-	if c.Alert.Format != "wecom" && c.Alert.Format != "json" {
-		p = append(p, fmt.Sprintf("%s: [alert] format = %q：写 \"wecom\"（企业微信群机器人）或 \"json\"", name, c.Alert.Format))
-	}
 	return p
 }
 
 // MaxMedia is the media size limit in bytes.
 func (c *Config) MaxMedia() int64 { return int64(c.Bot.MaxMediaMB * 1024 * 1024) }
 
-// IsAdmin reports whether a contact's remark name is one of the admins.
-func (c *Config) IsAdmin(remark string) bool {
-	if strings.TrimSpace(remark) == "" {
+// IsAdmin reports whether a verified identity (Member.Verified) is one of the admins.
+func (c *Config) IsAdmin(verified string) bool {
+	if strings.TrimSpace(verified) == "" {
 		return false
 	}
 	for _, a := range c.Bot.Admins {
-		if a == remark {
+		if a == verified {
 			return true
 		}
 	}
@@ -325,11 +234,12 @@ func (c *Config) unitOfDisplayName(display string) *Unit {
 	return found
 }
 
-// configuredUnit is the unit whose members list names the display name.
-func (c *Config) configuredUnit(display string) *Unit {
+// configuredUnit is the unit whose members list names the member, by display
+// name or by platform id.
+func (c *Config) configuredUnit(who Member) *Unit {
 	for i, u := range c.Units {
 		for _, m := range u.Members {
-			if m == display {
+			if m != "" && (m == who.Name || m == who.ID) {
 				return &c.Units[i]
 			}
 		}

@@ -33,7 +33,7 @@ func (c *recordChat) Send(_ context.Context, m bot.Outgoing) error {
 	return nil
 }
 
-func (c *recordChat) SendFile(_ context.Context, to, path string) error {
+func (c *recordChat) SendFile(_ context.Context, to bot.Member, path string) error {
 	return c.Send(context.Background(), bot.Outgoing{To: to, Text: "[文件] " + filepath.Base(path)})
 }
 
@@ -96,7 +96,7 @@ func (h *harness) deliver(m bot.Message) {
 		m.ID = fmt.Sprint("m", h.n)
 	}
 	m.At = h.now
-	h.last[m.From] = m.ID
+	h.last[m.Sender.Name] = m.ID
 	if err := h.bot.Handle(context.Background(), m); err != nil {
 		h.t.Fatal(err)
 	}
@@ -105,19 +105,19 @@ func (h *harness) deliver(m bot.Message) {
 // say posts a group text.
 func (h *harness) say(from, text string) {
 	h.t.Helper()
-	h.deliver(bot.Message{From: from, Kind: schedules.Text, Text: text, Size: -1})
+	h.deliver(bot.Message{Sender: bot.Member{Name: from}, Kind: schedules.Text, Text: text, Size: -1})
 }
 
 // private sends a private text; remark is the name the bot account gave the sender.
 func (h *harness) private(from, remark, text string) {
 	h.t.Helper()
-	h.deliver(bot.Message{From: from, Remark: remark, Private: true, Kind: schedules.Text, Text: text, Size: -1})
+	h.deliver(bot.Message{Sender: bot.Member{Name: from, Verified: remark}, Private: true, Kind: schedules.Text, Text: text, Size: -1})
 }
 
 func (h *harness) media(from string, kind schedules.Material, name string, data []byte) {
 	h.t.Helper()
-	h.deliver(bot.Message{From: from, Kind: kind, FileName: name, Size: int64(len(data)),
-		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
+	h.deliver(bot.Message{Sender: bot.Member{Name: from}, Kind: kind, FileName: name, Size: int64(len(data)),
+		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
 }
 
 func (h *harness) image(from string, data []byte) { h.media(from, schedules.Image, "photo.jpg", data) }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -14,9 +15,10 @@ type OutboxState string
 
 // The states of an outbox item.
 const (
-	// Queued: recorded, not yet handed to the chat.
+	// Queued: recorded, not yet taken by a transport.
 	Queued OutboxState = "queued"
-	// Sending: handed to the chat; a crash now leaves it unknown whether it went out.
+	// Sending: a transport has taken it and is sending it now; a crash now
+	// leaves it unknown whether it went out.
 	Sending OutboxState = "sending"
 )
 
@@ -31,21 +33,16 @@ type OutboxItem struct {
 }
 
 // OutboxStore keeps the outbox. Enqueue records key in the sent-log and queues
-// msgs in one transaction; Done removes an item and, for the last of an event,
-// records in the sent-log how it ended, in one transaction too.
+// msgs in one transaction; Done removes an item, records in the sent-log how it
+// ended (for the last of an event) and queues then, all in one transaction too,
+// so that a notice about an item can never be lost while the item is gone.
 type OutboxStore interface {
 	Enqueue(key string, msgs []Outgoing, at time.Time) (first bool, err error)
 	Outbox() ([]OutboxItem, error)
 	SetSending(seq uint64) error
 	SetQueued(seq uint64) error
-	Done(seq uint64, at time.Time, note string) error
+	Done(seq uint64, at time.Time, note string, then []Outgoing) error
 	MarkSent(key string, at time.Time, note string) (first bool, err error)
-}
-
-// Deliverer is a chat that can tell when a message was really delivered: its
-// Deliver returns only then (the WeChat adapter's Send only queues).
-type Deliverer interface {
-	Deliver(ctx context.Context, m Outgoing) error
 }
 
 // OnceSender sends the messages of a scheduled event once: it reports false,
@@ -55,44 +52,60 @@ type OnceSender interface {
 }
 
 // Outbox is the Chat the bot talks to: every message is committed to the store
-// before anything else happens, then handed to the real chat in order, and
+// before anything else happens, then handed to the transport in order, and
 // removed when delivered. Messages survive a disconnect or a restart; those
 // older than MaxAge are dropped with a log line instead of arriving out of time.
 //
 // The protocol, one transaction per step: (1) the intent: the event's key in
-// the sent-log and its messages in the outbox; (2) an item is marked Sending;
-// (3) the chat delivers it; (4) it leaves the outbox and the sent-log says
-// sent. A crash between (2) and (4) is the one moment when the bot cannot know
-// whether the message went out: on start, Recover does not send such an item
-// again and tells the admins which message it was. Anywhere else a crash
-// loses nothing and repeats nothing.
+// the sent-log and its messages in the outbox; (2) the transport, online and
+// past its pacing, is about to send: the item is marked Sending; (3) the
+// transport delivers it; (4) it leaves the outbox and the sent-log says sent.
+// A crash between (2) and (4) is the one moment when the bot cannot know
+// whether the message went out: Recover does not send such an item again and
+// tells the admins which message it was, in the transaction that closes it.
+// Anywhere else a crash loses nothing and repeats nothing.
+//
+// The outbox alone retries. A failure that leaves the message certainly unsent
+// (offline, throttled) is tried again with a growing wait for as long as
+// MaxAge allows, and never uses up the message's tries; a refusal of the
+// message itself is tried MaxRefusals times; a send whose outcome is unknown is
+// never repeated.
 type Outbox struct {
 	Store OutboxStore
-	// Chat delivers; if it is a Deliverer, Deliver is used.
-	Chat Chat
-	Now  func() time.Time
+	// Transport delivers.
+	Transport Deliverer
+	Now       func() time.Time
 	// MaxAge drops messages queued longer ago than this (0: never).
 	MaxAge time.Duration
 	Logger zerolog.Logger
 	// Sync delivers in the sender's goroutine (the console); else Run does.
 	Sync bool
 	// Trace, if set, is told each step an item goes through ("queued",
-	// "sending", "delivered", "done"); the crash tests stop the process there.
+	// "sending", "delivered", "done"; "closing" and "closed" around closing an
+	// item that will not be sent); the crash tests stop the process there.
 	Trace func(step string, it OutboxItem)
 
-	mu     sync.Mutex // one flush at a time
-	signal chan struct{}
-	once   sync.Once
-	tries  map[uint64]int
+	mu       sync.Mutex // one flush at a time
+	signal   chan struct{}
+	once     sync.Once
+	refusals map[uint64]int
 }
 
 var _ Chat = (*Outbox)(nil)
 var _ OnceSender = (*Outbox)(nil)
 
+// MaxRefusals is how often a platform may refuse the same message before it
+// is given up (with a word to the admins).
+const MaxRefusals = 3
+
+// maxRetryWait caps the wait between tries while a transport is offline, so a
+// connection that comes back is used within this time even without a Wake.
+const maxRetryWait = 30 * time.Second
+
 func (o *Outbox) init() {
 	o.once.Do(func() {
 		o.signal = make(chan struct{}, 1)
-		o.tries = map[uint64]int{}
+		o.refusals = map[uint64]int{}
 	})
 }
 
@@ -109,8 +122,8 @@ func (o *Outbox) Send(ctx context.Context, m Outgoing) error {
 }
 
 // SendFile implements Chat.
-func (o *Outbox) SendFile(ctx context.Context, to, path string) error {
-	return o.Send(ctx, Outgoing{To: to, File: path})
+func (o *Outbox) SendFile(ctx context.Context, to Member, path string) error {
+	return o.Send(ctx, Outgoing{Purpose: FileFor, To: to, File: path})
 }
 
 // SendOnce implements OnceSender.
@@ -124,15 +137,23 @@ func (o *Outbox) SendOnce(ctx context.Context, key string, msgs []Outgoing) (boo
 	if o.Sync {
 		return true, o.Flush(ctx)
 	}
+	o.Wake()
+	return true, nil
+}
+
+// Wake has Run try the queue now: a message was queued, or a transport came
+// back online.
+func (o *Outbox) Wake() {
+	o.init()
 	select {
 	case o.signal <- struct{}{}:
 	default:
 	}
-	return true, nil
 }
 
-// Recover runs once at start, before anything is sent: an item that a crash
-// caught while it was being sent is not sent again; the admins are told.
+// Recover runs once at start, before anything is sent: an item that a stop
+// caught while a transport was sending it is not sent again; the admins are
+// told in the same transaction that closes it.
 func (o *Outbox) Recover(ctx context.Context) error {
 	o.init()
 	items, err := o.Store.Outbox()
@@ -144,24 +165,40 @@ func (o *Outbox) Recover(ctx context.Context) error {
 			continue
 		}
 		o.Logger.Warn().Uint64("seq", it.Seq).Str("key", it.Key).Time("queued", it.Queued).Msg("message caught mid-send by a stop: not sent again, admins told")
-		if err := o.Store.Done(it.Seq, o.Now(), "uncertain: the bot stopped while sending it"); err != nil {
-			return err
-		}
-		if it.Msg.ToAdmins {
-			continue
-		}
-		text := it.Msg.Text
-		if it.Msg.File != "" {
-			text = "[文件] " + it.Msg.File
-		}
-		notice := "【reportbot】机器人停止时正在发送下面这条消息，不确定发出去没有，为免重复没有再发。请在群里看一下，没发出去的话可以用“提醒”或手动补发：\n" + clip(text, 200)
-		if _, err := o.Store.Enqueue("", []Outgoing{{ToAdmins: true, Text: notice}}, o.Now()); err != nil {
+		if err := o.close(it, "uncertain: the bot stopped while sending it", stoppedNotice); err != nil {
 			return err
 		}
 	}
 	if o.Sync {
 		return o.Flush(ctx)
 	}
+	return nil
+}
+
+const (
+	stoppedNotice   = "【reportbot】机器人停止时正在发送下面这条消息，不确定发出去没有，为免重复没有再发。请在群里看一下，没发出去的话可以用“提醒”或手动补发：\n"
+	uncertainNotice = "【reportbot】下面这条消息发出后没有等到平台的答复，不确定发出去没有，为免重复没有再发。请在群里看一下，没发出去的话可以用“提醒”或手动补发：\n"
+	refusedNotice   = "【reportbot】下面这条消息平台一再拒收，已放弃发送。请在群里手动补发：\n"
+	expiredNotice   = "【reportbot】下面这条消息因连接中断积压太久（超过 outbox_max_age），已不再发送。需要的话请在群里手动补发：\n"
+)
+
+// close removes an item that will not be sent (again) and, unless it was itself
+// for the admins, queues a notice about it to them in the same transaction.
+func (o *Outbox) close(it OutboxItem, note, notice string) error {
+	var then []Outgoing
+	if notice != "" && !it.Msg.ToAdmins {
+		text := it.Msg.Text
+		if it.Msg.File != "" {
+			text = "[文件] " + it.Msg.File
+		}
+		then = []Outgoing{{Purpose: AdminNotice, ToAdmins: true, Text: notice + clip(text, 200)}}
+	}
+	o.trace("closing", it)
+	if err := o.Store.Done(it.Seq, o.Now(), note, then); err != nil {
+		return fmt.Errorf("close outbox item %d: %w", it.Seq, err)
+	}
+	delete(o.refusals, it.Seq)
+	o.trace("closed", it)
 	return nil
 }
 
@@ -172,72 +209,105 @@ func clip(s string, n int) string {
 	return s
 }
 
-// maxTries drops an item the chat keeps refusing (not a dropped session: that waits).
-const maxTries = 5
+// retryError is a flush stopped by a message that can be sent later.
+type retryError struct {
+	err   error
+	after time.Duration
+}
 
-// Flush delivers the queued items in order. It stops at the first the chat
-// cannot deliver now and returns why; the rest wait for the next flush.
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
+
+// Flush delivers the queued items in order. It stops at the first that cannot
+// be delivered now and returns why; the rest wait for the next flush.
 func (o *Outbox) Flush(ctx context.Context) error {
 	o.init()
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	items, err := o.Store.Outbox()
-	if err != nil {
-		return fmt.Errorf("read outbox: %w", err)
-	}
-	for _, it := range items {
-		log := o.Logger.With().Uint64("seq", it.Seq).Str("key", it.Key).Str("to", it.Msg.To).Logger()
-		if o.MaxAge > 0 && o.Now().Sub(it.Queued) > o.MaxAge {
-			log.Warn().Time("queued", it.Queued).Dur("max_age", o.MaxAge).Msg("owed message too old: dropped")
-			if err := o.Store.Done(it.Seq, o.Now(), "dropped: too old to send"); err != nil {
+	var last uint64
+	for {
+		items, err := o.Store.Outbox()
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		fresh := false
+		for _, it := range items {
+			if it.Seq <= last {
+				continue // an item queued while this flush ran (a notice) comes in the next pass
+			}
+			fresh = true
+			last = it.Seq
+			if err := o.deliver(ctx, it); err != nil {
 				return err
 			}
-			continue
 		}
+		if !fresh {
+			return nil
+		}
+	}
+}
+
+// deliver takes one item through the protocol. It returns an error only when
+// the flush must stop: the item stays queued for a later one.
+func (o *Outbox) deliver(ctx context.Context, it OutboxItem) error {
+	log := o.Logger.With().Uint64("seq", it.Seq).Str("key", it.Key).Str("purpose", string(it.Msg.Purpose)).Logger()
+	if o.MaxAge > 0 && o.Now().Sub(it.Queued) > o.MaxAge {
+		log.Warn().Time("queued", it.Queued).Dur("max_age", o.MaxAge).Msg("owed message too old: dropped")
+		notice := ""
+		if it.Msg.Purpose == Rollcall || it.Msg.Purpose == Receipt {
+			notice = expiredNotice
+		}
+		return o.close(it, "dropped: too old to send", notice)
+	}
+	began := false
+	begin := func() error {
 		if err := o.Store.SetSending(it.Seq); err != nil {
-			return err
+			return fmt.Errorf("mark sending: %w", err)
 		}
+		began = true
 		o.trace("sending", it)
-		if err := o.deliver(ctx, it.Msg); err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			o.tries[it.Seq]++
-			if o.tries[it.Seq] < maxTries {
-				// Known not delivered: back to queued, tried again later.
-				if qerr := o.Store.SetQueued(it.Seq); qerr != nil {
-					return qerr
-				}
-				return fmt.Errorf("deliver: %w", err)
-			}
-			log.Error().Err(err).Msg("owed message dropped: the chat refused it again and again")
-			if err := o.Store.Done(it.Seq, o.Now(), "dropped: "+err.Error()); err != nil {
-				return err
-			}
-			continue
-		}
+		return nil
+	}
+	err := o.Transport.Deliver(ctx, it.Msg, begin)
+	if err == nil {
 		o.trace("delivered", it)
-		if err := o.Store.Done(it.Seq, o.Now(), "sent"); err != nil {
-			return err
+		if err := o.Store.Done(it.Seq, o.Now(), "sent", nil); err != nil {
+			return fmt.Errorf("close delivered item %d: %w", it.Seq, err)
 		}
-		delete(o.tries, it.Seq)
+		delete(o.refusals, it.Seq)
 		o.trace("done", it)
+		return nil
 	}
-	return nil
+	outcome, wait := OutcomeOf(err, began)
+	if ctx.Err() != nil && !began {
+		outcome = NotSent // stopping before the transport took it: it waits for the next start
+	}
+	switch outcome {
+	case UncertainOutcome:
+		log.Error().Err(err).Msg("send outcome unknown: not sent again, admins told")
+		return o.close(it, "uncertain: "+err.Error(), uncertainNotice)
+	case RefusedOutcome:
+		o.refusals[it.Seq]++
+		if o.refusals[it.Seq] >= MaxRefusals {
+			// The text itself only at debug level: logs must not carry what members wrote.
+			log.Error().Err(err).Int("chars", len([]rune(it.Msg.Text))).Msg("owed message dropped: the platform refused it again and again")
+			return o.close(it, "dropped: "+err.Error(), refusedNotice)
+		}
+		log.Warn().Err(err).Int("refusals", o.refusals[it.Seq]).Msg("the platform refused a message: will try again")
+	}
+	if began {
+		// Known not delivered: back to queued, tried again later.
+		if qerr := o.Store.SetQueued(it.Seq); qerr != nil {
+			return errors.Join(err, fmt.Errorf("put back in queue: %w", qerr))
+		}
+	}
+	return &retryError{err: fmt.Errorf("deliver: %w", err), after: wait}
 }
 
-func (o *Outbox) deliver(ctx context.Context, m Outgoing) error {
-	if d, ok := o.Chat.(Deliverer); ok {
-		return d.Deliver(ctx, m)
-	}
-	if m.File != "" {
-		return o.Chat.SendFile(ctx, m.To, m.File)
-	}
-	return o.Chat.Send(ctx, m)
-}
-
-// Run delivers what is queued, as it comes, until ctx ends; a failed delivery
-// is tried again after a wait that grows to a minute.
+// Run delivers what is queued, as it comes, until ctx ends. A failed delivery
+// is tried again after a wait that grows to maxRetryWait (or as long as the
+// platform asked), sooner on Wake. It returns once the message in flight, if
+// any, is finished: the transport bounds that.
 func (o *Outbox) Run(ctx context.Context) {
 	o.init()
 	wait := time.Second
@@ -245,9 +315,14 @@ func (o *Outbox) Run(ctx context.Context) {
 		err := o.Flush(ctx)
 		var retry <-chan time.Time
 		if err != nil && ctx.Err() == nil {
-			o.Logger.Warn().Err(err).Dur("retry_in", wait).Msg("outbox")
-			retry = time.After(wait)
-			wait = min(2*wait, time.Minute)
+			next := wait
+			var re *retryError
+			if errors.As(err, &re) && re.after > 0 {
+				next = re.after
+			}
+			o.Logger.Warn().Err(err).Dur("retry_in", next).Msg("outbox")
+			retry = time.After(next)
+			wait = min(2*wait, maxRetryWait)
 		} else {
 			wait = time.Second
 		}

@@ -3,85 +3,270 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
+	"reportbot/store"
 )
 
-// downChat fails every send while down, as a chat whose session dropped.
-type downChat struct {
-	recordChat
-	mu   sync.Mutex
-	down bool
+// fakeTransport is a platform that can be offline, pace its sends, refuse a
+// message, or take a message and then never answer (the client times out).
+type fakeTransport struct {
+	mu      sync.Mutex
+	online  bool
+	pace    time.Duration
+	refuse  map[string]bool // texts the platform refuses
+	timeout map[string]bool // texts the server takes but answers too late
+	got     []bot.Outgoing  // what arrived at the platform
+	calls   int
 }
 
-func (c *downChat) Send(ctx context.Context, m bot.Outgoing) error {
-	c.mu.Lock()
-	down := c.down
-	c.mu.Unlock()
-	if down {
-		return errors.New("session down")
+func (f *fakeTransport) setOnline(v bool) { f.mu.Lock(); f.online = v; f.mu.Unlock() }
+
+func (f *fakeTransport) Deliver(ctx context.Context, m bot.Outgoing, begin func() error) error {
+	f.mu.Lock()
+	f.calls++
+	online, pace := f.online, f.pace
+	f.mu.Unlock()
+	if !online {
+		return bot.Retryable(bot.ErrOffline, 0)
 	}
-	return c.recordChat.Send(ctx, m)
+	if pace > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pace):
+		}
+	}
+	if err := begin(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refuse[m.Text] {
+		return bot.Refused(errors.New("content refused"))
+	}
+	f.got = append(f.got, m)
+	if f.timeout[m.Text] {
+		return errors.New("read response: i/o timeout") // unclassified after begin: may have arrived
+	}
+	return nil
 }
 
-func (c *downChat) setDown(v bool) { c.mu.Lock(); c.down = v; c.mu.Unlock() }
+func (f *fakeTransport) texts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, m := range f.got {
+		out = append(out, m.Text)
+	}
+	return out
+}
 
-func TestOutboxSurvivesRestartInOrder(t *testing.T) {
-	h := newHarness(t)
-	chat := &downChat{down: true}
-	now := h.now
-	out := &bot.Outbox{Store: h.db, Chat: chat, Now: func() time.Time { return now }, MaxAge: time.Hour, Logger: zerolog.Nop()}
+func openStore(t *testing.T, dir string) *store.DB {
+	t.Helper()
+	db, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func newOutbox(db *store.DB, tr bot.Deliverer, now func() time.Time, log zerolog.Logger) *bot.Outbox {
+	return &bot.Outbox{Store: db, Transport: tr, Now: now, MaxAge: 6 * time.Hour, Logger: log}
+}
+
+// Offline, five messages queued, a stop, a start, online again: all five once, in order.
+func TestOutboxOfflineStopStartOnline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		db := openStore(t, dir)
+		tr := &fakeTransport{}
+		out := newOutbox(db, tr, time.Now, zerolog.Nop())
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { out.Run(ctx); close(done) }()
+		want := []string{"一", "二", "三", "四", "五"}
+		for _, text := range want {
+			if err := out.Send(ctx, bot.Outgoing{Text: text}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(3 * time.Minute) // tried again and again while offline
+		stop()
+		<-done
+		db.Close()
+
+		db = openStore(t, dir)
+		defer db.Close()
+		out = newOutbox(db, tr, time.Now, zerolog.Nop())
+		ctx, stop = context.WithCancel(context.Background())
+		defer stop()
+		if err := out.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		go out.Run(ctx)
+		time.Sleep(time.Minute)
+		tr.setOnline(true)
+		time.Sleep(time.Minute) // the next try, at most maxRetryWait later
+		if got := strings.Join(tr.texts(), ","); got != strings.Join(want, ",") || out.Pending() != 0 {
+			t.Errorf("arrived %q, %d pending; want %q once each", got, out.Pending(), want)
+		}
+	})
+}
+
+// An outage of ten minutes uses up no message's tries: everything owed arrives once afterwards.
+func TestOutboxTenMinuteOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		db := openStore(t, t.TempDir())
+		defer db.Close()
+		tr := &fakeTransport{online: true}
+		var logs bytes.Buffer
+		out := newOutbox(db, tr, time.Now, zerolog.New(&logs))
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		go out.Run(ctx)
+		out.Send(ctx, bot.Outgoing{Text: "之前"})
+		time.Sleep(time.Second)
+		tr.setOnline(false)
+		for i := range 6 {
+			out.Send(ctx, bot.Outgoing{Purpose: bot.Receipt, Text: fmt.Sprint("回执", i)})
+			time.Sleep(100 * time.Second)
+		}
+		tr.setOnline(true)
+		time.Sleep(time.Minute)
+		got := strings.Join(tr.texts(), ",")
+		if got != "之前,回执0,回执1,回执2,回执3,回执4,回执5" || out.Pending() != 0 {
+			t.Errorf("arrived %q, %d pending", got, out.Pending())
+		}
+		if strings.Contains(logs.String(), "dropped") {
+			t.Errorf("a message was dropped during the outage:\n%s", logs.String())
+		}
+		if tr.calls < 10 {
+			t.Errorf("only %d tries in ten minutes: the outbox should keep trying", tr.calls)
+		}
+	})
+}
+
+// A stop while a message waits for its pacing slot returns it to the queue: the next start sends it.
+func TestOutboxStopWhilePacingLosesNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		db := openStore(t, dir)
+		tr := &fakeTransport{online: true, pace: 2 * time.Second}
+		out := newOutbox(db, tr, time.Now, zerolog.Nop())
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { out.Run(ctx); close(done) }()
+		for i := range 6 {
+			out.Send(ctx, bot.Outgoing{Text: fmt.Sprint("回复", i)})
+		}
+		time.Sleep(5 * time.Second) // two sent, the third waiting for its slot
+		stop()
+		<-done
+		items, err := db.Outbox()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if it.State != bot.Queued {
+				t.Errorf("item %q left %s by an ordinary stop", it.Msg.Text, it.State)
+			}
+		}
+		db.Close()
+
+		db = openStore(t, dir)
+		defer db.Close()
+		out = newOutbox(db, tr, time.Now, zerolog.Nop())
+		ctx, stop = context.WithCancel(context.Background())
+		defer stop()
+		if err := out.Recover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		go out.Run(ctx)
+		time.Sleep(time.Minute)
+		if got := strings.Join(tr.texts(), ","); got != "回复0,回复1,回复2,回复3,回复4,回复5" || out.Pending() != 0 {
+			t.Errorf("arrived %q, %d pending", got, out.Pending())
+		}
+	})
+}
+
+// A send that timed out after the server took it is not sent again; the admins are told at once.
+func TestOutboxUncertainSendNotRepeated(t *testing.T) {
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	tr := &fakeTransport{online: true, timeout: map[string]bool{"【点名】第1期": true}}
+	out := newOutbox(db, tr, time.Now, zerolog.Nop())
 	ctx := context.Background()
-	for _, text := range []string{"一", "二", "三"} {
-		if err := out.Send(ctx, bot.Outgoing{Text: text}); err != nil {
+	out.SendOnce(ctx, "weekly/1/rollcall", []bot.Outgoing{{Purpose: bot.Rollcall, Text: "【点名】第1期"}})
+	out.Send(ctx, bot.Outgoing{Text: "之后"})
+	for range 3 {
+		if err := out.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := out.Flush(ctx); err == nil {
-		t.Fatal("flush with the chat down reported no error")
+	got := tr.texts()
+	if len(got) != 3 || got[0] != "【点名】第1期" || got[1] != "之后" || !strings.Contains(got[2], "不确定发出去没有") {
+		t.Errorf("arrived %q; want the roll-call once, the next message, then the admins' notice", got)
 	}
-	// A restart: a new outbox over the same store, the chat back.
-	chat.setDown(false)
-	out = &bot.Outbox{Store: h.db, Chat: chat, Now: func() time.Time { return now }, MaxAge: time.Hour, Logger: zerolog.Nop()}
-	if err := out.Recover(ctx); err != nil {
-		t.Fatal(err)
+	if note, _ := db.SentNote("weekly/1/rollcall"); !strings.HasPrefix(note, "uncertain") {
+		t.Errorf("sent-log note %q", note)
+	}
+}
+
+// A refused message is tried MaxRefusals times, then given up with a word to the admins.
+func TestOutboxRefusedThenDropped(t *testing.T) {
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	tr := &fakeTransport{online: true, refuse: map[string]bool{"违规内容": true}}
+	out := newOutbox(db, tr, time.Now, zerolog.Nop())
+	ctx := context.Background()
+	out.Send(ctx, bot.Outgoing{Text: "违规内容"})
+	out.Send(ctx, bot.Outgoing{Text: "之后"})
+	for i := range bot.MaxRefusals {
+		err := out.Flush(ctx)
+		if i < bot.MaxRefusals-1 && err == nil {
+			t.Fatalf("refusal %d: flush reported nothing", i+1)
+		}
 	}
 	if err := out.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, m := range chat.msgs {
-		got = append(got, m.Text)
-	}
-	if strings.Join(got, ",") != "一,二,三" || out.Pending() != 0 {
-		t.Errorf("delivered %v, %d pending", got, out.Pending())
+	got := tr.texts()
+	if len(got) != 2 || got[0] != "之后" || !strings.Contains(got[1], "一再拒收") || out.Pending() != 0 {
+		t.Errorf("arrived %q, %d pending", got, out.Pending())
 	}
 }
 
+// Messages older than outbox_max_age are dropped with a log line; a dropped
+// roll-call or receipt is named to the admins, in the same transaction.
 func TestOutboxDropsStaleWithALogLine(t *testing.T) {
 	h := newHarness(t)
-	chat := &downChat{down: true}
+	tr := &fakeTransport{}
 	now := h.now
 	var logs bytes.Buffer
-	out := &bot.Outbox{Store: h.db, Chat: chat, Now: func() time.Time { return now }, MaxAge: 6 * time.Hour, Logger: zerolog.New(&logs)}
+	out := newOutbox(h.db, tr, func() time.Time { return now }, zerolog.New(&logs))
 	ctx := context.Background()
-	out.SendOnce(ctx, "weekly/1/nudge@-2h", []bot.Outgoing{{Text: "【催报】过时的催报"}})
-	out.Send(ctx, bot.Outgoing{Text: "已收到 东风社区"})
-	now = now.Add(7 * time.Hour) // the chat was down all that time
-	chat.setDown(false)
+	out.SendOnce(ctx, "weekly/1/nudge@-2h", []bot.Outgoing{{Purpose: bot.Nudge, Text: "【催报】过时的催报"}})
+	out.Send(ctx, bot.Outgoing{Purpose: bot.Receipt, Text: "已收到 东风社区"})
+	now = now.Add(7 * time.Hour) // offline all that time
+	tr.setOnline(true)
 	out.Send(ctx, bot.Outgoing{Text: "新的回复"})
 	if err := out.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(chat.msgs) != 1 || chat.msgs[0].Text != "新的回复" {
-		t.Errorf("delivered %+v, want only the fresh message", chat.msgs)
+	got := tr.texts()
+	if len(got) != 2 || got[0] != "新的回复" || !strings.Contains(got[1], "积压太久") || !strings.Contains(got[1], "已收到 东风社区") {
+		t.Errorf("arrived %q; want the fresh message and one notice about the receipt", got)
 	}
 	if n := strings.Count(logs.String(), "owed message too old: dropped"); n != 2 {
 		t.Errorf("%d drop log lines, want 2:\n%s", n, logs.String())
@@ -91,6 +276,56 @@ func TestOutboxDropsStaleWithALogLine(t *testing.T) {
 		t.Error("the dropped event is not in the sent-log")
 	}
 	if note, _ := h.db.SentNote("weekly/1/nudge@-2h"); !strings.Contains(note, "dropped") {
+		t.Errorf("sent-log note %q", note)
+	}
+}
+
+// Messages owed by an older reportbot named members by display name only; they still decode.
+func TestOutgoingReadsOlderMembers(t *testing.T) {
+	var m bot.Outgoing
+	if err := jsonUnmarshal(`{"To":"东风社区-张三","Text":"x","Mentions":["南山村-王五"]}`, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.To.Name != "东风社区-张三" || len(m.Mentions) != 1 || m.Mentions[0].Name != "南山村-王五" {
+		t.Errorf("decoded %+v", m)
+	}
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// A message caught mid-send is closed and the admins' notice about it queued
+// by the same store call; a notice to the admins caught so is not reported.
+func TestOutboxRecoverNamesTheUncertainMessage(t *testing.T) {
+	h := newHarness(t)
+	now := h.now
+	const key = "weekly/1/nudge@-2h"
+	if _, err := h.db.Enqueue(key, []bot.Outgoing{{Text: "【催报】东风社区"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.db.Enqueue("", []bot.Outgoing{{ToAdmins: true, Text: "给管理员"}}, now); err != nil {
+		t.Fatal(err)
+	}
+	items, err := h.db.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := h.db.SetSending(it.Seq); err != nil { // the bot stopped here
+			t.Fatal(err)
+		}
+	}
+	out := &bot.Outbox{Store: h.db, Transport: &fakeTransport{}, Now: func() time.Time { return now }, Logger: zerolog.Nop()}
+	if err := out.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	left, err := h.db.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || !left[0].Msg.ToAdmins || !strings.Contains(left[0].Msg.Text, "【催报】东风社区") || left[0].State != bot.Queued {
+		t.Fatalf("outbox after Recover: %+v, want only the admins' notice naming the nudge", left)
+	}
+	if note, _ := h.db.SentNote(key); !strings.Contains(note, "uncertain") {
 		t.Errorf("sent-log note %q", note)
 	}
 }

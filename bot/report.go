@@ -275,14 +275,14 @@ func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines
 
 // members are the display names to @mention for a unit: the config's members,
 // then those who bound themselves to it.
-func (b *Bot) members(unit string) []string {
-	var out []string
+func (b *Bot) members(unit string) []Member {
+	var out []Member
 	seen := map[string]bool{}
 	if u := b.Config.Unit(unit); u != nil {
 		for _, m := range u.Members {
 			if !seen[m] {
 				seen[m] = true
-				out = append(out, m)
+				out = append(out, named(m))
 			}
 		}
 	}
@@ -293,14 +293,14 @@ func (b *Bot) members(unit string) []string {
 	for _, m := range bound {
 		if !seen[m] {
 			seen[m] = true
-			out = append(out, m)
+			out = append(out, named(m))
 		}
 	}
 	return out
 }
 
 // mentionLines @mentions the members of the owing units, one line per unit.
-func (b *Bot) mentionLines(owing []UnitReport) (lines, mentions []string) {
+func (b *Bot) mentionLines(owing []UnitReport) (lines []string, mentions []Member) {
 	for _, r := range owing {
 		ms := b.members(r.Unit)
 		if len(ms) == 0 {
@@ -308,7 +308,7 @@ func (b *Bot) mentionLines(owing []UnitReport) (lines, mentions []string) {
 		}
 		ats := make([]string, len(ms))
 		for i, m := range ms {
-			ats[i] = "@" + m
+			ats[i] = "@" + m.Name
 		}
 		lines = append(lines, r.Unit+"："+strings.Join(ats, " "))
 		mentions = append(mentions, ms...)
@@ -322,7 +322,7 @@ func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 	log := b.Logger.With().Str("key", e.Key).Logger()
 	if e.Kind == schedules.Announce {
 		log.Info().Msg("announcement")
-		return b.sendEvent(ctx, e.Key, Outgoing{Text: e.Text})
+		return b.sendEvent(ctx, e.Key, Outgoing{Purpose: Announcement, Text: e.Text})
 	}
 	reports, err := b.periodReports(e.Task, e.Period)
 	if err != nil {
@@ -341,7 +341,7 @@ func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 	switch e.Kind {
 	case schedules.Remind:
 		log.Info().Msg("reminder")
-		return b.sendEvent(ctx, e.Key, Outgoing{Text: header})
+		return b.sendEvent(ctx, e.Key, Outgoing{Purpose: Reminder, Text: b.withHint(header)})
 	case schedules.Nudge:
 		if owe == 0 {
 			log.Info().Msg("nudge skipped: every unit has reported")
@@ -354,7 +354,7 @@ func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 		lines, owing := rollcallLines(reports, []Status{Missing, Partial}, false)
 		ats, mentions := b.mentionLines(owing)
 		log.Info().Int("owing", owe).Msg("nudge")
-		return b.sendEvent(ctx, e.Key, Outgoing{Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
+		return b.sendEvent(ctx, e.Key, Outgoing{Purpose: Nudge, Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
 	default: // roll-call
 		lines, owing := rollcallLines(reports, statusOrder, false)
 		ats, mentions := b.mentionLines(owing)
@@ -362,105 +362,6 @@ func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 			ats = append([]string{"请以上单位尽快补报："}, ats...)
 		}
 		log.Info().Int("owing", owe).Msg("roll-call")
-		return b.sendEvent(ctx, e.Key, Outgoing{Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
+		return b.sendEvent(ctx, e.Key, Outgoing{Purpose: Rollcall, Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
 	}
-}
-
-// sendEvent sends a scheduled event's message unless the event was handled
-// already. An admin's 提醒 has no key and is sent as it is.
-func (b *Bot) sendEvent(ctx context.Context, key string, m Outgoing) error {
-	if key == "" {
-		return b.send(ctx, m)
-	}
-	parts := b.parts(m)
-	if once, ok := b.Chat.(OnceSender); ok {
-		_, err := once.SendOnce(ctx, key, parts)
-		return err
-	}
-	// A chat without an outbox: claim first, so a restart never repeats it.
-	first, err := b.Store.MarkSent(key, b.Now(), "")
-	if err != nil || !first {
-		return err
-	}
-	for _, p := range parts {
-		if err := b.Chat.Send(ctx, p); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// parts splits a long text into messages the chat accepts, each with the mentions it holds.
-func (b *Bot) parts(m Outgoing) []Outgoing {
-	var out []Outgoing
-	for _, part := range splitText(m.Text, b.Config.Bot.MaxMessageChars) {
-		p := m
-		p.Text, p.Mentions = part, nil
-		for _, name := range m.Mentions {
-			if strings.Contains(part, "@"+name) {
-				p.Mentions = append(p.Mentions, name)
-			}
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// send splits a long text into messages the chat accepts and sends them in order.
-func (b *Bot) send(ctx context.Context, m Outgoing) error {
-	for _, p := range b.parts(m) {
-		if err := b.Chat.Send(ctx, p); err != nil {
-			return fmt.Errorf("send to %q: %w", m.To, err)
-		}
-	}
-	return nil
-}
-
-// TellAdmins sends text privately to every admin.
-func (b *Bot) TellAdmins(ctx context.Context, text string) error {
-	return b.send(ctx, Outgoing{Text: text, ToAdmins: true})
-}
-
-// reply answers a message where it came from: privately, or in the group.
-func (b *Bot) reply(ctx context.Context, m Message, text string, mentions ...string) error {
-	to := ""
-	if m.Private {
-		to = m.From
-		text = strings.TrimPrefix(text, "@"+m.From+" ")
-		mentions = nil
-	}
-	return b.send(ctx, Outgoing{To: to, Text: text, Mentions: mentions})
-}
-
-// splitText cuts text into parts of at most max characters, at line breaks where
-// it can, else at spaces (between @mentions), else anywhere.
-func splitText(text string, max int) []string {
-	if max <= 0 || len([]rune(text)) <= max {
-		return []string{text}
-	}
-	var parts []string
-	var cur []rune
-	flush := func() {
-		if s := strings.TrimRight(string(cur), "\n "); s != "" {
-			parts = append(parts, s)
-		}
-		cur = cur[:0]
-	}
-	for _, line := range strings.SplitAfter(text, "\n") {
-		r := []rune(line)
-		if len(cur)+len(r) > max {
-			flush()
-		}
-		for len(r) > max {
-			cut := max
-			if i := strings.LastIndex(string(r[:max]), " "); i > 0 {
-				cut = len([]rune(string(r[:max])[:i])) + 1
-			}
-			parts = append(parts, strings.TrimRight(string(r[:cut]), " "))
-			r = r[cut:]
-		}
-		cur = append(cur, r...)
-	}
-	flush()
-	return parts
 }

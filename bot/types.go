@@ -123,11 +123,8 @@ type Message struct {
 	// ID is the chat's message id; messages are deduplicated by it.
 	ID string
 	At time.Time
-	// From is the sender's group display name (falling back to their nickname).
-	From string
-	// Remark is the name the bot account's owner gave the sender as a contact,
-	// the only name the sender cannot change; empty when they are not a contact.
-	Remark string
+	// Sender is who sent it.
+	Sender Member
 	// Private is set for a message to the bot alone rather than to the group.
 	Private bool
 	// ToBot is set when the message @mentions the bot.
@@ -138,19 +135,22 @@ type Message struct {
 	FileName string
 	// Size is the media's size as the chat announces it, or -1 when unknown.
 	Size int64
-	// Open reads the media.
-	Open func() (io.ReadCloser, error)
+	// Open reads the media; a stop (ctx) cancels its download and retries.
+	Open func(ctx context.Context) (io.ReadCloser, error)
 	// Recalls is the id of the message this one withdraws (撤回), if it is a recall.
 	Recalls string
 }
 
 // Outgoing is a text the bot sends.
 type Outgoing struct {
-	// To is a member's display name for a private message, or "" for the group.
-	To   string
+	// Purpose says what the message is for.
+	Purpose Purpose `json:",omitempty"`
+	// To is the member a private message is for; zero for the group.
+	To   Member
 	Text string
-	// Mentions are the display names @mentioned in Text (written "@name").
-	Mentions []string
+	// Mentions are the members @mentioned in Text, each written "@" + Name;
+	// the transport renders them its own way when it sends.
+	Mentions []Member
 	// ToAdmins sends the text privately to each admin instead (To is ignored).
 	ToAdmins bool
 	// File is a file to send (under its own name) instead of the text.
@@ -161,6 +161,6 @@ type Outgoing struct {
 type Chat interface {
 	// Send delivers one text; the bot has already split long texts.
 	Send(ctx context.Context, m Outgoing) error
-	// SendFile delivers a file under its own name, to a member or ("") the group.
-	SendFile(ctx context.Context, to, path string) error
+	// SendFile delivers a file under its own name, to a member (zero: the group).
+	SendFile(ctx context.Context, to Member, path string) error
 }

@@ -51,7 +51,7 @@ type Chat struct {
 	Clock *Clock
 }
 
-var _ bot.Chat = (*Chat)(nil)
+var _ bot.Deliverer = (*Chat)(nil)
 
 func (c *Chat) print(to, text string) error {
 	c.mu.Lock()
@@ -73,15 +73,35 @@ func (c *Chat) print(to, text string) error {
 	return err
 }
 
-// Send implements bot.Chat; mentions are already in the text as "@display name".
-func (c *Chat) Send(_ context.Context, m bot.Outgoing) error {
-	if m.ToAdmins {
-		return c.print("管理员", m.Text)
+// Deliver implements bot.Deliverer; mentions are already in the text as "@display name".
+func (c *Chat) Deliver(_ context.Context, m bot.Outgoing, begin func() error) error {
+	if err := begin(); err != nil {
+		return err
 	}
-	return c.print(m.To, m.Text)
+	switch {
+	case m.ToAdmins:
+		return c.print("管理员", m.Text)
+	case m.File != "":
+		return c.print(m.To.Name, "[文件] "+filepath.Base(m.File))
+	default:
+		return c.print(m.To.Name, m.Text)
+	}
 }
 
-// SendFile implements bot.Chat.
-func (c *Chat) SendFile(_ context.Context, to, path string) error {
-	return c.print(to, "[文件] "+filepath.Base(path))
+// Hint implements the bot.Transport method: in the console the bot sees every message.
+func (c *Chat) Hint() string { return "" }
+
+// Status implements the bot.Transport method: the console is always there.
+func (c *Chat) Status() bot.TransportStatus {
+	return bot.TransportStatus{Platform: "本地群", State: "本地演示", Online: true}
+}
+
+// Member is a console member: like web WeChat, known by a display name and, where
+// the config gives one, the remark name the bot account gave them.
+func Member(name, remark string) bot.Member {
+	id := name
+	if remark != "" {
+		id = remark
+	}
+	return bot.Member{ID: id, Name: name, Verified: remark}
 }

@@ -56,9 +56,11 @@ func TestChatPrintsTranscriptLines(t *testing.T) {
 	var out bytes.Buffer
 	clock := NewClock(time.Date(2026, 6, 4, 12, 0, 0, 0, time.UTC))
 	c := &Chat{Out: &out, Clock: clock}
-	c.Send(context.Background(), bot.Outgoing{Text: "第一行\n\n@张三 第三行", Mentions: []string{"张三"}})
-	c.Send(context.Background(), bot.Outgoing{To: "王科", Text: "私聊"})
-	c.SendFile(context.Background(), "王科", "/tmp/x/统计表.xlsx")
+	begin := func() error { return nil }
+	ctx := context.Background()
+	c.Deliver(ctx, bot.Outgoing{Text: "第一行\n\n@张三 第三行", Mentions: []bot.Member{{Name: "张三"}}}, begin)
+	c.Deliver(ctx, bot.Outgoing{To: bot.Member{Name: "王科"}, Text: "私聊"}, begin)
+	c.Deliver(ctx, bot.Outgoing{To: bot.Member{Name: "王科"}, File: "/tmp/x/统计表.xlsx"}, begin)
 	want := "[2026-06-04 12:00] 机器人 -> 群: 第一行\n\n  @张三 第三行\n" +
 		"[2026-06-04 12:00] 机器人 -> 王科: 私聊\n" +
 		"[2026-06-04 12:00] 机器人 -> 王科: [文件] 统计表.xlsx\n"

@@ -32,7 +32,7 @@ type Runtime interface {
 }
 
 // Opener starts the bot over the console's clock and chat.
-type Opener func(ctx context.Context, clock *Clock, chat bot.Chat) (Runtime, error)
+type Opener func(ctx context.Context, clock *Clock, chat bot.Deliverer) (Runtime, error)
 
 // Player plays script lines against the bot.
 type Player struct {
@@ -183,7 +183,7 @@ func (p *Player) Do(ctx context.Context, text string, files FileOpener) error {
 	if !p.started {
 		return ErrStopped
 	}
-	m := bot.Message{ID: newID(), At: p.clock.Now(), From: l.From, Remark: p.Remarks[l.From],
+	m := bot.Message{ID: newID(), At: p.clock.Now(), Sender: Member(l.From, p.Remarks[l.From]),
 		Private: l.Private, Kind: l.Kind, Text: l.Text, Size: -1}
 	if l.Recall {
 		m.Kind, m.Recalls = schedules.Text, p.last[l.From]
@@ -198,7 +198,7 @@ func (p *Player) Do(ctx context.Context, text string, files FileOpener) error {
 		}
 		rc.Close()
 		m.FileName, m.Size = filepath.Base(l.Path), size
-		m.Open = func() (io.ReadCloser, error) {
+		m.Open = func(context.Context) (io.ReadCloser, error) {
 			rc, _, err := files(l.Path)
 			return rc, err
 		}

@@ -10,10 +10,6 @@ import (
 	"reportbot/bot"
 )
 
-var bucketOutbox = []byte("outbox") // seq -> JSON bot.OutboxItem
-
-func init() { allBuckets = append(allBuckets, bucketOutbox) }
-
 // Enqueue implements bot.OutboxStore: in one transaction it records key in the
 // sent-log (unless key is "" or already there: then it reports false and queues
 // nothing) and queues msgs.
@@ -30,21 +26,7 @@ func (s *DB) Enqueue(key string, msgs []bot.Outgoing, at time.Time) (bool, error
 				return err
 			}
 		}
-		out := tx.Bucket(bucketOutbox)
-		for _, m := range msgs {
-			seq, err := out.NextSequence()
-			if err != nil {
-				return err
-			}
-			v, err := json.Marshal(bot.OutboxItem{Seq: seq, Key: key, Msg: m, Queued: at, State: bot.Queued})
-			if err != nil {
-				return err
-			}
-			if err := out.Put(u64(seq), v); err != nil {
-				return err
-			}
-		}
-		return nil
+		return queue(tx.Bucket(bucketOutbox), key, msgs, at)
 	})
 	if err != nil {
 		return false, fmt.Errorf("queue message: %w", err)
@@ -52,12 +34,22 @@ func (s *DB) Enqueue(key string, msgs []bot.Outgoing, at time.Time) (bool, error
 	return first, nil
 }
 
-func putSent(b *bolt.Bucket, key string, at time.Time, note string) error {
-	v, err := json.Marshal(sentRecord{At: at, Note: note})
-	if err != nil {
-		return err
+// queue appends msgs to the outbox b, after everything queued before.
+func queue(b *bolt.Bucket, key string, msgs []bot.Outgoing, at time.Time) error {
+	for _, m := range msgs {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		v, err := json.Marshal(bot.OutboxItem{Seq: seq, Key: key, Msg: m, Queued: at, State: bot.Queued})
+		if err != nil {
+			return err
+		}
+		if err := b.Put(u64(seq), v); err != nil {
+			return err
+		}
 	}
-	return b.Put([]byte(key), v)
+	return nil
 }
 
 // Outbox implements bot.OutboxStore: the queued items, oldest first.
@@ -103,8 +95,12 @@ func (s *DB) setState(seq uint64, state bot.OutboxState) error {
 }
 
 // Done implements bot.OutboxStore: in one transaction the item leaves the
-// outbox and, if it was the last of its event, the sent-log says how it ended.
-func (s *DB) Done(seq uint64, at time.Time, note string) error {
+// outbox, the messages of then are queued after everything else (as Enqueue
+// with no key queues them) and, if the item was the last of its event, the
+// sent-log says how it ended. Closing an item and what must follow it are one
+// step, so a crash cannot keep the one and lose the other. Done on an item
+// already gone queues nothing: a repeated Done does not repeat its follow-ups.
+func (s *DB) Done(seq uint64, at time.Time, note string, then []bot.Outgoing) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox)
 		v := b.Get(u64(seq))
@@ -116,6 +112,9 @@ func (s *DB) Done(seq uint64, at time.Time, note string) error {
 			return err
 		}
 		if err := b.Delete(u64(seq)); err != nil {
+			return err
+		}
+		if err := queue(b, "", then, at); err != nil {
 			return err
 		}
 		if it.Key == "" {
@@ -131,26 +130,4 @@ func (s *DB) Done(seq uint64, at time.Time, note string) error {
 		}
 		return putSent(tx.Bucket(bucketSent), it.Key, at, note)
 	})
-}
-
-// SentNote returns how the sent-log records key ("queued", "sent", a reason it
-// was skipped), or "" when it is not there.
-func (s *DB) SentNote(key string) (string, error) {
-	var note string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketSent).Get([]byte(key))
-		if v == nil {
-			return nil
-		}
-		var r sentRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return err
-		}
-		note = r.Note
-		if note == "" {
-			note = "sent"
-		}
-		return nil
-	})
-	return note, err
 }

@@ -402,11 +402,11 @@ func (s *Server) qr(w http.ResponseWriter, r *http.Request, _ session) {
 		return
 	}
 	st := s.o.Status()
-	if st.QR == nil {
+	if st.Transport.LoginQR == nil {
 		s.notFound(w, "二维码（现在不需要扫码）")
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(st.QR)
+	w.Write(st.Transport.LoginQR)
 }

@@ -1,7 +1,7 @@
 // Package web is the coordinators' dashboard, served by the bot itself: the
 // unit × period matrix, each unit's material with photo thumbnails, a period's
 // gallery, the schedule with an editor that validates before it saves, the
-// exports, and the bot's status with the login QR code when WeChat needs a scan.
+// exports, and the bot's status with the login QR code when the platform needs a scan.
 // Nothing is shown without signing in through a one-time link the bot sends an
 // admin privately (看板); sessions expire, forms carry a CSRF token, media are
 // served only by content hash, and no page runs a script.
@@ -43,15 +43,12 @@ type Source interface {
 
 // Status is the bot's state for the status page.
 type Status struct {
-	// WeChat says how the chat is: "已连接", "等待扫码", "掉线，正在重连", "控制台演示".
-	WeChat      string
-	LastMessage time.Time
+	// Transport is how the chat platform is, with the login QR code while one waits for a scan.
+	Transport bot.TransportStatus
 	// Pending is how many messages wait to be sent.
 	Pending    int
 	StoreBytes int64
 	LastBackup string
-	// QR is the login QR code (PNG) while WeChat waits for a scan.
-	QR []byte
 }
 
 // Options build a Server.

@@ -82,7 +82,9 @@ func newFixture(t *testing.T) *fixture {
 			f.sched.Store(s)
 			return "日程已重新载入", nil
 		},
-		Status: func() Status { return Status{WeChat: "等待扫码", Pending: 2, StoreBytes: 12345, QR: pngOf(10, 10)} },
+		Status: func() Status {
+			return Status{Transport: bot.TransportStatus{Platform: "微信", State: "等待扫码", LoginQR: pngOf(10, 10)}, Pending: 2, StoreBytes: 12345}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

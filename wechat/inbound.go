@@ -50,7 +50,7 @@ func (q *inbox) put(m bot.Message) {
 }
 
 // run dispatches until ctx ends, then waits for the messages being handled.
-func (q *inbox) run(ctx context.Context, h Handler, log zerolog.Logger) {
+func (q *inbox) run(ctx context.Context, h bot.Handler, log zerolog.Logger) {
 	// Owned by this goroutine: each sender's waiting messages, and the senders
 	// with a message being handled.
 	lanes := map[string][]bot.Message{}
@@ -76,7 +76,7 @@ func (q *inbox) run(ctx context.Context, h Handler, log zerolog.Logger) {
 				if err := h.Handle(ctx, m); err != nil {
 					log.Error().Err(err).Str("msg_id", m.ID).Msg("handle message")
 				}
-				done <- m.From
+				done <- m.Sender.Name
 			})
 		}
 		order = kept
@@ -87,10 +87,12 @@ func (q *inbox) run(ctx context.Context, h Handler, log zerolog.Logger) {
 		q.queue = nil
 		q.mu.Unlock()
 		for _, m := range batch {
-			if _, waiting := lanes[m.From]; !waiting && !busy[m.From] {
-				order = append(order, m.From)
+			// By display name, as the domain tells members apart.
+			from := m.Sender.Name
+			if _, waiting := lanes[from]; !waiting && !busy[from] {
+				order = append(order, from)
 			}
-			lanes[m.From] = append(lanes[m.From], m)
+			lanes[from] = append(lanes[from], m)
 		}
 		start()
 		select {
@@ -115,7 +117,7 @@ func (q *inbox) run(ctx context.Context, h Handler, log zerolog.Logger) {
 
 // onMessage runs on openwechat's sync goroutine: it only converts and queues.
 func (a *Adapter) onMessage(msg *openwechat.Message) {
-	s, _ := a.current()
+	s := a.current()
 	if s == nil || s.bot != msg.Bot() || msg.IsSendBySelf() {
 		return
 	}
@@ -125,6 +127,7 @@ func (a *Adapter) onMessage(msg *openwechat.Message) {
 		return
 	}
 	var m bot.Message
+	var remark string
 	switch {
 	case msg.IsSendByGroup():
 		if msg.FromUserName != s.group.UserName {
@@ -135,29 +138,35 @@ func (a *Adapter) onMessage(msg *openwechat.Message) {
 			log.Warn().Err(err).Msg("sender of a group message")
 			return
 		}
-		m.From = displayName(sender)
+		m.Sender.Name = displayName(sender)
 		if f := s.friend(sender.UserName); f != nil {
-			m.Remark = f.RemarkName
+			remark = f.RemarkName
 		}
 	case msg.IsSendByFriend():
 		f := s.friend(msg.FromUserName)
 		if f == nil {
 			return // a stranger, an official account
 		}
-		m.Private, m.Remark, m.From = true, f.RemarkName, f.NickName
+		m.Private, remark, m.Sender.Name = true, f.RemarkName, f.NickName
 		// The member's group display name, which bindings and @mentions use.
 		if u := s.member(f.UserName); u != nil {
-			m.From = displayName(u)
+			m.Sender.Name = displayName(u)
 		}
 	default:
 		return
 	}
+	m.Sender.ID, m.Sender.Verified = m.Sender.Name, remark
+	if remark != "" {
+		// The remark outlives a change of display name; UserNames change at every login.
+		m.Sender.ID = remark
+	}
 	m.ID = msg.MsgId
 	m.At = time.Unix(msg.CreateTime, 0)
 	a.mu.Lock()
-	a.last = a.o.Now()
+	a.lastMsg = a.o.Now()
 	a.mu.Unlock()
 	m.Size = -1
+	b := msg.Bot()
 	switch {
 	case msg.IsRecalled():
 		r, err := msg.RevokeMsg()
@@ -175,16 +184,22 @@ func (a *Adapter) onMessage(msg *openwechat.Message) {
 		}
 	case msg.IsPicture():
 		m.Kind, m.FileName, m.Size = schedules.Image, msg.MsgId+".jpg", announcedLength(msg.Content)
-		m.Open = a.download(msg.GetPicture, log)
+		m.Open = a.download(b, func(ctx context.Context) (*http.Response, error) {
+			return b.Caller.Client.WebWxGetMsgImg(ctx, msg, b.Storage.LoginInfo)
+		}, log)
 	case msg.IsVideo():
 		m.Kind, m.FileName, m.Size = schedules.Video, msg.MsgId+".mp4", announcedLength(msg.Content)
-		m.Open = a.download(msg.GetVideo, log)
+		m.Open = a.download(b, func(ctx context.Context) (*http.Response, error) {
+			return b.Caller.Client.WebWxGetVideo(ctx, msg, b.Storage.LoginInfo)
+		}, log)
 	case msg.IsMedia() && msg.AppMsgType == openwechat.AppMsgTypeAttach:
 		m.Kind, m.FileName = schedules.File, msg.FileName
 		if n, err := strconv.ParseInt(msg.FileSize, 10, 64); err == nil {
 			m.Size = n
 		}
-		m.Open = a.download(msg.GetFile, log)
+		m.Open = a.download(b, func(ctx context.Context) (*http.Response, error) {
+			return b.Caller.Client.WebWxGetMedia(ctx, msg, b.Storage.LoginInfo)
+		}, log)
 	default:
 		log.Debug().Str("type", msg.MsgType.String()).Msg("message kind not handled")
 		return
@@ -212,19 +227,32 @@ func announcedLength(content string) int64 {
 }
 
 // download reads media with retries: web WeChat often serves an empty body
-// the first time (openwechat #398).
-func (a *Adapter) download(get func() (*http.Response, error), log zerolog.Logger) func() (io.ReadCloser, error) {
-	return func() (io.ReadCloser, error) {
+// the first time (openwechat #398). The reader's ctx, or the end of the
+// session the message came in, stops the download and the waits between tries.
+func (a *Adapter) download(b *openwechat.Bot, get func(context.Context) (*http.Response, error), log zerolog.Logger) func(context.Context) (io.ReadCloser, error) {
+	return func(ctx context.Context) (io.ReadCloser, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(b.Context(), cancel)()
 		var last error
 		wait := a.o.MediaBackoff
 		for try := 1; try <= a.o.MediaTries; try++ {
 			if try > 1 {
-				time.Sleep(wait)
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return nil, fmt.Errorf("下载中断：%w", context.Cause(ctx))
+				case <-t.C:
+				}
 				wait *= 2
 			}
-			data, err := fetch(get, a.o.MaxMedia)
+			data, err := fetch(ctx, get, a.o.MaxMedia)
 			if err == nil {
 				return io.NopCloser(bytes.NewReader(data)), nil
+			}
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("下载中断：%w", err)
 			}
 			last = err
 			log.Warn().Err(err).Int("try", try).Msg("media download")
@@ -233,8 +261,8 @@ func (a *Adapter) download(get func() (*http.Response, error), log zerolog.Logge
 	}
 }
 
-func fetch(get func() (*http.Response, error), limit int64) ([]byte, error) {
-	resp, err := get()
+func fetch(ctx context.Context, get func(context.Context) (*http.Response, error), limit int64) ([]byte, error) {
+	resp, err := get(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ type handlerFunc func(context.Context, bot.Message) error
 
 func (f handlerFunc) Handle(ctx context.Context, m bot.Message) error { return f(ctx, m) }
 
-func runInbox(t *testing.T, h Handler) *inbox {
+func runInbox(t *testing.T, h bot.Handler) *inbox {
 	t.Helper()
 	q := &inbox{}
 	q.init()
@@ -44,17 +44,17 @@ func TestInboxKeepsEachSendersOrder(t *testing.T) {
 	all := make(chan struct{}, 1000)
 	q := runInbox(t, handlerFunc(func(_ context.Context, m bot.Message) error {
 		mu.Lock()
-		inFlight[m.From]++
+		inFlight[m.Sender.Name]++
 		running++
 		most = max(most, running)
-		if inFlight[m.From] > 1 {
-			t.Errorf("two messages of %s handled at once", m.From)
+		if inFlight[m.Sender.Name] > 1 {
+			t.Errorf("two messages of %s handled at once", m.Sender.Name)
 		}
 		mu.Unlock()
 		time.Sleep(time.Duration(len(m.ID)%3) * time.Millisecond)
 		mu.Lock()
-		got[m.From] = append(got[m.From], m.ID)
-		inFlight[m.From]--
+		got[m.Sender.Name] = append(got[m.Sender.Name], m.ID)
+		inFlight[m.Sender.Name]--
 		running--
 		mu.Unlock()
 		all <- struct{}{}
@@ -63,7 +63,7 @@ func TestInboxKeepsEachSendersOrder(t *testing.T) {
 	const senders, each = 40, 20
 	for i := range each {
 		for s := range senders {
-			q.put(bot.Message{ID: fmt.Sprintf("%d-%d", s, i), From: fmt.Sprint("成员", s)})
+			q.put(bot.Message{ID: fmt.Sprintf("%d-%d", s, i), Sender: bot.Member{Name: fmt.Sprint("成员", s)}})
 		}
 	}
 	for range senders * each {
@@ -107,9 +107,9 @@ func TestInboxSlowSenderHoldsUpNobody(t *testing.T) {
 		handled <- m.ID
 		return nil
 	}))
-	q.put(bot.Message{ID: "slow", From: "东风社区-张三"})
-	q.put(bot.Message{ID: "after-slow", From: "东风社区-张三"})
-	q.put(bot.Message{ID: "other", From: "西湖社区-李四"})
+	q.put(bot.Message{ID: "slow", Sender: bot.Member{Name: "东风社区-张三"}})
+	q.put(bot.Message{ID: "after-slow", Sender: bot.Member{Name: "东风社区-张三"}})
+	q.put(bot.Message{ID: "other", Sender: bot.Member{Name: "西湖社区-李四"}})
 	var order []string
 	for range 3 {
 		order = append(order, <-handled)

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eatmoreapple/openwechat"
@@ -18,210 +21,231 @@ import (
 	"reportbot/bot"
 )
 
-// outbox holds what the bot owes the group, in order, and sends it at a pace
-// WeChat tolerates: one message per Interval plus jitter, slower after WeChat
-// answers 1205 (操作太频繁), back to normal as sends succeed. While the session
-// is down it waits; nothing is dropped but a message that keeps failing.
-type outbox struct {
-	mu       sync.Mutex
-	queue    []outItem
-	signal   chan struct{}
-	base     time.Duration
-	interval time.Duration
-	jitter   time.Duration
-	max      time.Duration
-	last     time.Time
+// pacer spaces the sends as WeChat tolerates: one per Interval plus jitter,
+// slower after WeChat answers 1205 (操作太频繁), back to normal as sends
+// succeed. Only the holder of the adapter's sendLock touches it.
+type pacer struct {
+	base, interval, jitter, max time.Duration
+	last                        time.Time // when the latest send was tried
 }
 
-type outItem struct {
-	// to is a member's display name, or "" for the group.
-	to       string
-	text     string
-	mentions []string
-	// path is a file to send instead of text.
-	path string
-	// admins sends to every admin; remark to the friend with this remark name.
-	admins bool
-	remark string
-	tries  int
-	// done, if set, hears once the item was sent or given up.
-	done chan error
+func (p *pacer) init(o Options) {
+	p.base, p.interval, p.jitter, p.max = o.Interval, o.Interval, o.Jitter, o.MaxInterval
 }
 
-func (q *outbox) init(o Options) {
-	q.signal = make(chan struct{}, 1)
-	q.base, q.interval, q.jitter, q.max = o.Interval, o.Interval, o.Jitter, o.MaxInterval
-}
-
-func (q *outbox) put(it outItem) {
-	q.mu.Lock()
-	q.queue = append(q.queue, it)
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-}
-
-func (q *outbox) head() (outItem, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.queue) == 0 {
-		return outItem{}, false
-	}
-	return q.queue[0], true
-}
-
-// Len is how many messages wait to be sent.
-func (a *Adapter) Len() int {
-	a.out.mu.Lock()
-	defer a.out.mu.Unlock()
-	return len(a.out.queue)
-}
-
-// Interval is the current least time between two sends.
-func (a *Adapter) Interval() time.Duration {
-	a.out.mu.Lock()
-	defer a.out.mu.Unlock()
-	return a.out.interval
-}
-
-// Send implements bot.Chat: the text is queued and sent in order.
-func (a *Adapter) Send(_ context.Context, m bot.Outgoing) error {
-	a.out.put(outItem{to: m.To, text: m.Text, mentions: m.Mentions, admins: m.ToAdmins})
-	return nil
-}
-
-// Deliver implements bot.Deliverer: it returns once WeChat accepted the
-// message, or when it was given up, or when ctx ends. It waits while the
-// session is down.
-func (a *Adapter) Deliver(ctx context.Context, m bot.Outgoing) error {
-	done := make(chan error, 1)
-	if m.File != "" {
-		if _, err := os.Stat(m.File); err != nil {
-			return fmt.Errorf("send file: %w", err)
-		}
-	}
-	a.out.put(outItem{to: m.To, text: m.Text, mentions: m.Mentions, admins: m.ToAdmins, path: m.File, done: done})
-	select {
-	case err := <-done:
+// wait returns when the next send may go, or with ctx's error, or with an
+// offline error when the session ends meanwhile. A ctx that has ended lets
+// no send start even when no wait is due.
+func (p *pacer) wait(ctx context.Context, ending <-chan struct{}) error {
+	if err := ctx.Err(); err != nil {
 		return err
+	}
+	slot := p.last.Add(p.interval)
+	if p.jitter > 0 {
+		slot = slot.Add(rand.N(p.jitter))
+	}
+	d := time.Until(slot)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-ending:
+		return bot.Retryable(fmt.Errorf("the session ended: %w", bot.ErrOffline), 0)
+	case <-t.C:
+		return nil
+	}
+}
+
+// tried records a send's outcome for the pace. A 1205 doubles the interval
+// (up to max); a success takes back a quarter of the slow-down.
+func (p *pacer) tried(throttled, ok bool) {
+	p.last = time.Now()
+	switch {
+	case throttled:
+		p.interval = min(2*p.interval, p.max)
+	case ok:
+		p.interval = max(p.base, p.interval-(p.interval-p.base)/4-1)
+	}
+}
+
+// Deliver implements bot.Deliverer. Without a live session it answers at once
+// with a retryable bot.ErrOffline. Otherwise it waits for its turn and the
+// pacing slot (ctx ending then returns ctx's error, begin not called), calls
+// begin, and makes one attempt, which it finishes even if ctx ends meanwhile
+// (HTTPTimeout bounds it). Failures are classified for the outbox:
+//   - 1205 (too often): retryable, after the new, longer interval;
+//   - 1100–1102 (session expired), no session, or a request that certainly
+//     never left (no connection, not a byte written): retryable;
+//   - a request that left with no readable answer (timeout, reset, a body
+//     that is not WeChat's): uncertain, it may have arrived;
+//   - any other WeChat Ret code, or a failure of this message before its
+//     request (a missing file, a refused upload): refused.
+func (a *Adapter) Deliver(ctx context.Context, m bot.Outgoing, begin func() error) error {
+	if a.live() == nil {
+		return bot.Retryable(bot.ErrOffline, 0)
+	}
+	select {
+	case a.sendLock <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// SendFile implements bot.Chat: the file goes out under its own name.
-func (a *Adapter) SendFile(_ context.Context, to, path string) error {
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("send file: %w", err)
+	defer func() { <-a.sendLock }()
+	// The session may have gone while another send held the lock.
+	s := a.live()
+	if s == nil {
+		return bot.Retryable(bot.ErrOffline, 0)
 	}
-	a.out.put(outItem{to: to, path: path})
-	return nil
+	err := a.deliver(ctx, s, m, begin)
+	if err != nil && ctx.Err() == nil {
+		a.noteErr(fmt.Errorf("send: %w", err))
+	}
+	return err
 }
 
-// errSessionGone marks a failure because the session ended; the item waits for the next one.
-var errSessionGone = errors.New("session gone")
+func (a *Adapter) deliver(ctx context.Context, s *session, m bot.Outgoing, begin func() error) error {
+	var file *os.File
+	if m.File != "" {
+		f, err := os.Open(m.File)
+		if err != nil {
+			return bot.Refused(fmt.Errorf("send file: %w", err))
+		}
+		defer f.Close()
+		file = f
+	}
+	names := make([]string, 0, len(m.Mentions))
+	for _, mm := range m.Mentions {
+		names = append(names, mm.Name)
+	}
+	text := withMentions(m.Text, names)
+	if m.ToAdmins {
+		return a.toAdmins(ctx, s, text, file, begin)
+	}
+	to, text, err := s.recipient(m.To, text, file != nil)
+	if err != nil {
+		return err
+	}
+	if err := a.pace.wait(ctx, s.ending); err != nil {
+		return err
+	}
+	if err := begin(); err != nil {
+		return err
+	}
+	return a.send(to, text, file)
+}
 
-func (q *outbox) run(ctx context.Context, a *Adapter) {
-	log := a.o.Logger
-	for {
-		item, ok := q.head()
-		if !ok {
-			select {
-			case <-ctx.Done():
-				return
-			case <-q.signal:
+// toAdmins sends one private message to each admin who is a friend of the
+// bot's account. The message counts as delivered when one of them got it;
+// with no admin among the friends it goes through the Alert webhook.
+func (a *Adapter) toAdmins(ctx context.Context, s *session, text string, file *os.File, begin func() error) error {
+	admins := s.friendsRemarked(a.o.Admins)
+	if len(admins) == 0 {
+		if err := begin(); err != nil {
+			return err
+		}
+		if file != nil {
+			text = "【reportbot】有一个文件要发给管理员，但没有管理员是机器人微信号的好友：" + filepath.Base(file.Name())
+		}
+		// Begun, so finished even if ctx ends: the webhook bounds its own wait.
+		a.alert(context.WithoutCancel(ctx), text)
+		return nil
+	}
+	var failed []error
+	began, delivered := false, 0
+	for _, f := range admins {
+		if err := a.pace.wait(ctx, s.ending); err != nil {
+			if !began {
+				return err
 			}
+			failed = append(failed, fmt.Errorf("admin %s: not sent: %w", f.RemarkName, err))
+			break
+		}
+		if !began {
+			if err := begin(); err != nil {
+				return err
+			}
+			began = true
+		}
+		if file != nil {
+			if _, err := file.Seek(0, io.SeekStart); err != nil {
+				failed = append(failed, bot.Refused(err))
+				continue
+			}
+		}
+		if err := a.send(f, text, file); err != nil {
+			failed = append(failed, fmt.Errorf("admin %s: %w", f.RemarkName, err))
 			continue
 		}
-		s, changed := a.current()
-		if s == nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-changed:
-			}
-			continue
-		}
-		if item.admins {
-			// One private message per admin, each delivered and retried on its own.
-			friends := s.friendsRemarked(a.o.Admins)
-			q.mu.Lock()
-			var each []outItem
-			for i, f := range friends {
-				one := outItem{text: item.text, remark: f.RemarkName}
-				if i == len(friends)-1 {
-					one.done = item.done // delivered when the last admin has it
-				}
-				each = append(each, one)
-			}
-			q.queue = append(each, q.queue[1:]...)
-			q.mu.Unlock()
-			if len(friends) == 0 {
-				// No admin is a friend of the account: the webhook is the only way to them.
-				a.alert(ctx, item.text)
-				finish(item, nil)
-			}
-			continue
-		}
-		q.mu.Lock()
-		wait := time.Until(q.last.Add(q.interval))
-		if q.jitter > 0 {
-			wait += rand.N(q.jitter)
-		}
-		q.mu.Unlock()
-		if wait > 0 {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-		}
-		err := a.deliver(s, item)
-		q.mu.Lock()
-		q.last = time.Now()
-		var ret openwechat.Ret
-		switch {
-		case err == nil:
-			q.queue = q.queue[1:]
-			finish(item, nil)
-			// Back towards the normal pace, a quarter at a time.
-			q.interval = max(q.base, q.interval-(q.interval-q.base)/4-1)
-		case errors.As(err, &ret) && ret == 1205:
-			q.interval = min(2*q.interval, q.max)
-			log.Warn().Dur("interval", q.interval).Msg("WeChat says sending too often: slowing down")
-		case errors.Is(err, errSessionGone) || errors.As(err, &ret) && ret >= 1100 && ret <= 1102 || !s.alive():
-			log.Info().Err(err).Msg("send waits for the session to come back")
-		default:
-			q.queue[0].tries++
-			if q.queue[0].tries >= 3 {
-				// The text itself only at debug level: logs must not carry what members wrote.
-				log.Error().Err(err).Str("to", item.to).Int("chars", len([]rune(item.text))).Str("file", item.path).Msg("message dropped after 3 tries")
-				log.Debug().Str("text", firstLine(item.text)).Msg("the dropped message")
-				q.queue = q.queue[1:]
-				finish(item, err)
-			} else {
-				log.Warn().Err(err).Msg("send failed: will retry")
-			}
-		}
-		q.mu.Unlock()
+		delivered++
 	}
+	if delivered > 0 {
+		if len(failed) > 0 {
+			a.o.Logger.Warn().Err(errors.Join(failed...)).Int("delivered", delivered).Msg("a message for the admins reached only some of them")
+		}
+		return nil
+	}
+	return worstOf(failed)
 }
 
-// finish tells a Deliver waiting for the item how it ended.
-func finish(it outItem, err error) {
-	if it.done != nil {
-		it.done <- err
+// worstOf classifies a message that reached no admin: uncertain if one send
+// may have arrived (sending again could repeat it to that admin), else
+// retryable if one can succeed later, else refused.
+func worstOf(errs []error) error {
+	all := errors.Join(errs...)
+	uncertain, retry := false, false
+	var wait time.Duration
+	for _, err := range errs {
+		switch o, w := bot.OutcomeOf(err, false); o {
+		case bot.UncertainOutcome:
+			uncertain = true
+		case bot.NotSent:
+			retry, wait = true, max(wait, w)
+		}
 	}
+	switch {
+	case uncertain:
+		return bot.Uncertain(all)
+	case retry:
+		return bot.Retryable(all, wait)
+	}
+	return bot.Refused(all)
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if r := []rune(s); len(r) > 30 {
-		return string(r[:30]) + "…"
+// recipient finds where a message for to goes: the group (to is zero), or
+// the friend who is to; a text for someone who is not a friend goes to the
+// group, addressed to them. The remark name, when known, is the only way to
+// find the friend: a display name anyone can copy must not draw a private
+// message meant for someone else.
+func (s *session) recipient(to bot.Member, text string, file bool) (sender, string, error) {
+	if to.IsZero() {
+		return s.group, text, nil
 	}
-	return s
+	name := to.Name
+	if name == "" {
+		name = to.ID
+	}
+	if name == "" {
+		name = to.Verified
+	}
+	var f *openwechat.Friend
+	switch {
+	case to.Verified != "":
+		if fs := s.friendsRemarked([]string{to.Verified}); len(fs) > 0 {
+			f = fs[0]
+		}
+	case to.Name != "":
+		f = s.friendOf(to.Name)
+	}
+	if f != nil {
+		return f, text, nil
+	}
+	if file {
+		return nil, "", bot.Refused(fmt.Errorf("%s is not a friend of the bot's account: a file cannot be sent to them", name))
+	}
+	return s.group, "@" + name + "\u2005" + text, nil
 }
 
 // withMentions turns the domain's "@name " into WeChat's "@name\u2005", which the
@@ -246,44 +270,87 @@ type sender interface {
 	SendFile(f io.Reader) (*openwechat.SentMessage, error)
 }
 
-// deliver sends one item in session s.
-func (a *Adapter) deliver(s *session, it outItem) error {
-	if !s.alive() {
-		return errSessionGone
-	}
-	var to sender = s.group
-	text := withMentions(it.text, it.mentions)
-	if it.remark != "" {
-		fs := s.friendsRemarked([]string{it.remark})
-		if len(fs) == 0 {
-			return fmt.Errorf("no friend with the remark name %q", it.remark)
-		}
-		to = fs[0]
-	} else if it.to != "" {
-		if f := s.friendOf(it.to); f != nil {
-			to = f
-		} else if it.path == "" {
-			// Not a friend: answer in the group, addressed to them.
-			text = "@" + it.to + "\u2005" + text
+// send makes one attempt to send a text or file to one recipient and
+// classifies its failure. The caller holds sendLock and has paced.
+func (a *Adapter) send(to sender, text string, file *os.File) error {
+	p := &sendProbe{}
+	a.probe.Store(p)
+	var err error
+	if file == nil {
+		_, err = to.SendText(text)
+	} else {
+		// An *os.File keeps its name: the recipient sees "统计表.xlsx", not a random one.
+		switch strings.ToLower(filepath.Ext(file.Name())) {
+		case ".jpg", ".jpeg", ".png", ".gif":
+			_, err = to.SendImage(file)
+		case ".mp4":
+			_, err = to.SendVideo(file)
+		default:
+			_, err = to.SendFile(file)
 		}
 	}
-	if it.path == "" {
-		_, err := to.SendText(text)
-		return err
+	a.probe.Store(nil)
+	var ret openwechat.Ret
+	throttled := errors.As(err, &ret) && ret == 1205
+	a.pace.tried(throttled, err == nil)
+	if err == nil {
+		return nil
 	}
-	f, err := os.Open(it.path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", it.path, err)
+	switch {
+	case throttled:
+		a.o.Logger.Warn().Dur("interval", a.pace.interval).Msg("WeChat says sending too often: slowing down")
+		return bot.Retryable(err, a.pace.interval)
+	case ret == 1100 || ret == 1101 || ret == 1102:
+		return bot.Retryable(err, 0) // the session expired: WeChat took nothing
+	case ret != 0:
+		return bot.Refused(err) // WeChat answered, and said no to this message
+	case !p.started.Load():
+		// The request that delivers the message never started: the file or
+		// the upload before it failed, and the message cannot have arrived.
+		if openwechat.IsNetworkError(err) {
+			return bot.Retryable(err, 0)
+		}
+		// Not WeChat's word on the message, but a retry in this state mostly
+		// fails the same way: refused, so the outbox gives up after a few.
+		return bot.Refused(err)
+	case !p.wrote.Load():
+		return bot.Retryable(err, 0) // no connection, or not a byte written
 	}
-	defer f.Close()
-	// An *os.File keeps its name: the recipient sees "统计表.xlsx", not a random one.
-	switch strings.ToLower(filepath.Ext(it.path)) {
-	case ".jpg", ".jpeg", ".png", ".gif":
-		_, err = to.SendImage(f)
-	case ".mp4":
-		_, err = to.SendVideo(f)
-	default:
-		_, err = to.SendFile(f)
+	return bot.Uncertain(err)
+}
+
+// sendProbe follows the request that delivers a message.
+type sendProbe struct {
+	// started: the request went to the transport; wrote: some of it may be
+	// on the wire (headers go to a buffer first, so even a failed write may
+	// have let part of it out).
+	started, wrote atomic.Bool
+}
+
+// tracer is the HTTP transport under openwechat. While a Deliver sends, it
+// follows the request that delivers the message (the one after any upload)
+// far enough to tell a failure before any of it left from one after.
+type tracer struct {
+	next  http.RoundTripper
+	probe *atomic.Pointer[sendProbe]
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t tracer) RoundTrip(r *http.Request) (*http.Response, error) {
+	p := t.probe.Load()
+	if p == nil || !delivers[path.Base(r.URL.Path)] {
+		return t.next.RoundTrip(r)
 	}
-	return err
+	p.started.Store(true)
+	trace := &httptrace.ClientTrace{
+		WroteHeaders: func() { p.wrote.Store(true) },
+		WroteRequest: func(httptrace.WroteRequestInfo) { p.wrote.Store(true) },
+	}
+	return t.next.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
+}
+
+// delivers names the endpoints whose request delivers a message.
+var delivers = map[string]bool{
+	"webwxsendmsg": true, "webwxsendmsgimg": true, "webwxsendappmsg": true,
+	"webwxsendvideomsg": true, "webwxsendemoticon": true,
 }

@@ -1,8 +1,9 @@
 // Package wechat connects the bot to a real WeChat group through openwechat's
 // web protocol (UOS desktop mode). It logs in (push, hot, then QR), finds the
-// group, turns what members post into domain messages, sends what the bot says
-// through a paced queue, and reconnects when the session drops, alerting the
-// admins outside WeChat when a scan is needed. The domain never sees any of it.
+// group, turns what members post into domain messages, sends what the outbox
+// hands it at a pace WeChat tolerates, and reconnects when the session drops,
+// alerting the admins outside WeChat when a scan is needed. The domain sees
+// only bot.Transport.
 package wechat
 
 import (
@@ -17,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/eatmoreapple/openwechat"
@@ -24,11 +26,6 @@ import (
 
 	"reportbot/bot"
 )
-
-// Handler receives the group's messages: the domain bot.
-type Handler interface {
-	Handle(ctx context.Context, m bot.Message) error
-}
 
 // Alerter tells the admins something through a channel that does not need WeChat.
 type Alerter interface {
@@ -43,9 +40,14 @@ type Options struct {
 	DataDir string
 	// Transport replaces the HTTP transport (tests point it at a fake server).
 	Transport http.RoundTripper
+	// HTTPTimeout bounds every request to WeChat, and so how long a send may
+	// wait for its answer. It must outlast the server's sync long poll (about
+	// 25s); default 30s, openwechat's own.
+	HTTPTimeout time.Duration
 	// QR is where the login QR code is drawn, such as the terminal; nil: nowhere.
 	QR io.Writer
-	// Alert tells the admins when a scan is needed; nil: log only.
+	// Alert tells the admins when a scan is needed, and carries their messages
+	// when none of them is a friend of the bot's account; nil: log only.
 	Alert Alerter
 	// Interval is the least time between two sent messages; Jitter is added at
 	// random; MaxInterval caps the slow-down after WeChat says 1205 (too often).
@@ -57,14 +59,21 @@ type Options struct {
 	// MediaBackoff is the wait before the second try, doubled after (default 1s).
 	MediaBackoff time.Duration
 	// ReconnectBackoff is the first wait before a reconnect after a network
-	// failure, doubled up to ReconnectMax.
+	// failure, doubled up to ReconnectMax. Polls that keep failing for
+	// ReconnectMax give the session up.
 	ReconnectBackoff, ReconnectMax time.Duration
 	// AcceptFriends accepts friend requests from members of the group.
 	AcceptFriends bool
 	// Admins are the remark names of the admins, for messages to all of them.
 	Admins []string
-	Logger zerolog.Logger
-	Now    func() time.Time
+	// OnOnline is called whenever a session becomes live, so that the wiring
+	// can wake the outbox (which otherwise waits out its retry delay). It is
+	// called on the adapter's own goroutine and must return at once, as
+	// Outbox.Wake does.
+	OnOnline func()
+	Logger   zerolog.Logger
+	// Now stamps the status (Since, LastMessage); pacing uses the real clock.
+	Now func() time.Time
 }
 
 // File names in the data directory.
@@ -74,6 +83,9 @@ const (
 )
 
 func (o *Options) defaults() {
+	if o.HTTPTimeout == 0 {
+		o.HTTPTimeout = 30 * time.Second
+	}
 	if o.Interval == 0 {
 		o.Interval = 1500 * time.Millisecond
 	}
@@ -100,45 +112,42 @@ func (o *Options) defaults() {
 	}
 }
 
-// Adapter is the WeChat side of the bot. It implements bot.Chat.
+// Adapter is the WeChat side of the bot: a bot.Transport.
 type Adapter struct {
 	o Options
 
-	mu      sync.Mutex
-	sess    *session
-	changed chan struct{} // closed when sess changes
-	out     outbox
-	in      inbox
+	// sendLock is held by the one send in progress (a channel, so that a
+	// Deliver waiting for it can give up with its ctx), and taken by whoever
+	// stops a session, to let that send finish first.
+	sendLock chan struct{}
+	pace     pacer
+	// probe, while a Deliver sends, watches the request that delivers the message.
+	probe atomic.Pointer[sendProbe]
+	in    inbox
+
+	mu   sync.Mutex
+	sess *session // the live session, nil while there is none
+	// started is set once a session was live: Run then reconnects rather than logs in.
+	started bool
 	// alerted is set once the admins were told a scan is needed, so that an
 	// outage alerts once however often the reconnect is retried.
 	alerted bool
-	// qr is the login QR code (PNG) while a scan is awaited; last is when the
-	// latest message came.
-	qr   []byte
-	last time.Time
+	// What Status reports.
+	online  bool
+	since   time.Time
+	lastErr string
+	lastMsg time.Time
+	qr      []byte // the login QR code (PNG) while a scan is awaited
 }
 
-// QR returns the login QR code as a PNG while WeChat waits for a scan, else nil.
-func (a *Adapter) QR() []byte {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.qr
-}
+var _ bot.Transport = (*Adapter)(nil)
 
-// LastMessage is when the latest message arrived.
-func (a *Adapter) LastMessage() time.Time {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.last
-}
-
-var _ bot.Chat = (*Adapter)(nil)
-
-// New makes an adapter; Login then Run start it.
+// New makes an adapter; Run (after Login, if the caller wants the first login
+// on its own) starts it.
 func New(o Options) *Adapter {
 	o.defaults()
-	a := &Adapter{o: o, changed: make(chan struct{})}
-	a.out.init(o)
+	a := &Adapter{o: o, sendLock: make(chan struct{}, 1), since: o.Now()}
+	a.pace.init(o)
 	a.in.init()
 	return a
 }
@@ -148,15 +157,24 @@ func New(o Options) *Adapter {
 type session struct {
 	mu  sync.RWMutex // guards members and friends, reloaded while in use
 	bot *openwechat.Bot
-	// stop ends the session. openwechat's Exit writes fields its own goroutines
+	// cancel ends the bot. openwechat's Exit writes fields its own goroutines
 	// read unguarded (a data race in v1.4.10); cancelling the bot's context stops
 	// it without that, and Context().Done() tells when it is over.
-	stop context.CancelFunc
+	cancel context.CancelFunc
+	// detach cuts the bot loose from the ctx of the login that made it: the
+	// session outlives a Login call and ends only when Run stops it.
+	detach func() bool
 	// ready is closed when the session is in place: until then openwechat's
 	// sync loop waits, so that it neither touches the contact cache while we
 	// list contacts (another unguarded cache in v1.4.10) nor delivers messages
 	// before there is a session to attribute them to.
-	ready   chan struct{}
+	ready chan struct{}
+	// ending is closed when the session is being stopped: no send starts in
+	// it any more, and a Deliver waiting for its pacing slot gives up.
+	ending     chan struct{}
+	endingOnce sync.Once
+	// health is the sync loop's, touched on openwechat's sync goroutine only.
+	health  syncHealth
 	self    *openwechat.Self
 	group   *openwechat.Group
 	members map[string]*openwechat.User   // group members by UserName
@@ -165,28 +183,107 @@ type session struct {
 	how string
 }
 
-func (a *Adapter) current() (*session, <-chan struct{}) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.sess, a.changed
+// stop ends the session's bot; it also drops the tie to the login's ctx,
+// which would otherwise live as long as that ctx (a failed login or an
+// expired QR code each leave one behind).
+func (s *session) stop() {
+	s.detach()
+	s.cancel()
 }
 
-func (a *Adapter) setSession(s *session) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sess = s
-	if s != nil {
-		close(s.ready)
-		a.qr = nil
+// alive reports whether the session's bot still runs, without touching the
+// fields openwechat's Alive reads unguarded.
+func (s *session) alive() bool { return s.bot.Context().Err() == nil }
+
+func (s *session) isEnding() bool {
+	select {
+	case <-s.ending:
+		return true
+	default:
+		return false
 	}
-	close(a.changed)
-	a.changed = make(chan struct{})
 }
 
-// Connected reports whether a session is up.
-func (a *Adapter) Connected() bool {
-	s, _ := a.current()
-	return s != nil
+// current is the published session, live or about to be found dead by Run.
+func (a *Adapter) current() *session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sess
+}
+
+// live is the session a message can be sent in now, or nil.
+func (a *Adapter) live() *session {
+	s := a.current()
+	if s == nil || !s.alive() || s.isEnding() {
+		return nil
+	}
+	return s
+}
+
+// publish makes s the live session.
+func (a *Adapter) publish(s *session) {
+	a.mu.Lock()
+	a.sess, a.started, a.qr = s, true, nil
+	a.setOnline(true)
+	a.mu.Unlock()
+	close(s.ready)
+	if a.o.OnOnline != nil {
+		a.o.OnOnline()
+	}
+}
+
+// retire takes s out of service before it is stopped: no send starts in it
+// any more, and the one in flight, if any, is waited for (bounded by
+// HTTPTimeout), because stopping the session would abort its request and
+// leave unknown whether the message arrived.
+func (a *Adapter) retire(s *session) {
+	s.endingOnce.Do(func() { close(s.ending) })
+	a.mu.Lock()
+	if a.sess == s {
+		a.sess = nil
+		a.setOnline(false)
+	}
+	a.mu.Unlock()
+	a.sendLock <- struct{}{}
+	<-a.sendLock
+}
+
+// setOnline records a change of Online for Status; callers hold mu.
+func (a *Adapter) setOnline(v bool) {
+	if a.online != v {
+		a.online, a.since = v, a.o.Now()
+	}
+}
+
+// noteErr keeps err for Status.
+func (a *Adapter) noteErr(err error) {
+	if err == nil {
+		return
+	}
+	a.mu.Lock()
+	a.lastErr = err.Error()
+	a.mu.Unlock()
+}
+
+// Hint implements bot.Transport: on web WeChat the bot sees every group
+// message, so members need no advice on how to reach it.
+func (a *Adapter) Hint() string { return "" }
+
+// Status implements bot.Transport.
+func (a *Adapter) Status() bot.TransportStatus {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := bot.TransportStatus{Platform: "微信", Online: a.online, Since: a.since, LastError: a.lastErr,
+		LastMessage: a.lastMsg, LoginQR: a.qr}
+	switch {
+	case a.online:
+		st.State = "已连接"
+	case a.qr != nil:
+		st.State = "等待扫码"
+	default:
+		st.State = "未连接，正在登录"
+	}
+	return st
 }
 
 // ErrLoginRefused is returned when WeChat refuses the account the web login (ret 1203).
@@ -200,6 +297,7 @@ type GroupNotFoundError struct {
 	Seen []string
 }
 
+// Error implements error, in words for whoever runs the bot.
 func (e *GroupNotFoundError) Error() string {
 	seen := "（一个也没有）"
 	if len(e.Seen) > 0 {
@@ -211,19 +309,39 @@ func (e *GroupNotFoundError) Error() string {
 
 // Login connects for the first time: push login, hot login, then a QR code to
 // scan (drawn on Options.QR and written to the data directory). It fails on a
-// refused account and when the group is not found.
+// refused account and when the group is not found. Calling it is optional (Run
+// logs in itself) and lets the caller tell a login failure from a later one;
+// it must return before Run starts. ctx bounds the login only: the session
+// lives until Run stops it.
 func (a *Adapter) Login(ctx context.Context) error {
+	if a.live() != nil {
+		return nil
+	}
 	s, err := a.connect(ctx, false)
 	if err != nil {
+		a.noteErr(err)
 		return err
 	}
-	a.setSession(s)
+	a.publish(s)
 	return nil
 }
 
 // connect logs in one way or another and finds the group. During a reconnect
 // it alerts the admins before it waits for a scan.
 func (a *Adapter) connect(ctx context.Context, reconnect bool) (*session, error) {
+	s, err := a.login(ctx, reconnect)
+	if err != nil {
+		return nil, err
+	}
+	if !s.detach() {
+		// ctx ended as the login finished: the bot was stopped with it.
+		s.stop()
+		return nil, ctx.Err()
+	}
+	return s, nil
+}
+
+func (a *Adapter) login(ctx context.Context, reconnect bool) (*session, error) {
 	log := a.o.Logger
 	if s, err := a.resume(ctx); err == nil {
 		return s, nil
@@ -255,69 +373,110 @@ func (a *Adapter) connect(ctx context.Context, reconnect bool) (*session, error)
 	}
 }
 
-// alive reports whether the session's bot still runs, without touching the
-// fields openwechat's Alive reads unguarded.
-func (s *session) alive() bool { return s.bot.Context().Err() == nil }
-
-// conn is a bot being logged in, before it becomes a session.
-type conn struct {
-	bot   *openwechat.Bot
-	stop  context.CancelFunc
-	ready chan struct{}
-}
-
-func (a *Adapter) newBot(ctx context.Context) *conn {
-	ctx, cancel := context.WithCancel(ctx)
-	ready := make(chan struct{})
-	b := openwechat.DefaultBot(openwechat.Desktop, openwechat.WithContextOption(ctx))
-	if a.o.Transport != nil {
-		b.Caller.Client.HTTPClient().Transport = a.o.Transport
+// newBot makes a bot being logged in, the session it will become once open
+// fills in who is who. ctx stops it until the session is detached from it.
+func (a *Adapter) newBot(ctx context.Context) *session {
+	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &session{cancel: cancel, detach: context.AfterFunc(ctx, cancel),
+		ready: make(chan struct{}), ending: make(chan struct{})}
+	b := openwechat.DefaultBot(openwechat.Desktop, openwechat.WithContextOption(bctx))
+	hc := b.Caller.Client.HTTPClient()
+	base := a.o.Transport
+	if base == nil {
+		base = http.DefaultTransport
 	}
-	// openwechat retries a failed request 5 times at once; our loops retry with backoff.
+	hc.Transport = tracer{next: base, probe: &a.probe}
+	hc.Timeout = a.o.HTTPTimeout
+	// openwechat retries a failed request at once; our loops retry with backoff,
+	// and a send must never be repeated here: the outbox decides.
 	b.Caller.Client.MaxRetryTimes = 1
 	b.UUIDCallback = a.showQR // the default opens a browser
 	b.ScanCallBack = func(openwechat.CheckLoginResponse) { a.o.Logger.Info().Msg("QR code scanned: confirm on the phone") }
 	b.LoginCallBack = func(openwechat.CheckLoginResponse) {}
 	// Called on the sync goroutine after each poll, before messages are processed.
-	b.SyncCheckCallback = func(openwechat.SyncCheckResponse) {
+	b.SyncCheckCallback = func(resp openwechat.SyncCheckResponse) {
+		s.health.polled(resp)
 		select {
-		case <-ready:
-		case <-ctx.Done():
+		case <-s.ready:
+		case <-bctx.Done():
 		}
 	}
 	b.MessageHandler = a.onMessage
-	b.MessageErrorHandler = a.syncErrors(ctx)
-	return &conn{bot: b, stop: cancel, ready: ready}
+	b.MessageErrorHandler = a.syncErrors(s)
+	s.bot = b
+	return s
 }
 
-// syncErrors decides what a failed sync means. openwechat calls it on its sync
-// goroutine and polls again at once when it returns nil, so it waits here,
-// longer each time; a session that keeps failing for ReconnectMax is given up,
-// and Run logs in again.
-func (a *Adapter) syncErrors(ctx context.Context) func(error) error {
-	var failing, last time.Time // start and latest of the current run of failures
-	wait := a.o.ReconnectBackoff / 10
+// syncErrors decides what a failed poll means. openwechat calls it on its
+// sync goroutine and polls again at once when it returns nil, so it waits
+// here, longer each time; polls that keep failing for ReconnectMax give the
+// session up, and Run logs in again. A session given up is retired first, so
+// that the send in flight ends before openwechat cancels its request.
+func (a *Adapter) syncErrors(s *session) func(error) error {
 	return func(err error) error {
+		ctx := s.bot.Context()
+		if ctx.Err() != nil {
+			return nil // stopped by Run: the loop ends at its next check
+		}
 		var ret openwechat.Ret
 		if errors.As(err, &ret) && (ret == 1100 || ret == 1101 || ret == 1102) {
+			a.retire(s)
 			return ret // the session is over
 		}
-		now := time.Now()
-		if last.IsZero() || now.Sub(last) > time.Minute+2*wait {
-			failing, wait = now, a.o.ReconnectBackoff/10 // a new run, not a continuing one
+		wait, giveUp := s.health.failed(time.Now(), err, a.o.ReconnectBackoff, a.o.ReconnectMax)
+		if giveUp != nil {
+			a.retire(s)
+			return giveUp
 		}
-		last = now
-		if now.Sub(failing) > a.o.ReconnectMax {
-			return fmt.Errorf("sync failing since %s: %w", failing.Format(time.TimeOnly), err)
-		}
+		a.noteErr(err)
 		a.o.Logger.Warn().Err(err).Dur("retry_in", wait).Msg("sync")
+		t := time.NewTimer(wait)
+		defer t.Stop()
 		select {
 		case <-ctx.Done():
-		case <-time.After(wait):
+		case <-t.C:
 		}
-		wait = min(2*wait, a.o.ReconnectMax/4)
 		return nil
 	}
+}
+
+// syncHealth counts a session's failing polls. A run of failures ends with
+// the first poll that succeeds, so that two short outages minutes apart are
+// two runs, neither long enough to give the session up.
+type syncHealth struct {
+	failing time.Time     // when the current run of failures began; zero: none
+	wait    time.Duration // the next wait before polling again
+	// fetching is set when a synccheck announced messages: the poll succeeds
+	// once they are fetched, which the next synccheck answer shows, since a
+	// failed fetch reaches failed first.
+	fetching bool
+}
+
+// polled hears a synccheck answer that came back.
+func (h *syncHealth) polled(resp openwechat.SyncCheckResponse) {
+	if !resp.Success() {
+		return // the error handler hears of it
+	}
+	if h.fetching || resp.Selector == openwechat.SelectorNormal {
+		h.failing = time.Time{}
+	}
+	h.fetching = resp.Selector != openwechat.SelectorNormal
+}
+
+// failed hears a failed poll at now: it returns how long to wait before the
+// next, or, when the failures have lasted longer than limit, why the session
+// is given up. The first wait is a tenth of backoff, doubled up to limit/4.
+func (h *syncHealth) failed(now time.Time, err error, backoff, limit time.Duration) (time.Duration, error) {
+	h.fetching = false
+	if h.failing.IsZero() {
+		h.failing, h.wait = now, backoff/10
+	}
+	if now.Sub(h.failing) > limit {
+		return 0, fmt.Errorf("sync failing since %s: %w", h.failing.Format(time.TimeOnly), err)
+	}
+	wait := h.wait
+	h.wait = max(min(2*h.wait, limit/4), h.wait)
+	return wait, nil
 }
 
 func (a *Adapter) sessionPath() string { return filepath.Join(a.o.DataDir, SessionFile) }
@@ -341,12 +500,11 @@ func (a *Adapter) resume(ctx context.Context) (*session, error) {
 			if how == "hot" {
 				fixHotLoginCookies(c.bot)
 			}
-			s, err := a.open(c, how)
-			if err != nil {
+			if err := a.open(c, how); err != nil {
 				c.stop()
 				return nil, err
 			}
-			return s, nil
+			return c, nil
 		}
 		c.stop()
 		if refused(err) {
@@ -362,6 +520,9 @@ func (a *Adapter) scan(ctx context.Context) (*session, error) {
 	c := a.newBot(ctx)
 	if err := c.bot.Login(); err != nil {
 		c.stop()
+		a.mu.Lock()
+		a.qr = nil // the code shown is dead; a new one comes with the next try
+		a.mu.Unlock()
 		if refused(err) {
 			return nil, ErrLoginRefused
 		}
@@ -371,12 +532,11 @@ func (a *Adapter) scan(ctx context.Context) (*session, error) {
 	if err := c.bot.DumpTo(&fileStorage{path: a.sessionPath()}); err != nil {
 		a.o.Logger.Warn().Err(err).Msg("store the session: the next start needs a scan")
 	}
-	s, err := a.open(c, "qr")
-	if err != nil {
+	if err := a.open(c, "qr"); err != nil {
 		c.stop()
 		return nil, err
 	}
-	return s, nil
+	return c, nil
 }
 
 // refused recognises WeChat's refusal of the account (ret 1203), which openwechat
@@ -406,14 +566,14 @@ func fixHotLoginCookies(b *openwechat.Bot) {
 }
 
 // open finds the group and who is who in this login.
-func (a *Adapter) open(c *conn, how string) (*session, error) {
-	self, err := c.bot.GetCurrentUser()
+func (a *Adapter) open(s *session, how string) error {
+	self, err := s.bot.GetCurrentUser()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	groups, err := self.Groups(true)
 	if err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
+		return fmt.Errorf("list groups: %w", err)
 	}
 	var group *openwechat.Group
 	var seen []string
@@ -425,15 +585,14 @@ func (a *Adapter) open(c *conn, how string) (*session, error) {
 	}
 	if group == nil {
 		sort.Strings(seen)
-		return nil, &GroupNotFoundError{Want: a.o.Group, Seen: seen}
+		return &GroupNotFoundError{Want: a.o.Group, Seen: seen}
 	}
-	s := &session{bot: c.bot, stop: c.stop, ready: c.ready, self: self, group: group, how: how,
-		members: map[string]*openwechat.User{}, friends: map[string]*openwechat.Friend{}}
+	s.self, s.group, s.how = self, group, how
 	if err := s.refresh(); err != nil {
-		return nil, err
+		return err
 	}
 	a.o.Logger.Info().Str("how", how).Str("group", group.NickName).Int("members", len(s.members)).Msg("logged in")
-	return s, nil
+	return nil
 }
 
 // refresh reloads the group's members and the friends (names change; members join).
@@ -527,40 +686,60 @@ func (a *Adapter) alert(ctx context.Context, text string) {
 	}
 }
 
-// Run handles the group until ctx ends: messages go to h one at a time, in
-// order; the outbox is sent at its pace; a dropped session is re-established.
-// Call Login first.
-func (a *Adapter) Run(ctx context.Context, h Handler) error {
+// Run implements bot.Transport: it logs in unless Login did, hands the
+// group's messages to h (each sender's in order, on worker goroutines), and
+// logs in again whenever the session drops, until ctx ends (nil) or WeChat
+// refuses the account (ErrLoginRefused). The send in flight, if any, finishes
+// before the session stops, and every goroutine Run starts has ended when it
+// returns.
+func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
+	inCtx, stopInbox := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); a.in.run(ctx, h, a.o.Logger) }()
-	go func() { defer wg.Done(); a.out.run(ctx, a) }()
-	defer wg.Wait()
+	wg.Go(func() { a.in.run(inCtx, h, a.o.Logger) })
+	defer func() {
+		stopInbox()
+		wg.Wait()
+	}()
 	for {
-		s, _ := a.current()
+		s := a.current()
 		if s == nil {
-			return errors.New("wechat: Run before Login")
+			a.mu.Lock()
+			started := a.started
+			a.mu.Unlock()
+			var err error
+			if started {
+				s, err = a.reconnect(ctx)
+			} else {
+				s, err = a.connect(ctx, false)
+			}
+			if ctx.Err() != nil {
+				if s != nil {
+					s.stop()
+				}
+				return nil
+			}
+			if err != nil {
+				a.noteErr(err)
+				return err
+			}
+			a.publish(s)
 		}
 		select {
 		case <-ctx.Done():
+			a.retire(s)
 			s.stop()
-			a.setSession(nil)
 			return nil
 		case <-s.bot.Context().Done():
 		}
 		// The sync loop set the reason before it cancelled the context.
 		reason := s.bot.CrashReason()
+		a.retire(s)
 		s.stop()
-		a.setSession(nil)
 		if ctx.Err() != nil {
 			return nil
 		}
+		a.noteErr(reason)
 		a.o.Logger.Warn().Err(reason).Msg("WeChat session ended: reconnecting")
-		next, err := a.reconnect(ctx)
-		if err != nil {
-			return err
-		}
-		a.setSession(next)
 	}
 }
 
@@ -585,11 +764,14 @@ func (a *Adapter) reconnect(ctx context.Context) (*session, error) {
 			a.alert(ctx, "【reportbot】微信拒绝了机器人账号的登录，机器人已停止："+err.Error())
 			return nil, err
 		}
+		a.noteErr(err)
 		a.o.Logger.Warn().Err(err).Dur("retry_in", wait).Msg("reconnect failed")
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return nil, ctx.Err()
-		case <-time.After(wait):
+		case <-t.C:
 		}
 		wait = min(2*wait, a.o.ReconnectMax)
 	}

@@ -170,10 +170,10 @@ func openReportbot(tb testing.TB, dir string) sink {
 }
 
 func (s *reportbotSink) put(ctx context.Context, sender, n int, msg []byte) error {
-	m := bot.Message{ID: fmt.Sprint("m", n), At: s.at, From: fmt.Sprint("成员", sender), Kind: schedules.Text, Text: string(msg)}
+	m := bot.Message{ID: fmt.Sprint("m", n), At: s.at, Sender: bot.Member{Name: fmt.Sprint("成员", sender)}, Kind: schedules.Text, Text: string(msg)}
 	if isPNG(msg) {
 		m.Kind, m.Text, m.Size = schedules.Image, "", int64(len(msg))
-		m.Open = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(msg)), nil }
+		m.Open = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(msg)), nil }
 	}
 	return s.bot.Handle(ctx, m)
 }
@@ -184,8 +184,8 @@ func (s *reportbotSink) close() error { return s.db.Close() }
 // and receipts wait out their delay anyway.
 type discard struct{}
 
-func (discard) Send(context.Context, bot.Outgoing) error       { return nil }
-func (discard) SendFile(context.Context, string, string) error { return nil }
+func (discard) Send(context.Context, bot.Outgoing) error           { return nil }
+func (discard) SendFile(context.Context, bot.Member, string) error { return nil }
 
 // bbolt-batch: the same number of puts of the same sizes, raw, through
 // DB.Batch, which commits the puts of concurrent callers together.

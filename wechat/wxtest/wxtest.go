@@ -1,8 +1,10 @@
 // Package wxtest is a fake web-WeChat server for tests: it speaks the endpoints
 // openwechat v1.4.10 calls (login, contacts, sync, media, send, upload), so the
 // real client can be driven end to end over loopback. Tests script contacts and
-// inbound messages, inject failures (session expiry, throttling, refused login,
-// zero-byte media, slow responses) and read back everything the bot sent.
+// inbound messages, inject failures (session expiry, throttling and other
+// refused sends, sends that stall or lose their connection after the server
+// took them, connections reset for a while, refused login, zero-byte media,
+// slow responses) and read back everything the bot sent.
 //
 // Like the real server, it gives every contact a new UserName at every login,
 // so a client that keeps ids across logins breaks here too.
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -57,7 +60,9 @@ type Server struct {
 	// Friends are the account's friends, with remark names.
 	Friends []Contact
 
-	srv *httptest.Server
+	srv       *httptest.Server
+	closed    chan struct{} // closed by Close: stalled answers give up
+	closeOnce sync.Once
 
 	mu        sync.Mutex
 	epoch     int // login count: UserNames change with it
@@ -65,8 +70,13 @@ type Server struct {
 	uuids     map[string]int // uuid -> polls so far
 	refuse    bool
 	noPush    bool
-	expire    int // retcode the next synccheck returns (1101, 1102), 0 for none
-	throttle  int // sends left to answer with Ret 1205
+	expire    int   // retcode the next synccheck returns (1101, 1102), 0 for none
+	faults    int   // sends left to fail with fault
+	fault     Fault // what those sends get
+	attempts  int   // send requests received, failed ones too
+	resetTill time.Time
+	resets    int // connections reset by ResetFor
+	polls     int // synccheck answers with retcode 0
 	slow      time.Duration
 	zero      map[string]int // msg id -> downloads left that return no bytes
 	media     map[string][]byte
@@ -94,6 +104,7 @@ func New(group string) *Server {
 		uploads: map[string]string{},
 		files:   map[string]string{},
 		notify:  make(chan struct{}, 1),
+		closed:  make(chan struct{}),
 		nextID:  1000,
 		syncKey: 100,
 	}
@@ -101,8 +112,13 @@ func New(group string) *Server {
 	return s
 }
 
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
+// Close stops the server; stalled answers end. It may be called more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.srv.Close()
+	})
+}
 
 // Transport sends every request the client makes to https://*.qq.com to the fake.
 func (s *Server) Transport() http.RoundTripper {
@@ -139,7 +155,74 @@ func (s *Server) Expire(retcode int) {
 }
 
 // Throttle answers the next n sends with Ret 1205 (操作太频繁).
-func (s *Server) Throttle(n int) { s.mu.Lock(); s.throttle = n; s.mu.Unlock() }
+func (s *Server) Throttle(n int) { s.FailSends(n, Fault{Ret: 1205}) }
+
+// Fault is how the server fails a send (text, image, file or video message;
+// uploads are not affected). Set one of Ret, Stall, Reset and Garble.
+type Fault struct {
+	// Ret answers with this BaseResponse.Ret: 1205 too often, 1101 expired,
+	// others a refusal of the message. The message is not taken.
+	Ret int
+	// Take records the message as sent before a Stall, Reset or Garble, as a
+	// server that processed the request and then failed to answer would.
+	Take bool
+	// Stall holds the answer until the client gives up (its timeout) or the
+	// server closes.
+	Stall bool
+	// Reset closes the connection (TCP RST) instead of answering.
+	Reset bool
+	// Garble answers 502 with an HTML page, which is not WeChat's JSON.
+	Garble bool
+}
+
+// FailSends fails the next n sends with f; n = 0 clears it.
+func (s *Server) FailSends(n int, f Fault) {
+	s.mu.Lock()
+	s.faults, s.fault = n, f
+	s.mu.Unlock()
+}
+
+// Attempts is how many send requests came, including failed ones.
+func (s *Server) Attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts
+}
+
+// ResetFor resets the connection of every request that comes in the next d,
+// as a network in trouble does; requests already being answered finish.
+func (s *Server) ResetFor(d time.Duration) {
+	s.mu.Lock()
+	s.resetTill = time.Now().Add(d)
+	s.mu.Unlock()
+}
+
+// Resets is how many requests ResetFor turned away so far.
+func (s *Server) Resets() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.resets
+}
+
+// Polls is how many synccheck polls were answered without error so far.
+func (s *Server) Polls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.polls
+}
+
+// reset closes the connection under w with a TCP RST, so that the client
+// sees "connection reset by peer" rather than an orderly close.
+func reset(w http.ResponseWriter) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	conn.Close()
+}
 
 // Slow delays every response by d.
 func (s *Server) Slow(d time.Duration) { s.mu.Lock(); s.slow = d; s.mu.Unlock() }
@@ -378,7 +461,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	slow := s.slow
 	s.requests = append(s.requests, r.Host+r.URL.Path)
+	down := time.Now().Before(s.resetTill)
 	s.mu.Unlock()
+	if down {
+		s.mu.Lock()
+		s.resets++
+		s.mu.Unlock()
+		reset(w)
+		return
+	}
 	if slow > 0 {
 		select {
 		case <-time.After(slow):
@@ -594,6 +685,9 @@ func (s *Server) syncCheck(w http.ResponseWriter, r *http.Request) {
 	if n > 0 {
 		sel = "2"
 	}
+	s.mu.Lock()
+	s.polls++
+	s.mu.Unlock()
 	fmt.Fprintf(w, `window.synccheck={retcode:"0",selector:"%s"}`, sel)
 }
 
@@ -627,16 +721,46 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, kind string) {
 	var req sendRequest
 	_ = json.NewDecoder(r.Body).Decode(&req)
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.attempts++
 	if req.BaseRequest.Sid != s.sid {
+		s.mu.Unlock()
 		failed(w, 1101) // the session expired: the real server refuses sends too
 		return
 	}
-	if s.throttle > 0 {
-		s.throttle--
-		failed(w, 1205)
+	var fault Fault
+	if s.faults > 0 {
+		s.faults--
+		fault = s.fault
+	}
+	if fault.Ret != 0 {
+		s.mu.Unlock()
+		failed(w, fault.Ret)
 		return
 	}
+	if fault == (Fault{}) || fault.Take {
+		s.record(req, kind)
+	}
+	id := strconv.Itoa(9000 + len(s.sent))
+	s.mu.Unlock()
+	switch {
+	case fault.Stall:
+		select {
+		case <-r.Context().Done():
+		case <-s.closed:
+		}
+	case fault.Reset:
+		reset(w)
+	case fault.Garble:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+	default:
+		writeJSON(w, map[string]any{"BaseResponse": ok(), "MsgID": id, "LocalID": "x"})
+	}
+}
+
+// record keeps a message as sent. Callers hold mu.
+func (s *Server) record(req sendRequest, kind string) {
 	to := "unknown:" + req.Msg.ToUserName
 	if req.Msg.ToUserName == s.groupName(s.Group) {
 		to = "group:" + s.Group
@@ -654,7 +778,6 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, kind string) {
 		}
 	}
 	s.sent = append(s.sent, sent)
-	writeJSON(w, map[string]any{"BaseResponse": ok(), "MsgID": strconv.Itoa(9000 + len(s.sent)), "LocalID": "x"})
 }
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"reportbot/bot"
+)
+
+// lastTx is the id of the last committed write transaction: each commit adds one.
+func lastTx(t *testing.T, db *DB) int {
+	t.Helper()
+	var id int
+	if err := db.db.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func texts(items []bot.OutboxItem) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.Msg.Text)
+	}
+	return out
+}
+
+// Done with follow-ups closes the item and queues them, in order and after
+// everything already queued, in a single commit: a crash cannot close the item
+// and lose what was to follow it.
+func TestDoneQueuesFollowUpsInOneTransaction(t *testing.T) {
+	db := open(t, "")
+	queued := time.Date(2026, 6, 4, 9, 0, 0, 0, time.UTC)
+	at := queued.Add(time.Hour)
+	const key = "weekly/1/nudge@-2h"
+	if _, err := db.Enqueue(key, []bot.Outgoing{{Text: "催报一"}, {Text: "催报二"}}, queued); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Enqueue("", []bot.Outgoing{{Text: "回复"}}, queued); err != nil {
+		t.Fatal(err)
+	}
+	items, err := db.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := items[0]
+	then := []bot.Outgoing{{ToAdmins: true, Text: "通知一"}, {ToAdmins: true, Text: "通知二"}}
+
+	before := lastTx(t, db)
+	if err := db.Done(closed.Seq, at, "uncertain", then); err != nil {
+		t.Fatal(err)
+	}
+	if n := lastTx(t, db) - before; n != 1 {
+		t.Errorf("Done committed %d write transactions, want 1", n)
+	}
+
+	items, err = db.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := texts(items), []string{"催报二", "回复", "通知一", "通知二"}; !slices.Equal(got, want) {
+		t.Fatalf("outbox %q, want %q", got, want)
+	}
+	for _, it := range items {
+		if it.Seq == closed.Seq {
+			t.Errorf("the closed item %d is still queued", closed.Seq)
+		}
+	}
+	for i, it := range items[2:] {
+		if it.Key != "" || !it.Queued.Equal(at) || it.State != bot.Queued || !reflect.DeepEqual(it.Msg, then[i]) {
+			t.Errorf("follow-up %d = %+v, want %+v with no key, queued at %v", i, it, then[i], at)
+		}
+	}
+	// Another part of the event is still queued: the sent-log waits for it.
+	if note, _ := db.SentNote(key); note != "queued" {
+		t.Errorf("sent-log note %q, want queued", note)
+	}
+
+	// A second Done of the same item changes nothing and repeats no follow-up.
+	if err := db.Done(closed.Seq, at, "uncertain", then); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := db.Outbox(); len(again) != len(items) {
+		t.Errorf("a repeated Done left %q queued", texts(again))
+	}
+
+	// The event's last part closes it, and the follow-ups are ordinary items.
+	if err := db.Done(items[0].Seq, at, "sent", nil); err != nil {
+		t.Fatal(err)
+	}
+	if note, _ := db.SentNote(key); note != "sent" {
+		t.Errorf("sent-log note %q, want sent", note)
+	}
+	for _, it := range items[1:] {
+		if err := db.Done(it.Seq, at, "sent", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rest, _ := db.Outbox(); len(rest) != 0 {
+		t.Errorf("outbox %q after closing everything", texts(rest))
+	}
+}
