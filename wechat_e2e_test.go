@@ -355,3 +355,38 @@ func TestRunWithoutConfigSaysWhatToDo(t *testing.T) {
 		t.Errorf("stderr %q", stderr.String())
 	}
 }
+
+// A network outage (every connection reset) while a receipt and a nudge fall
+// due: nothing is sent into it, nothing uses up its tries, and once polls get
+// through again both arrive once, in the same session, with no word to the admins.
+func TestWeChatNetworkOutageOwedArriveOnce(t *testing.T) {
+	e := startE2E(t)
+	e.advance(t, "2026-06-04 09:00")
+	e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
+	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 1 })
+	before := len(e.sentTexts())
+
+	e.fake.ResetFor(3 * time.Second)
+	eventually(t, "the outage", func() bool { return e.fake.Resets() > 2 })
+	e.advance(t, "2026-06-04 09:02") // the receipt falls due
+	e.advance(t, "2026-06-04 10:00") // and the nudge
+	e.waitSent(t, "【催报】")
+	e.waitSent(t, "已收到 东风社区")
+	time.Sleep(200 * time.Millisecond) // anything sent twice would have come by now
+	after := e.sentTexts()[before:]
+	count := func(substr string) int {
+		n := 0
+		for _, s := range after {
+			if strings.Contains(s, substr) {
+				n++
+			}
+		}
+		return n
+	}
+	if count("已收到 东风社区") != 1 || count("【催报】") != 1 || count("不确定") != 0 || len(after) != 2 {
+		t.Errorf("sent after the outage: %q; want the receipt and the nudge once each, nothing to the admins", after)
+	}
+	if logins := e.fake.Logins(); len(logins) != 1 {
+		t.Errorf("logins %v: a 3-second outage should keep the session", logins)
+	}
+}

@@ -85,7 +85,7 @@ func (p *pacer) tried(throttled, ok bool) {
 //   - any other WeChat Ret code, or a failure of this message before its
 //     request (a missing file, a refused upload): refused.
 func (a *Adapter) Deliver(ctx context.Context, m bot.Outgoing, begin func() error) error {
-	if a.live() == nil {
+	if s := a.live(); s == nil || s.troubled.Load() {
 		return bot.Retryable(bot.ErrOffline, 0)
 	}
 	select {
@@ -96,7 +96,7 @@ func (a *Adapter) Deliver(ctx context.Context, m bot.Outgoing, begin func() erro
 	defer func() { <-a.sendLock }()
 	// The session may have gone while another send held the lock.
 	s := a.live()
-	if s == nil {
+	if s == nil || s.troubled.Load() {
 		return bot.Retryable(bot.ErrOffline, 0)
 	}
 	err := a.deliver(ctx, s, m, begin)

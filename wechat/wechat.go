@@ -174,11 +174,15 @@ type session struct {
 	ending     chan struct{}
 	endingOnce sync.Once
 	// health is the sync loop's, touched on openwechat's sync goroutine only.
-	health  syncHealth
-	self    *openwechat.Self
-	group   *openwechat.Group
-	members map[string]*openwechat.User   // group members by UserName
-	friends map[string]*openwechat.Friend // friends by UserName
+	health syncHealth
+	// troubled is set while polls fail: the network is in trouble, and a send
+	// now would likely leave without an answer (uncertain), so none starts
+	// until a poll gets through again.
+	troubled atomic.Bool
+	self     *openwechat.Self
+	group    *openwechat.Group
+	members  map[string]*openwechat.User   // group members by UserName
+	friends  map[string]*openwechat.Friend // friends by UserName
 	// how is "push", "hot" or "qr".
 	how string
 }
@@ -396,6 +400,9 @@ func (a *Adapter) newBot(ctx context.Context) *session {
 	// Called on the sync goroutine after each poll, before messages are processed.
 	b.SyncCheckCallback = func(resp openwechat.SyncCheckResponse) {
 		s.health.polled(resp)
+		if s.health.failing.IsZero() && s.troubled.Swap(false) && a.o.OnOnline != nil {
+			a.o.OnOnline() // sends may start again
+		}
 		select {
 		case <-s.ready:
 		case <-bctx.Done():
@@ -423,6 +430,7 @@ func (a *Adapter) syncErrors(s *session) func(error) error {
 			a.retire(s)
 			return ret // the session is over
 		}
+		s.troubled.Store(true)
 		wait, giveUp := s.health.failed(time.Now(), err, a.o.ReconnectBackoff, a.o.ReconnectMax)
 		if giveUp != nil {
 			a.retire(s)
