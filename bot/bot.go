@@ -171,14 +171,10 @@ func (b *Bot) stripMention(m *Message) string {
 // UnitOf resolves the unit a member reports for: their own binding, the config's
 // member lists, or a display name that contains exactly one unit's name (which
 // is then remembered).
-//
-// Bindings are kept by display name, as older databases have them, so that a
-// mention of a bound member can be written.
 func (b *Bot) UnitOf(who Member) (*Unit, error) {
-	member := who.Name
-	name, err := b.Store.Binding(member)
+	name, err := b.Store.Binding(who)
 	if err != nil {
-		return nil, fmt.Errorf("read binding of %s: %w", member, err)
+		return nil, fmt.Errorf("read binding of %s: %w", who, err)
 	}
 	if u := b.Config.Unit(name); u != nil {
 		return u, nil
@@ -186,9 +182,9 @@ func (b *Bot) UnitOf(who Member) (*Unit, error) {
 	if u := b.Config.configuredUnit(who); u != nil {
 		return u, nil
 	}
-	if u := b.Config.unitOfDisplayName(member); u != nil {
-		if err := b.Store.Bind(member, u.Name); err != nil {
-			return nil, fmt.Errorf("bind %s: %w", member, err)
+	if u := b.Config.unitOfDisplayName(who.Name); u != nil {
+		if err := b.Store.Bind(who, u.Name); err != nil {
+			return nil, fmt.Errorf("bind %s: %w", who, err)
 		}
 		return u, nil
 	}

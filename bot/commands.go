@@ -413,7 +413,7 @@ func (b *Bot) bind(ctx context.Context, m Message, name string) error {
 		}
 		return b.reply(ctx, m, fmt.Sprintf("没有找到单位“%s”。可绑定的单位：%s", name, strings.Join(names, "、")))
 	}
-	if err := b.Store.Bind(m.Sender.Name, u.Name); err != nil {
+	if err := b.Store.Bind(m.Sender, u.Name); err != nil {
 		return fmt.Errorf("bind %s to %s: %w", m.Sender.Name, u.Name, err)
 	}
 	b.Logger.Info().Str("member", m.Sender.Name).Str("unit", u.Name).Msg("member bound")

@@ -291,9 +291,9 @@ func (b *Bot) members(unit string) []Member {
 		b.Logger.Warn().Err(err).Str("unit", unit).Msg("read bound members")
 	}
 	for _, m := range bound {
-		if !seen[m] {
-			seen[m] = true
-			out = append(out, named(m))
+		if !seen[m.ID] && !seen[m.Name] {
+			seen[m.ID], seen[m.Name] = true, true
+			out = append(out, m)
 		}
 	}
 	return out

@@ -100,10 +100,10 @@ type Store interface {
 	// LastSubmission is the member's latest submission, or nil.
 	LastSubmission(member string) (*Submission, error)
 	// Binding is the unit a member bound themselves to, or "".
-	Binding(member string) (string, error)
-	Bind(member, unit string) error
+	Binding(who Member) (string, error)
+	Bind(who Member, unit string) error
 	// BoundMembers lists the members bound to a unit.
-	BoundMembers(unit string) ([]string, error)
+	BoundMembers(unit string) ([]Member, error)
 	SetMark(task string, period int, unit string, m Mark) error
 	Marks(task string, period int) (map[string]Mark, error)
 	Receipt(task string, period int, unit string) (int, error)

@@ -24,7 +24,7 @@ func TestBackupAndRestore(t *testing.T) {
 	}
 	add("before-1")
 	add("before-2")
-	db.Bind("张三", "东风社区")
+	db.Bind(bot.Member{Name: "张三"}, "东风社区")
 	backups := filepath.Join(dir, BackupDir)
 	at := time.Date(2026, 6, 4, 3, 0, 0, 0, time.UTC)
 	var path string
@@ -55,7 +55,7 @@ func TestBackupAndRestore(t *testing.T) {
 	if len(subs) != 2 || subs[0].MsgID != "before-1" || subs[1].MsgID != "before-2" {
 		t.Errorf("restored %v", subs)
 	}
-	if u, _ := db.Binding("张三"); u != "东风社区" {
+	if u, _ := db.Binding(bot.Member{Name: "张三"}); u != "东风社区" {
 		t.Errorf("binding %q", u)
 	}
 	// The database from before the restore is kept, with the later message.

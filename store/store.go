@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,7 +42,7 @@ var (
 	bucketMedia     = []byte("media")     // seq -> bucket {0 -> content} (see putBlob)
 	bucketMediaByID = []byte("media_ids") // sha256 hex -> seq
 	bucketBlobs     = []byte("blobs")     // sha256 hex -> content; written before the media bucket, still read
-	bucketBinds     = []byte("bindings")  // member -> unit
+	bucketBinds     = []byte("bindings")  // member id (older files: display name) -> unit
 	bucketMarks     = []byte("marks")     // task 0 period unit -> JSON Mark
 	bucketReceipts  = []byte("receipts")  // task 0 period unit -> level
 	bucketSent      = []byte("sent_log")  // key -> JSON sentRecord
@@ -52,9 +53,12 @@ var (
 	// Added without a schema change: an older reportbot ignores the bucket,
 	// and checkSchema does not require it of a file opened read-only.
 	bucketAdapterState = []byte("adapter_state") // adapter 0 key -> value
-	allBuckets         = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
+	bucketBoundNames   = []byte("bound_names")   // member id -> display name when bound
+	// optionalBuckets may be missing from a file opened read-only.
+	optionalBuckets = [][]byte{bucketAdapterState, bucketBoundNames}
+	allBuckets      = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
 		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen, bucketThumbs, bucketTallies,
-		bucketMedia, bucketMediaByID, bucketOutbox, bucketAdapterState}
+		bucketMedia, bucketMediaByID, bucketOutbox, bucketAdapterState, bucketBoundNames}
 
 	keySchema  = []byte("schema")
 	keyCursor  = []byte("cursor")
@@ -173,9 +177,9 @@ func (s *DB) init() error {
 func (s *DB) checkSchema() error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
-			// Backups and stopped bots' files written before adapter_state
-			// existed must still restore and export; Get reads it as empty.
-			if tx.Bucket(name) == nil && !bytes.Equal(name, bucketAdapterState) {
+			// Backups and stopped bots' files written before the optional
+			// buckets existed must still restore and export; they read as empty.
+			if tx.Bucket(name) == nil && !slices.ContainsFunc(optionalBuckets, func(b []byte) bool { return bytes.Equal(b, name) }) {
 				return fmt.Errorf("not a reportbot database (no %s)", name)
 			}
 		}

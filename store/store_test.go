@@ -123,9 +123,9 @@ func TestBindingsMarksReceiptsSentLog(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(db.Bind("张三", "东风社区"))
-	must(db.Bind("小李", "东风社区"))
-	must(db.Bind("王五", "南山村"))
+	must(db.Bind(bot.Member{Name: "张三"}, "东风社区"))
+	must(db.Bind(bot.Member{Name: "小李"}, "东风社区"))
+	must(db.Bind(bot.Member{Name: "王五"}, "南山村"))
 	must(db.SetMark("weekly", 2, "北岭村", bot.Mark{Status: bot.Exempt, By: "王科长"}))
 	must(db.SetReceipt("weekly", 2, "东风社区", bot.ReceiptPartial))
 	first, err := db.MarkSent("weekly/1/nudge@-2h", time.Now(), "")
@@ -139,10 +139,10 @@ func TestBindingsMarksReceiptsSentLog(t *testing.T) {
 
 	// Everything survives a reopen.
 	db = open(t, dir)
-	if u, _ := db.Binding("张三"); u != "东风社区" {
+	if u, _ := db.Binding(bot.Member{Name: "张三"}); u != "东风社区" {
 		t.Errorf("binding = %q", u)
 	}
-	if ms, _ := db.BoundMembers("东风社区"); strings.Join(ms, ",") != "小李,张三" {
+	if ms, _ := db.BoundMembers("东风社区"); len(ms) != 2 || ms[0].Name != "小李" || ms[1].Name != "张三" {
 		t.Errorf("members = %v", ms)
 	}
 	marks, _ := db.Marks("weekly", 2)
@@ -388,5 +388,46 @@ func TestMediaStoredTheEarlierWay(t *testing.T) {
 	}
 	if b, _ := db.Blob(sum(old)); !bytes.Equal(b, old) {
 		t.Errorf("Blob = %q", b)
+	}
+}
+
+// Bindings are kept by the member's stable id with their display name beside
+// it; a binding an older reportbot kept under the display name is still found,
+// and moves to the id when the member binds again.
+func TestBindingByStableID(t *testing.T) {
+	db := open(t, "")
+	// As an older reportbot wrote it: display name -> unit, no name beside it.
+	if err := db.Bind(bot.Member{Name: "东风社区-张三"}, "东风社区"); err != nil {
+		t.Fatal(err)
+	}
+	zhang := bot.Member{ID: "张三备注", Name: "东风社区-张三", Verified: "张三备注"}
+	for _, tt := range []struct {
+		name string
+		who  bot.Member
+		want string
+	}{
+		{"older binding found by display name", zhang, "东风社区"},
+		{"unknown member", bot.Member{ID: "staff-1", Name: "小李"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := db.Binding(tt.who); err != nil || got != tt.want {
+				t.Errorf("Binding = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if err := db.Bind(zhang, "西湖社区"); err != nil {
+		t.Fatal(err)
+	}
+	renamed := zhang
+	renamed.Name = "西湖社区-老张" // renamed in the group: the id still finds the binding
+	if got, _ := db.Binding(renamed); got != "西湖社区" {
+		t.Errorf("after a rename: %q", got)
+	}
+	if got, _ := db.Binding(bot.Member{Name: "东风社区-张三"}); got != "" {
+		t.Errorf("the older key by display name was kept: %q", got)
+	}
+	ms, err := db.BoundMembers("西湖社区")
+	if err != nil || len(ms) != 1 || ms[0].ID != "张三备注" || ms[0].Name != "东风社区-张三" {
+		t.Errorf("BoundMembers = %+v, %v", ms, err)
 	}
 }
