@@ -20,6 +20,8 @@ import (
 // section, which the adapter itself defines and checks.
 type settings struct {
 	*bot.Config
+	// path names the file in messages.
+	path string
 	// Transport is [bot] transport: the platform the bot runs on.
 	Transport string
 	Wechat    wechat.Config
@@ -67,7 +69,7 @@ func parseSettings(name string, data []byte) (*settings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	s := &settings{Config: cfg, Transport: sec.Bot.Transport, Wechat: sec.Wechat, Alert: sec.Alert, Web: sec.Web,
+	s := &settings{Config: cfg, path: name, Transport: sec.Bot.Transport, Wechat: sec.Wechat, Alert: sec.Alert, Web: sec.Web,
 		Backup: sec.Backup, Console: sec.Console}
 	// A key is unknown when neither the domain nor any section read it.
 	var problems []string

@@ -29,7 +29,7 @@ func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger) (bo
 	switch s.Transport {
 	case "wechat":
 		if s.Wechat.Group == "" {
-			return nil, nil, fmt.Errorf("设置文件里没有写群名：在 [wechat] 里写 group = \"群的完整名称\"")
+			return nil, nil, fmt.Errorf("%s: 没有写群名：在 [wechat] 里写 group = \"群的完整名称\"（旧的写法 [bot] group 也可以）", s.path)
 		}
 		var alerter wechat.Alerter
 		if a := s.Alert.Alerter(); a != nil {
@@ -43,5 +43,5 @@ func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger) (bo
 			Logger: log.With().Str("component", "wechat").Logger(),
 		}), wake, nil
 	}
-	return nil, nil, fmt.Errorf("[bot] transport = %q：不认识的平台", s.Transport)
+	return nil, nil, fmt.Errorf("%s: [bot] transport = %q：不认识的平台", s.path, s.Transport)
 }

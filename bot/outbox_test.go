@@ -81,6 +81,22 @@ func openStore(t *testing.T, dir string) *store.DB {
 	return db
 }
 
+// restartOutbox is a start over the store in dir: recovery, then the loop,
+// both ended (and the store closed) with the test.
+func restartOutbox(t *testing.T, dir string, tr bot.Deliverer) *bot.Outbox {
+	t.Helper()
+	db := openStore(t, dir)
+	out := newOutbox(db, tr, time.Now, zerolog.Nop())
+	ctx, stop := context.WithCancel(context.Background())
+	if err := out.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { out.Run(ctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done; db.Close() })
+	return out
+}
+
 func newOutbox(db *store.DB, tr bot.Deliverer, now func() time.Time, log zerolog.Logger) *bot.Outbox {
 	return &bot.Outbox{Store: db, Transport: tr, Now: now, MaxAge: 6 * time.Hour, Logger: log}
 }
@@ -106,15 +122,7 @@ func TestOutboxOfflineStopStartOnline(t *testing.T) {
 		<-done
 		db.Close()
 
-		db = openStore(t, dir)
-		defer db.Close()
-		out = newOutbox(db, tr, time.Now, zerolog.Nop())
-		ctx, stop = context.WithCancel(context.Background())
-		defer stop()
-		if err := out.Recover(ctx); err != nil {
-			t.Fatal(err)
-		}
-		go out.Run(ctx)
+		out = restartOutbox(t, dir, tr)
 		time.Sleep(time.Minute)
 		tr.setOnline(true)
 		time.Sleep(time.Minute) // the next try, at most maxRetryWait later
@@ -184,15 +192,7 @@ func TestOutboxStopWhilePacingLosesNothing(t *testing.T) {
 		}
 		db.Close()
 
-		db = openStore(t, dir)
-		defer db.Close()
-		out = newOutbox(db, tr, time.Now, zerolog.Nop())
-		ctx, stop = context.WithCancel(context.Background())
-		defer stop()
-		if err := out.Recover(ctx); err != nil {
-			t.Fatal(err)
-		}
-		go out.Run(ctx)
+		out = restartOutbox(t, dir, tr)
 		time.Sleep(time.Minute)
 		if got := strings.Join(tr.texts(), ","); got != "回复0,回复1,回复2,回复3,回复4,回复5" || out.Pending() != 0 {
 			t.Errorf("arrived %q, %d pending", got, out.Pending())
