@@ -12,6 +12,7 @@ import (
 	"reportbot/alert"
 	"reportbot/bot"
 	"reportbot/console"
+	"reportbot/dingtalk"
 	"reportbot/web"
 	"reportbot/wechat"
 )
@@ -25,6 +26,7 @@ type settings struct {
 	// Transport is [bot] transport: the platform the bot runs on.
 	Transport string
 	Wechat    wechat.Config
+	Dingtalk  dingtalk.Config
 	Alert     alert.Config
 	Web       web.Config
 	Backup    backupConfig
@@ -38,15 +40,16 @@ type sections struct {
 		// Group is where older config files name the WeChat group.
 		Group string `toml:"group"`
 	} `toml:"bot"`
-	Wechat  wechat.Config  `toml:"wechat"`
-	Alert   alert.Config   `toml:"alert"`
-	Web     web.Config     `toml:"web"`
-	Backup  backupConfig   `toml:"backup"`
-	Console console.Config `toml:"console"`
+	Wechat   wechat.Config   `toml:"wechat"`
+	Dingtalk dingtalk.Config `toml:"dingtalk"`
+	Alert    alert.Config    `toml:"alert"`
+	Web      web.Config      `toml:"web"`
+	Backup   backupConfig    `toml:"backup"`
+	Console  console.Config  `toml:"console"`
 }
 
 // transports are the platforms [bot] transport can name.
-var transports = []string{"wechat"}
+var transports = []string{"wechat", "dingtalk"}
 
 func loadSettings(path string) (*settings, error) {
 	data, err := os.ReadFile(path)
@@ -69,7 +72,7 @@ func parseSettings(name string, data []byte) (*settings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	s := &settings{Config: cfg, path: name, Transport: sec.Bot.Transport, Wechat: sec.Wechat, Alert: sec.Alert, Web: sec.Web,
+	s := &settings{Config: cfg, path: name, Transport: sec.Bot.Transport, Wechat: sec.Wechat, Dingtalk: sec.Dingtalk, Alert: sec.Alert, Web: sec.Web,
 		Backup: sec.Backup, Console: sec.Console}
 	// A key is unknown when neither the domain nor any section read it.
 	var problems []string
@@ -88,6 +91,11 @@ func parseSettings(name string, data []byte) (*settings, error) {
 		s.Wechat.Group = sec.Bot.Group
 	}
 	problems = append(problems, s.Wechat.Check(name)...)
+	if s.Transport == "dingtalk" {
+		// Only the platform in use must be complete: a [dingtalk] section kept
+		// for later does not stop a WeChat bot.
+		problems = append(problems, s.Dingtalk.Check(name)...)
+	}
 	problems = append(problems, s.Alert.Check(name)...)
 	problems = append(problems, s.Web.Check(name)...)
 	problems = append(problems, s.Backup.check(name)...)

@@ -20,6 +20,8 @@ func TestSettingsSections(t *testing.T) {
 		{"typo in the domain's section", "[bot]\nadmin = [\"王科长\"]\n" + unit, "", `"bot.admin"`},
 		{"unknown section", "[dingding]\nx = 1\n" + unit, "", `"dingding.x"`},
 		{"unknown platform", "[bot]\ntransport = \"qq\"\n" + unit, "", `transport = "qq"`},
+		{"钉钉 without its credentials", "[bot]\ntransport = \"dingtalk\"\n" + unit, "", "[dingtalk] 没有 client_id"},
+		{"typo in the 钉钉 section", "[dingtalk]\nclientid = \"x\"\n" + unit, "", `"dingtalk.clientid"`},
 		{"adapter's own check", "[wechat]\nsend_interval = \"100ms\"\n" + unit, "", "send_interval 至少"},
 		{"alert format", "[alert]\nformat = \"xml\"\n" + unit, "", `format = "xml"`},
 		{"backup time", "[backup]\ndaily_at = \"25:00\"\n" + unit, "", `daily_at = "25:00"`},

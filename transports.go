@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
+	"reportbot/dingtalk"
+	"reportbot/store"
 	"reportbot/wechat"
 )
 
@@ -16,32 +19,71 @@ import (
 // it at a fake server. Nil in production.
 var wechatTransport http.RoundTripper
 
-// newTransport builds the platform [bot] transport names: the one place that
-// knows them all. The outbox, once it exists, is stored in wake: the transport
-// wakes it when it comes back online, so owed messages go out at once.
-func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger) (bot.Transport, *atomic.Pointer[bot.Outbox], error) {
-	wake := &atomic.Pointer[bot.Outbox]{}
-	onOnline := func() {
-		if o := wake.Load(); o != nil {
-			o.Wake()
-		}
+// late is what a transport needs from the App, which is built after it (the
+// App's outbox delivers through the transport): the outbox to wake when the
+// transport comes back online, and the store for the transport's own state.
+type late struct {
+	outbox atomic.Pointer[bot.Outbox]
+	store  atomic.Pointer[store.DB]
+	name   string
+}
+
+// attach hands the transport what the App has, once it is open.
+func (l *late) attach(a *App) {
+	l.store.Store(a.Store)
+	l.outbox.Store(a.Outbox)
+}
+
+func (l *late) wake() {
+	if o := l.outbox.Load(); o != nil {
+		o.Wake()
 	}
+}
+
+// Get implements bot.StateStore over the store once it is open.
+func (l *late) Get(key string) (string, error) {
+	if db := l.store.Load(); db != nil {
+		return db.AdapterState(l.name).Get(key)
+	}
+	return "", errors.New("the store is not open yet")
+}
+
+// Put implements bot.StateStore.
+func (l *late) Put(key, value string) error {
+	if db := l.store.Load(); db != nil {
+		return db.AdapterState(l.name).Put(key, value)
+	}
+	return errors.New("the store is not open yet")
+}
+
+// newTransport builds the platform [bot] transport names: the one place that
+// knows them all. Call the late's attach once the App is open.
+func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger) (bot.Transport, *late, error) {
+	l := &late{name: s.Transport}
+	alerter := s.Alert.Alerter() // nil when none: set below only when there is one
 	switch s.Transport {
 	case "wechat":
 		if s.Wechat.Group == "" {
 			return nil, nil, fmt.Errorf("%s: 没有写群名：在 [wechat] 里写 group = \"群的完整名称\"（旧的写法 [bot] group 也可以）", s.path)
 		}
-		var alerter wechat.Alerter
-		if a := s.Alert.Alerter(); a != nil {
-			alerter = a
-		}
-		return wechat.New(wechat.Options{
-			Group: s.Wechat.Group, DataDir: dir, Transport: wechatTransport, QR: qr, Alert: alerter,
+		o := wechat.Options{
+			Group: s.Wechat.Group, DataDir: dir, Transport: wechatTransport, QR: qr,
 			Interval: s.Wechat.SendInterval.Duration, Jitter: s.Wechat.SendJitter.Duration,
 			MaxInterval: s.Wechat.MaxSendInterval.Duration, MaxMedia: s.MaxMedia(),
-			AcceptFriends: s.Wechat.AcceptFriends, Admins: s.Bot.Admins, OnOnline: onOnline,
+			AcceptFriends: s.Wechat.AcceptFriends, Admins: s.Bot.Admins, OnOnline: l.wake,
 			Logger: log.With().Str("component", "wechat").Logger(),
-		}), wake, nil
+		}
+		if alerter != nil {
+			o.Alert = alerter
+		}
+		return wechat.New(o), l, nil
+	case "dingtalk":
+		o := dingtalk.Options{Config: s.Dingtalk, Admins: s.Bot.Admins, State: l, OnOnline: l.wake,
+			Logger: log.With().Str("component", "dingtalk").Logger()}
+		if alerter != nil {
+			o.Alert = alerter
+		}
+		return dingtalk.New(o), l, nil
 	}
 	return nil, nil, fmt.Errorf("%s: [bot] transport = %q：不认识的平台", s.path, s.Transport)
 }
