@@ -82,6 +82,9 @@ type owedReceipt struct {
 	at time.Time
 	// to is the member who reported privately, zero for the group.
 	to Member
+	// by is the member whose material made the receipt owed: a transport
+	// that can notify people addresses the receipt to them.
+	by Member
 }
 
 type periodKey struct {
@@ -242,7 +245,7 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 		to = m.Sender
 	}
 	b.mu.Lock()
-	b.receipts[periodKey{unit.Name, task.ID, period}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration), to: to}
+	b.receipts[periodKey{unit.Name, task.ID, period}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration), to: to, by: m.Sender}
 	b.mu.Unlock()
 	select {
 	case b.wakeups <- struct{}{}:
@@ -523,11 +526,11 @@ func (b *Bot) Flush(ctx context.Context) error {
 func (b *Bot) sendReceipts(ctx context.Context, due func(owedReceipt) bool) error {
 	b.mu.Lock()
 	var keys []periodKey
-	to := map[periodKey]Member{}
+	owed := map[periodKey]owedReceipt{}
 	for k, r := range b.receipts {
 		if due(r) {
 			keys = append(keys, k)
-			to[k] = r.to
+			owed[k] = r
 			delete(b.receipts, k)
 		}
 	}
@@ -543,7 +546,7 @@ func (b *Bot) sendReceipts(ctx context.Context, due func(owedReceipt) bool) erro
 	})
 	var errs []error
 	for _, k := range keys {
-		errs = append(errs, b.sendReceipt(ctx, k, to[k]))
+		errs = append(errs, b.sendReceipt(ctx, k, owed[k]))
 	}
 	return errors.Join(errs...)
 }
@@ -570,7 +573,7 @@ func (b *Bot) unitIndex(name string) int {
 	return len(b.Config.Units)
 }
 
-func (b *Bot) sendReceipt(ctx context.Context, k periodKey, to Member) error {
+func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) error {
 	task := b.Schedule().TaskByID(k.Task)
 	if task == nil {
 		return nil
@@ -600,7 +603,14 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, to Member) error {
 	if level == ReceiptPartial {
 		text += "，还差" + r.missingText()
 	}
-	if err := b.send(ctx, Outgoing{Purpose: Receipt, To: to, Text: text}); err != nil {
+	// The reporter is named as its addressee, not written into the text: the
+	// group sees the unit's receipt, and a transport that can notify people
+	// (钉钉's real @) addresses it to them.
+	var addressee []Member
+	if owed.to.IsZero() && !owed.by.IsZero() {
+		addressee = []Member{owed.by}
+	}
+	if err := b.send(ctx, Outgoing{Purpose: Receipt, To: owed.to, Text: text, Mentions: addressee}); err != nil {
 		return err
 	}
 	return b.Store.SetReceipt(k.Task, k.Period, k.Unit, level)

@@ -41,11 +41,13 @@ func (b *Bot) sendEvent(ctx context.Context, key string, m Outgoing) error {
 // parts splits a long text into messages the chat accepts, each with the mentions it holds.
 func (b *Bot) parts(m Outgoing) []Outgoing {
 	var out []Outgoing
-	for _, part := range splitText(m.Text, b.Config.Bot.MaxMessageChars) {
+	for i, part := range splitText(m.Text, b.Config.Bot.MaxMessageChars) {
 		p := m
 		p.Text, p.Mentions = part, nil
 		for _, who := range m.Mentions {
-			if strings.Contains(part, "@"+who.Name) {
+			written := strings.Contains(m.Text, "@"+who.Name)
+			// An addressee (not written in the text) goes with the first part.
+			if written && strings.Contains(part, "@"+who.Name) || !written && i == 0 {
 				p.Mentions = append(p.Mentions, who)
 			}
 		}

@@ -149,7 +149,10 @@ type Outgoing struct {
 	To   Member
 	Text string
 	// Mentions are the members @mentioned in Text, each written "@" + Name;
-	// the transport renders them its own way when it sends.
+	// the transport renders them its own way when it sends. A member listed
+	// here but not written in Text is the message's addressee (the member a
+	// receipt answers): a transport that can notify people addresses it to
+	// them its own way, the others leave the text as it is.
 	Mentions []Member
 	// ToAdmins sends the text privately to each admin instead (To is ignored).
 	ToAdmins bool

@@ -235,10 +235,14 @@ func (a *Adapter) renderAt(m bot.Outgoing) (string, []string) {
 	var ids []string
 	for _, who := range mentions {
 		id := a.userID(who)
-		if id == "" || who.Name == "" {
+		if id == "" {
 			continue
 		}
-		text = strings.ReplaceAll(text, "@"+who.Name, "@"+id)
+		if at := "@" + who.Name; who.Name != "" && strings.Contains(text, at) {
+			text = strings.ReplaceAll(text, at, "@"+id)
+		} else {
+			text = "@" + id + " " + text // the addressee, as 钉钉 shows a reply to someone
+		}
 		ids = append(ids, id)
 	}
 	return text, ids
