@@ -307,6 +307,9 @@ func (a *Adapter) learn(cb *callback) {
 		a.conv = cb.ConversationID
 	}
 	a.mu.Unlock()
+	if newConv && a.o.OnOnline != nil {
+		a.o.OnOnline() // group messages held back for want of the group can go now
+	}
 	if a.o.State == nil {
 		return
 	}
