@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,14 +34,24 @@ type dtE2E struct {
 	app   *App
 	tr    *dingtalk.Adapter
 	clock *console.Clock
+	stop  func()
 }
 
 // startDingtalkE2E runs the App over the example files on a fake 钉钉 with the
 // real Stream SDK, as reportbot run wires it. The domain's clock is fake
 // (Advance moves it); the 钉钉 side runs in real time.
 func startDingtalkE2E(t *testing.T, dir string) *dtE2E {
+	return startDingtalkE2EAt(t, dir, "2026-06-03 08:00")
+}
+
+// startDingtalkE2EAt runs the App over dir from the time at; stop ends it.
+func startDingtalkE2EAt(t *testing.T, dir, at string) *dtE2E {
 	t.Helper()
 	f, err := loadFiles("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := time.ParseInLocation("2006-01-02 15:04", at, f.schedule.Location)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +69,7 @@ func startDingtalkE2E(t *testing.T, dir string) *dtE2E {
 		t.Fatal(p)
 	}
 	l := &late{name: "dingtalk"}
-	e := &dtE2E{fake: fake, clock: console.NewClock(time.Date(2026, 6, 3, 8, 0, 0, 0, f.schedule.Location))}
+	e := &dtE2E{fake: fake, clock: console.NewClock(start)}
 	e.tr = dingtalk.New(dingtalk.Options{Config: c, Admins: f.config.Bot.Admins, State: l, OnOnline: l.wake, Logger: zerolog.Nop()})
 	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
 		Transport: e.tr, Hint: e.tr.Hint(), Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop(), Async: true})
@@ -71,17 +82,21 @@ func startDingtalkE2E(t *testing.T, dir string) *dtE2E {
 	go func() { done <- e.tr.Run(ctx, e.app.Bot) }()
 	outboxDone := make(chan struct{})
 	go func() { e.app.Outbox.Run(ctx); close(outboxDone) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		<-outboxDone
-		if err := e.app.Store.Check(); err != nil {
-			t.Error(err)
-		}
-		e.app.Close()
-	})
+	var once sync.Once
+	e.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+			<-outboxDone
+			if err := e.app.Store.Check(); err != nil {
+				t.Error(err)
+			}
+			e.app.Close()
+		})
+	}
+	t.Cleanup(e.stop)
 	if !fake.WaitDials(1, 10*time.Second) {
 		t.Fatal("the adapter never connected")
 	}
@@ -96,6 +111,27 @@ func (e *dtE2E) advance(t *testing.T, to string) {
 	}
 	if err := e.app.Advance(context.Background(), at); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// advanceSettled moves the clock an hour at a time, waiting each time until
+// the outbox has sent what fell due: the domain's clock is fake while the
+// outbox sends in real time, and a jump of weeks would age what it owes past
+// outbox_max_age.
+func (e *dtE2E) advanceSettled(t *testing.T, to string) {
+	t.Helper()
+	end, err := time.ParseInLocation("2006-01-02 15:04", to, e.clock.Now().Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at := e.clock.Now(); at.Before(end); {
+		if at = at.Add(time.Hour); at.After(end) {
+			at = end
+		}
+		if err := e.app.Advance(context.Background(), at); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the outbox emptied", func() bool { return e.app.Outbox.Pending() == 0 })
 	}
 }
 
@@ -218,6 +254,27 @@ func TestDingtalkCampaign(t *testing.T) {
 	if !strings.Contains(roll.Text, "免报") {
 		t.Errorf("roll-call does not show the mark:\n%s", roll.Text)
 	}
+
+	// The rest of June: every scheduled message goes out once, nothing is left owed.
+	e.advanceSettled(t, "2026-07-03 20:00")
+	seen := map[string]int{}
+	for _, ch := range []dingtalktest.Channel{dingtalktest.Group, dingtalktest.Robot} {
+		for _, m := range e.fake.Messages(ch) {
+			seen[m.Text]++
+		}
+	}
+	scheduled := 0
+	for text, n := range seen {
+		if n > 1 {
+			t.Errorf("sent %d times: %s", n, text)
+		}
+		if strings.HasPrefix(text, "【") {
+			scheduled++
+		}
+	}
+	if scheduled != 21 { // every event check --all lists but the first day's announcement (before the start)
+		t.Errorf("only %d scheduled messages through June", scheduled)
+	}
 }
 
 // The 自定义机器人 takes at most 20 messages a minute: more roll-call parts
@@ -256,4 +313,26 @@ func missingLine(text string) string {
 		}
 	}
 	return ""
+}
+
+// A sessionWebhook can end long before the expiry 钉钉 gives (30 s has been
+// seen, answering errcode 300001): the receipt, which waits receipt_delay,
+// then takes the custom robot, still with a real @ of the reporter.
+func TestDingtalkReceiptAfterSessionExpired(t *testing.T) {
+	e := startDingtalkE2E(t, t.TempDir())
+	e.advance(t, "2026-06-04 09:00")
+	e.fake.Push(e.fake.RichText(dtZhang, "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", photoBytes(1)))
+	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 2 })
+	e.fake.ExpireSessions() // within the minute the receipt waits
+	e.advance(t, "2026-06-04 09:02")
+	receipt := e.waitSent(t, dingtalktest.Robot, "已收到 东风社区 第1期")
+	if receipt.Error != "" || strings.Join(receipt.AtUserIDs, ",") != "user001" {
+		t.Errorf("receipt through the robot: error %q, at %v", receipt.Error, receipt.AtUserIDs)
+	}
+	if n := e.count(dingtalktest.Session, "已收到"); n != 0 {
+		t.Errorf("%d receipts went to the expired session", n)
+	}
+	if refused := e.fake.Refused(dingtalktest.Session); len(refused) != 1 || refused[0].Error != "300001" {
+		t.Errorf("the expired session's answer: %+v; want one 300001, then the robot", refused)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,19 +49,29 @@ type e2e struct {
 	fake  *wxtest.Server
 	app   *App
 	chat  *wechat.Adapter
+	stop  func()
 	clock *console.Clock
 }
 
 // startE2E runs the bot over the example files in the fake group. The domain's
 // clock is fake (Advance moves it); the WeChat side runs in real time.
 func startE2E(t *testing.T) *e2e {
+	return startE2EAt(t, t.TempDir(), "2026-06-03 08:00")
+}
+
+// startE2EAt runs the bot over the data directory dir from the time at; stop
+// ends it (the test's cleanup does, if the test did not).
+func startE2EAt(t *testing.T, dir, at string) *e2e {
 	t.Helper()
 	f, err := loadFiles("", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &e2e{fake: newFakeWeChat(t), clock: console.NewClock(time.Date(2026, 6, 3, 8, 0, 0, 0, f.schedule.Location))}
-	dir := t.TempDir()
+	start, err := time.ParseInLocation("2006-01-02 15:04", at, f.schedule.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{fake: newFakeWeChat(t), clock: console.NewClock(start)}
 	var outbox atomic.Pointer[bot.Outbox]
 	e.chat = wechat.New(wechat.Options{Group: e2eGroup, DataDir: dir, Transport: e.fake.Transport(),
 		Interval: 5 * time.Millisecond, MediaBackoff: 5 * time.Millisecond, ReconnectBackoff: 10 * time.Millisecond, Logger: zerolog.Nop(),
@@ -83,17 +94,21 @@ func startE2E(t *testing.T) *e2e {
 	go func() { done <- e.chat.Run(ctx, e.app.Bot) }()
 	outboxDone := make(chan struct{})
 	go func() { e.app.Outbox.Run(ctx); close(outboxDone) }() // what App.Run does for reportbot run
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-		<-outboxDone // Check must not run while anything writes
-		if err := e.app.Store.Check(); err != nil {
-			t.Error(err)
-		}
-		e.app.Close()
-	})
+	var once sync.Once
+	e.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+			<-outboxDone // Check must not run while anything writes
+			if err := e.app.Store.Check(); err != nil {
+				t.Error(err)
+			}
+			e.app.Close()
+		})
+	}
+	t.Cleanup(e.stop)
 	return e
 }
 
