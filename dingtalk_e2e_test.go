@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -334,5 +336,36 @@ func TestDingtalkReceiptAfterSessionExpired(t *testing.T) {
 	}
 	if refused := e.fake.Refused(dingtalktest.Session); len(refused) != 1 || refused[0].Error != "300001" {
 		t.Errorf("the expired session's answer: %+v; want one 300001, then the robot", refused)
+	}
+}
+
+// writeDingtalkConfig is the example config on 钉钉, pointed at the fake.
+func writeDingtalkConfig(t *testing.T, fake *dingtalktest.Server) string {
+	t.Helper()
+	path := writeConfig(t, "不用")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(src), `transport = "wechat"`, `transport = "dingtalk"`, 1)
+	s = strings.Replace(s, "client_id = \"\"\n", fmt.Sprintf("client_id = \"dingapp\"\napi_url = %q\noapi_url = %q\ngateway_url = %q\n", fake.URL(), fake.URL(), fake.URL()), 1)
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// reportbot run on 钉钉: the secret from the environment; wrong credentials end
+// the process with what to check, and the secret appears nowhere.
+func TestRunDingtalkRefusedCredentials(t *testing.T) {
+	fake := dingtalktest.New(dingtalktest.Config{})
+	defer fake.Close()
+	t.Setenv(dingtalk.SecretEnv, "not-the-secret")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--config", writeDingtalkConfig(t, fake), "--log-level", "debug"}, nil, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d; stderr %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "client_id 和 client_secret") || strings.Contains(stderr.String()+stdout.String(), "not-the-secret") {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }

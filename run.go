@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"reportbot/dingtalk"
 	"reportbot/wechat"
 )
 
@@ -22,9 +23,10 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "用法：reportbot run [参数]\n\n"+
-			"用机器人的微信号登录网页版微信，在设置文件里的群中运行：发提醒、收材料、回答查询。\n"+
-			"第一次运行时在终端显示二维码（同时写到数据目录的 "+wechat.QRFile+"），用机器人的微信号扫码登录；\n"+
-			"登录信息保存在数据目录，重启时先免扫码登录，不行再显示二维码。\n\n参数：\n")
+			"在设置文件里的群中运行：发提醒、收材料、回答查询。平台由 [bot] transport 决定：\n"+
+			"· wechat（默认）：用机器人的微信号登录网页版微信。第一次运行时在终端显示二维码（同时写到数据目录的 "+wechat.QRFile+"），\n"+
+			"  用机器人的微信号扫码登录；登录信息保存在数据目录，重启时先免扫码登录，不行再显示二维码。\n"+
+			"· dingtalk：钉钉企业内部应用机器人（Stream 模式），凭证写在 [dingtalk]，密钥也可放在环境变量 "+dingtalk.SecretEnv+"。\n\n参数：\n")
 		fs.PrintDefaults()
 	}
 	configPath := fs.String("config", "config.toml", "设置文件（从 config.example.toml 复制后修改）")

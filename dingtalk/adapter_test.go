@@ -306,3 +306,26 @@ func TestRefusedCredentialsEndRun(t *testing.T) {
 		t.Fatalf("Run = %v; want ErrCredentials without the secret", err)
 	}
 }
+
+// The SDK never retries a first Start that failed: the adapter does, while the
+// failure is the gateway's or the network's, and connects once it can.
+func TestFirstStartRetried(t *testing.T) {
+	fake := dingtalktest.New(dingtalktest.Config{})
+	defer fake.Close()
+	fake.RefuseOpens(2)
+	a := dingtalk.New(dingtalk.Options{Config: dingtalk.Config{ClientID: "dingapp", ClientSecret: "appsecret",
+		APIURL: fake.URL(), OapiURL: fake.URL(), GatewayURL: fake.URL()}, Logger: zerolog.Nop(), StartBackoff: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, &inbox{}) }()
+	if !fake.WaitDials(1, 10*time.Second) {
+		t.Fatalf("never connected after %d open calls", fake.OpenCalls())
+	}
+	if n := fake.OpenCalls(); n != 3 {
+		t.Errorf("%d open calls, want 2 refused and 1 taken", n)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+}

@@ -175,9 +175,10 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		a.setOnline(true, nil)
 		return cli.OnPing(c, df)
 	})
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); a.handleLoop(ctx, h) }()
-	defer func() { <-done }()
+	defer func() { cancel(); <-done }() // also when the first connection is refused
 	if err := a.start(ctx, cli); err != nil {
 		return err
 	}
