@@ -12,7 +12,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"reportbot/bot"
 	"reportbot/console"
 	"reportbot/schedules"
 )
@@ -57,7 +56,7 @@ func campaignScript(units, n int) (config string, script string) {
 //	go test -run '^$' -bench Campaign -benchtime 3x .
 func BenchmarkCampaign(b *testing.B) {
 	cfgText, script := campaignScript(40, benchMessages())
-	cfg, err := bot.ParseConfig("bench.toml", []byte(cfgText))
+	set, err := parseSettings("bench.toml", []byte(cfgText))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -65,7 +64,7 @@ func BenchmarkCampaign(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := &files{config: cfg, schedule: s, loadSchedule: func() (*schedules.Schedule, error) { return s, nil }}
+	f := &files{config: set.Config, settings: set, schedule: s, loadSchedule: func() (*schedules.Schedule, error) { return s, nil }}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var out bytes.Buffer
