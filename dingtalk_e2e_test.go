@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -79,26 +78,7 @@ func startDingtalkE2EAt(t *testing.T, dir, at string) *dtE2E {
 		t.Fatal(err)
 	}
 	l.attach(e.app)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.tr.Run(ctx, e.app.Bot) }()
-	outboxDone := make(chan struct{})
-	go func() { e.app.Outbox.Run(ctx); close(outboxDone) }()
-	var once sync.Once
-	e.stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-			<-outboxDone
-			if err := e.app.Store.Check(); err != nil {
-				t.Error(err)
-			}
-			e.app.Close()
-		})
-	}
-	t.Cleanup(e.stop)
+	e.stop = runE2E(t, e.app, e.tr)
 	if !fake.WaitDials(1, 10*time.Second) {
 		t.Fatal("the adapter never connected")
 	}
@@ -107,13 +87,7 @@ func startDingtalkE2EAt(t *testing.T, dir, at string) *dtE2E {
 
 func (e *dtE2E) advance(t *testing.T, to string) {
 	t.Helper()
-	at, err := time.ParseInLocation("2006-01-02 15:04", to, e.clock.Now().Location())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.app.Advance(context.Background(), at); err != nil {
-		t.Fatal(err)
-	}
+	advanceApp(t, e.app, e.clock.Now().Location(), to)
 }
 
 // advanceSettled moves the clock an hour at a time, waiting each time until

@@ -89,38 +89,13 @@ func startE2EAt(t *testing.T, dir, at string) *e2e {
 	if err := e.chat.Login(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.chat.Run(ctx, e.app.Bot) }()
-	outboxDone := make(chan struct{})
-	go func() { e.app.Outbox.Run(ctx); close(outboxDone) }() // what App.Run does for reportbot run
-	var once sync.Once
-	e.stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-			<-outboxDone // Check must not run while anything writes
-			if err := e.app.Store.Check(); err != nil {
-				t.Error(err)
-			}
-			e.app.Close()
-		})
-	}
-	t.Cleanup(e.stop)
+	e.stop = runE2E(t, e.app, e.chat)
 	return e
 }
 
 func (e *e2e) advance(t *testing.T, to string) {
 	t.Helper()
-	at, err := time.ParseInLocation("2006-01-02 15:04", to, e.clock.Now().Location())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.app.Advance(context.Background(), at); err != nil {
-		t.Fatal(err)
-	}
+	advanceApp(t, e.app, e.clock.Now().Location(), to)
 }
 
 // eventually waits for cond, which reads what the bot did.
@@ -403,5 +378,44 @@ func TestWeChatNetworkOutageOwedArriveOnce(t *testing.T) {
 	}
 	if logins := e.fake.Logins(); len(logins) != 1 {
 		t.Errorf("logins %v: a 3-second outage should keep the session", logins)
+	}
+}
+
+// runE2E runs a transport and the outbox over app as reportbot run does, and
+// returns how to stop them: once, joining both before the store is checked
+// and closed (the test's cleanup stops them if the test did not).
+func runE2E(t *testing.T, app *App, tr bot.Transport) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tr.Run(ctx, app.Bot) }()
+	outboxDone := make(chan struct{})
+	go func() { app.Outbox.Run(ctx); close(outboxDone) }() // what App.Run does for reportbot run
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+			<-outboxDone // Check must not run while anything writes
+			if err := app.Store.Check(); err != nil {
+				t.Error(err)
+			}
+			app.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// advanceApp moves the domain's fake clock to "2006-01-02 15:04", firing what falls due.
+func advanceApp(t *testing.T, app *App, loc *time.Location, to string) {
+	t.Helper()
+	at, err := time.ParseInLocation("2006-01-02 15:04", to, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Advance(context.Background(), at); err != nil {
+		t.Fatal(err)
 	}
 }
