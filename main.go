@@ -243,6 +243,10 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	for _, e := range events {
 		fmt.Fprintln(stdout, e.Describe())
 	}
+	if s.ID == "" {
+		id, line, before := s.ProposeID()
+		fmt.Fprintf(stderr, "建议在 %s 第%d行 %s 之前加一行：id = %q（活动的固定代号，以后改名也不会把数据弄混）\n", s.Source, line, before, id)
+	}
 	return nil
 }
 

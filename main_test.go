@@ -345,6 +345,48 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func TestCheckProposesCampaignID(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	example := string(exampleSchedule)
+	withID := write("with-id.toml", strings.Replace(example, "\nname = ", "\nid = \"anquan-2026-06\"\nname = ", 1))
+	noName := write("no-name.toml", strings.Replace(example, `name = "2026年安全生产月"`, "", 1))
+	tests := []struct {
+		name string
+		args []string
+		want string // "" for no proposal
+	}{
+		{"built-in example", nil, `建议在 schedule.example.toml 第5行 name 之前加一行：id = "2026-06-anquan"（活动的固定代号，以后改名也不会把数据弄混）`},
+		{"a file with an id", []string{"--schedule", withID}, ""},
+		{"a file without name", []string{"--schedule", noName}, "建议在 " + noName + ` 第6行 timezone 之前加一行：id = "2026-06-campaign"（活动的固定代号，以后改名也不会把数据弄混）`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(append([]string{"check", "--all"}, tt.args...), nil, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			last := lines[len(lines)-1]
+			switch {
+			case tt.want == "" && strings.Contains(stderr.String(), "建议"):
+				t.Errorf("proposes an id for a file that has one:\n%s", stderr.String())
+			case tt.want != "" && last != tt.want:
+				t.Errorf("last line of stderr\n%s\nwant\n%s", last, tt.want)
+			}
+			if !strings.Contains(stdout.String(), "rollcall summary") {
+				t.Errorf("the messages are not listed:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
 func TestExportCLI(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")

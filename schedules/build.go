@@ -46,6 +46,12 @@ func (b *builder) build(f *fileSchedule) *Schedule {
 	if s.Name == "" {
 		s.Name = "报送任务"
 	}
+	if f.ID != nil {
+		s.ID = *f.ID
+		if !campaignIDRE.MatchString(s.ID) {
+			b.at("id", "活动代号 id = %q 不可用：只用英文字母、数字、- 或 _，最多%d个字符，如 id = \"anquan-2026-06\"（活动的固定代号，以后改名也不会把数据弄混）", s.ID, maxCampaignID)
+		}
+	}
 	tz := f.Timezone
 	if tz == "" {
 		tz = "Asia/Shanghai"
@@ -208,6 +214,11 @@ func (b *builder) calendar(s *Schedule, c *fileCalendar) {
 }
 
 var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// maxCampaignID keeps a campaign's id short enough to prefix every stored key.
+const maxCampaignID = 40
+
+var campaignIDRE = regexp.MustCompile(fmt.Sprintf(`^[A-Za-z0-9_-]{1,%d}$`, maxCampaignID))
 
 func (b *builder) task(s *Schedule, path string, f *fileTask) *Task {
 	t := &Task{ID: f.ID, Name: f.Name, Keywords: f.Keywords}

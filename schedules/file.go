@@ -13,6 +13,8 @@ import (
 // The file's shape as admins write it. Values stay strings here so that every
 // check can name the line it failed on; see build.go for their meaning.
 type fileSchedule struct {
+	// ID is a pointer so that `id = ""` is an error while no id at all is not.
+	ID         *string        `toml:"id"`
 	Name       string         `toml:"name"`
 	Timezone   string         `toml:"timezone"`
 	Start      string         `toml:"start"`

@@ -74,6 +74,9 @@ func (r Requirement) String() string {
 // Schedule is a validated schedule file: the campaign's tasks with their periods,
 // and every message it will send, in time order.
 type Schedule struct {
+	// ID is the stable identity of the campaign; names get reworded, the id
+	// does not. "" for a file written before campaigns had ids.
+	ID       string
 	Name     string
 	Location *time.Location
 	// Start and End bound the campaign: nothing is sent outside them.
