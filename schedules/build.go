@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -304,21 +305,13 @@ func (b *builder) task(s *Schedule, path string, f *fileTask) *Task {
 	default:
 		b.at(path+".on_day_off", "on_day_off = %q 无法识别：写 \"previous\"（提前到前一个工作日）、\"next\"（顺延到下一个工作日）或 \"keep\"（不变）", rule)
 	}
+	periods := moveOffDaysOff(s.Calendar, f.Cron != "", rule, dues)
 	opens := start
-	for i, due := range dues {
-		p := Period{N: i + 1, Due: due}
-		if work, name := s.Calendar.Day(due); !work {
-			switch rule {
-			case "previous":
-				p.Due = s.Calendar.AddWorkdays(due, -1)
-				p.Moved = name + "，提前到前一个工作日"
-			case "next":
-				p.Due = s.Calendar.AddWorkdays(due, 1)
-				p.Moved = name + "，顺延到下一个工作日"
-			}
-		}
-		if len(t.Periods) > 0 && !p.Due.After(t.Periods[len(t.Periods)-1].Due) {
-			b.at(duePath, "第%d期截止时间调整到 %s 后与上一期重合：请改 on_day_off 或日期", p.N, p.Due.Format("2006-01-02 15:04"))
+	for i := range periods {
+		p := &periods[i]
+		p.N = i + 1
+		if i > 0 && !p.Due.After(periods[i-1].Due) {
+			b.at(duePath, "%s", collision(f, rule, periods[i-1], *p))
 			return nil
 		}
 		if !s.Start.IsZero() && !s.End.IsZero() && (p.Due.Before(s.Start) || p.Due.After(s.End)) {
@@ -332,7 +325,7 @@ func (b *builder) task(s *Schedule, path string, f *fileTask) *Task {
 		}
 		p.Opens = opens
 		opens = p.Due
-		t.Periods = append(t.Periods, p)
+		t.Periods = append(t.Periods, p.Period)
 	}
 	if f.LateWindow != "" {
 		d, err := time.ParseDuration(f.LateWindow)
@@ -626,4 +619,105 @@ func (b *builder) lateWindows(s *Schedule, f *fileSchedule) {
 			}
 		}
 	}
+}
+
+// planned is a deadline as the file put it and where on_day_off moved it.
+type planned struct {
+	Period
+	file   time.Time
+	dayOff string // the day off's name ("端午节", "周六") when the deadline was on one
+	how    string // "提前到前一个工作日" when on_day_off moved it
+	// mergeOK is set for a cron deadline moved off a weekday holiday, which is
+	// dropped rather than reported when it lands on another deadline.
+	mergeOK bool
+}
+
+// moveOffDaysOff applies on_day_off to each deadline. A repeating (cron) task
+// that falls on a weekday holiday cannot say so in cron, so when the move lands
+// on or past another of its deadlines the holiday's deadline is dropped: the
+// holiday has no deadline of its own (a MON-FRI task over 端午节). A cron that
+// fires on weekends is different: the admin may want weekend deadlines, so those
+// collisions stay errors that say what to write.
+func moveOffDaysOff(cal *Calendar, cron bool, rule string, dues []time.Time) []planned {
+	all := make([]planned, len(dues))
+	for i, due := range dues {
+		p := planned{Period: Period{Due: due}, file: due}
+		if work, name := cal.Day(due); !work {
+			p.dayOff = name
+			switch rule {
+			case "previous":
+				p.Due, p.how = cal.AddWorkdays(due, -1), "提前到前一个工作日"
+			case "next":
+				p.Due, p.how = cal.AddWorkdays(due, 1), "顺延到下一个工作日"
+			}
+			if p.how != "" {
+				p.Moved = name + "，" + p.how
+			}
+		}
+		p.mergeOK = cron && p.how != "" && !weekend(due)
+		all[i] = p
+	}
+	kept := make([]planned, 0, len(all))
+	switch rule {
+	case "previous":
+		for _, p := range all {
+			if p.mergeOK && len(kept) > 0 && !p.Due.After(kept[len(kept)-1].Due) {
+				continue
+			}
+			kept = append(kept, p)
+		}
+	case "next":
+		// Moving forward, a deadline collides with the ones after it: walk back.
+		for i := len(all) - 1; i >= 0; i-- {
+			p := all[i]
+			if p.mergeOK && len(kept) > 0 && !p.Due.Before(kept[len(kept)-1].Due) {
+				continue
+			}
+			kept = append(kept, p)
+		}
+		slices.Reverse(kept)
+	default:
+		kept = all
+	}
+	return kept
+}
+
+func weekend(t time.Time) bool {
+	return t.Weekday() == time.Saturday || t.Weekday() == time.Sunday
+}
+
+// collision says why period cur is not after period prev and what to write instead.
+func collision(f *fileTask, rule string, prev, cur planned) string {
+	// Name the deadline that moved; for a cron task the weekend one if either
+	// is, since that is what the admin can change in the cron.
+	m, other := cur, prev
+	if cur.how == "" || (f.Cron != "" && !weekend(cur.file) && prev.how != "" && weekend(prev.file)) {
+		m, other = prev, cur
+	}
+	if m.how == "" { // not a move: the file's own deadlines are out of order
+		return fmt.Sprintf("第%d期截止 %s 不晚于第%d期截止 %s：请按时间先后写", cur.N, FormatDue(cur.Due), prev.N, FormatDue(prev.Due))
+	}
+	what := "是" + m.dayOff
+	switch m.dayOff {
+	case "周六", "周日":
+		what = "是周末"
+	case "放假":
+		what = "放假"
+	}
+	moved := fmt.Sprintf("第%d期 %s %s，按 on_day_off = %q %s %s，与第%d期的截止", m.N, FormatDue(m.file), what, rule, m.how, FormatDue(m.Due), other.N)
+	if f.Cron != "" && weekend(m.file) {
+		return fmt.Sprintf("cron %q 在周末也有截止：%s重合。"+
+			"只在工作日报送：写 cron = %s（节假日当天不设截止）；周末也要报送：写 on_day_off = \"keep\"（截止时间不变，提醒仍只在工作日发）",
+			f.Cron, moved, workdayCron(f.Cron))
+	}
+	return fmt.Sprintf("%s %s 重合或先后颠倒：请改日期，或写 on_day_off = \"keep\" 让放假日的截止时间不变", moved, FormatDue(other.Due))
+}
+
+// workdayCron is spec limited to Monday to Friday, as the admin would write it.
+func workdayCron(spec string) string {
+	fields := strings.Fields(spec)
+	if len(fields) == 5 && fields[4] == "*" {
+		return fmt.Sprintf("%q", strings.Join(fields[:4], " ")+" MON-FRI")
+	}
+	return "「周」一段只含工作日的 cron，如 \"0 17 * * MON-FRI\""
 }

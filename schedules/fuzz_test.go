@@ -15,6 +15,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(dayOffSchedule))
 	f.Add([]byte("start = \"2026-06-01\"\nend = \"2026-06-02\"\n[[task]]\nid = \"a\"\nname = \"甲\"\ncron = \"* * * * *\"\n"))
 	f.Add([]byte("[[task]]\n[[task.remind]]\n"))
+	f.Add([]byte(standing("2026-09-21", "2026-10-16", "cron = \"0 9,17 * * MON-FRI\"\non_day_off = \"next\"", "kind = \"nudge\"\nwhen = \"-1h\"")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("fuzz.toml", data)
 		if err != nil {
