@@ -329,3 +329,19 @@ func TestFirstStartRetried(t *testing.T) {
 		t.Errorf("Run = %v", err)
 	}
 }
+
+// A stop that comes once a message has begun to leave does not cut its request
+// short: it arrives, and the outbox hears it was delivered.
+func TestSendInFlightFinishesAfterAStop(t *testing.T) {
+	s := start(t, false, nil)
+	s.fake.Push(s.fake.GroupText(zhang, "任务"))
+	s.in.wait(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	err := s.a.Deliver(ctx, bot.Outgoing{Purpose: bot.Reminder, Text: "【提醒】停机时正在发"}, func() error { cancel(); return nil })
+	if err != nil {
+		t.Fatalf("Deliver = %v", err)
+	}
+	if sent := s.fake.Messages(dingtalktest.Group); len(sent) != 1 || sent[0].Text != "【提醒】停机时正在发" {
+		t.Errorf("sent %+v", sent)
+	}
+}

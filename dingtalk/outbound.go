@@ -32,7 +32,9 @@ const noGroupNotice = "【reportbot】机器人还不知道是哪个钉钉群：
 //
 // begin is called once, right before the first request that may deliver the
 // message; a route the platform answered "expired" on delivered nothing, so
-// the next route is tried in the same call.
+// the next route is tried in the same call. From begin on, a stop no longer
+// cuts the request short (the HTTP client's timeout bounds it): a send cut
+// mid-way could not be known to have arrived or not.
 func (a *Adapter) Deliver(ctx context.Context, m bot.Outgoing, begin func() error) error {
 	switch {
 	case m.ToAdmins:
@@ -49,7 +51,7 @@ func (a *Adapter) Deliver(ctx context.Context, m bot.Outgoing, begin func() erro
 			if err := begin(); err != nil {
 				return err
 			}
-			err := SessionReply(ctx, a.o.HTTP, hook.SessionWebhook, text, ids)
+			err := SessionReply(context.WithoutCancel(ctx), a.o.HTTP, hook.SessionWebhook, text, ids)
 			if !errors.Is(err, ErrSessionExpired) {
 				return err
 			}
@@ -82,7 +84,7 @@ func (a *Adapter) groupWithAt(ctx context.Context, m bot.Outgoing, begin func() 
 			return err
 		}
 	}
-	return a.robot.Send(ctx, text, ids)
+	return a.robot.Send(context.WithoutCancel(ctx), text, ids)
 }
 
 // group sends through the group send API.
@@ -97,7 +99,7 @@ func (a *Adapter) group(ctx context.Context, msg Msg, begin func() error) error 
 			return err
 		}
 	}
-	return a.api.SendGroup(ctx, conv, msg)
+	return a.api.SendGroup(context.WithoutCancel(ctx), conv, msg)
 }
 
 func (a *Adapter) toMember(ctx context.Context, m bot.Outgoing, begin func() error) error {
@@ -112,13 +114,13 @@ func (a *Adapter) toMember(ctx context.Context, m bot.Outgoing, begin func() err
 		return err
 	}
 	if hook := a.hook(staff); hook != nil {
-		err := SessionReply(ctx, a.o.HTTP, hook.SessionWebhook, m.Text, nil)
+		err := SessionReply(context.WithoutCancel(ctx), a.o.HTTP, hook.SessionWebhook, m.Text, nil)
 		if !errors.Is(err, ErrSessionExpired) {
 			return err
 		}
 		a.dropHook(staff)
 	}
-	return a.api.SendPrivate(ctx, []string{staff}, Text(m.Text))
+	return a.api.SendPrivate(context.WithoutCancel(ctx), []string{staff}, Text(m.Text))
 }
 
 // sendFile uploads the file, then sends it 1:1 (or to the group, for a file
@@ -142,9 +144,9 @@ func (a *Adapter) sendFile(ctx context.Context, m bot.Outgoing, begin func() err
 		return err
 	}
 	if staff == "" {
-		return a.api.SendGroup(ctx, a.conversation(), msg)
+		return a.api.SendGroup(context.WithoutCancel(ctx), a.conversation(), msg)
 	}
-	return a.api.SendPrivate(ctx, []string{staff}, msg)
+	return a.api.SendPrivate(context.WithoutCancel(ctx), []string{staff}, msg)
 }
 
 func (a *Adapter) toAdmins(ctx context.Context, m bot.Outgoing, begin func() error) error {
@@ -169,7 +171,7 @@ func (a *Adapter) toAdmins(ctx context.Context, m bot.Outgoing, begin func() err
 		}
 		return a.o.Alert.Alert(context.WithoutCancel(ctx), text)
 	}
-	return a.api.SendPrivate(ctx, ids, Text(text))
+	return a.api.SendPrivate(context.WithoutCancel(ctx), ids, Text(text))
 }
 
 // tellNoGroup tells the admins once that the group is not known yet.
