@@ -209,10 +209,12 @@ func clip(s string, n int) string {
 	return s
 }
 
-// retryError is a flush stopped by a message that can be sent later.
+// retryError is a flush stopped by a message that can be sent later; a held
+// one waits for its route without stopping the flush.
 type retryError struct {
 	err   error
 	after time.Duration
+	held  bool
 }
 
 func (e *retryError) Error() string { return e.err.Error() }
@@ -225,6 +227,7 @@ func (o *Outbox) Flush(ctx context.Context) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var last uint64
+	var held error // the first message waiting for its route, tried again later
 	for {
 		items, err := o.Store.Outbox()
 		if err != nil {
@@ -237,12 +240,20 @@ func (o *Outbox) Flush(ctx context.Context) error {
 			}
 			fresh = true
 			last = it.Seq
-			if err := o.deliver(ctx, it); err != nil {
+			err := o.deliver(ctx, it)
+			var re *retryError
+			if errors.As(err, &re) && re.held {
+				if held == nil {
+					held = err
+				}
+				continue
+			}
+			if err != nil {
 				return err
 			}
 		}
 		if !fresh {
-			return nil
+			return held
 		}
 	}
 }
@@ -251,6 +262,12 @@ func (o *Outbox) Flush(ctx context.Context) error {
 // the flush must stop: the item stays queued for a later one.
 func (o *Outbox) deliver(ctx context.Context, it OutboxItem) error {
 	log := o.Logger.With().Uint64("seq", it.Seq).Str("key", it.Key).Str("purpose", string(it.Msg.Purpose)).Logger()
+	if it.State == Sending {
+		// A transport took it and its closing transaction failed (a full disk):
+		// whether it arrived is unknown, exactly as after a crash. Never again.
+		log.Warn().Msg("message left sending by a failed write: not sent again, admins told")
+		return o.close(it, "uncertain: its outcome could not be recorded", uncertainNotice)
+	}
 	if o.MaxAge > 0 && o.Now().Sub(it.Queued) > o.MaxAge {
 		log.Warn().Time("queued", it.Queued).Dur("max_age", o.MaxAge).Msg("owed message too old: dropped")
 		notice := ""
@@ -301,7 +318,9 @@ func (o *Outbox) deliver(ctx context.Context, it OutboxItem) error {
 			return errors.Join(err, fmt.Errorf("put back in queue: %w", qerr))
 		}
 	}
-	return &retryError{err: fmt.Errorf("deliver: %w", err), after: wait}
+	var de *DeliveryError
+	held := !began && errors.As(err, &de) && de.Held
+	return &retryError{err: fmt.Errorf("deliver: %w", err), after: wait, held: held}
 }
 
 // Run delivers what is queued, as it comes, until ctx ends. A failed delivery

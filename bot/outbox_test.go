@@ -329,3 +329,88 @@ func TestOutboxRecoverNamesTheUncertainMessage(t *testing.T) {
 		t.Errorf("sent-log note %q", note)
 	}
 }
+
+// flakyDone fails the first Done with a "then" (closing an uncertain item).
+type flakyDone struct {
+	*store.DB
+	failed bool
+}
+
+func (f *flakyDone) Done(seq uint64, at time.Time, note string, then []bot.Outgoing) error {
+	if !f.failed && note != "sent" {
+		f.failed = true
+		return errors.New("disk full")
+	}
+	return f.DB.Done(seq, at, note, then)
+}
+
+// An uncertain send whose closing transaction fails once (a full disk) is not
+// sent again by the next flush: it is closed as uncertain, the admins told.
+func TestOutboxFailedCloseNeverResends(t *testing.T) {
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	tr := &fakeTransport{online: true, timeout: map[string]bool{"【点名】第1期": true}}
+	out := &bot.Outbox{Store: &flakyDone{DB: db}, Transport: tr, Now: time.Now, MaxAge: 6 * time.Hour, Logger: zerolog.Nop()}
+	ctx := context.Background()
+	out.SendOnce(ctx, "weekly/1/rollcall", []bot.Outgoing{{Purpose: bot.Rollcall, Text: "【点名】第1期"}})
+	for range 3 {
+		out.Flush(ctx) // the first fails to close the item
+	}
+	n := 0
+	for _, s := range tr.texts() {
+		if s == "【点名】第1期" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the uncertain roll-call arrived %d times: %q", n, tr.texts())
+	}
+}
+
+// heldTransport has no way to the group yet: group messages are held, the
+// others go.
+type heldTransport struct{ fakeTransport }
+
+func (h *heldTransport) Deliver(ctx context.Context, m bot.Outgoing, begin func() error) error {
+	if m.To.IsZero() && !m.ToAdmins {
+		return bot.Held(errors.New("the group is not known yet"), time.Minute)
+	}
+	return h.fakeTransport.Deliver(ctx, m, begin)
+}
+
+// A message held for want of its route does not hold up those behind it that
+// go another way; it goes, in its order among its kind, once the route is there.
+func TestOutboxHeldMessageLetsOthersPass(t *testing.T) {
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	tr := &heldTransport{fakeTransport{online: true}}
+	out := newOutbox(db, tr, time.Now, zerolog.Nop())
+	ctx := context.Background()
+	out.Send(ctx, bot.Outgoing{Purpose: bot.Reminder, Text: "【提醒】一"})
+	out.Send(ctx, bot.Outgoing{To: bot.Member{ID: "u1", Name: "张三"}, Text: "私聊回复"})
+	out.Send(ctx, bot.Outgoing{Purpose: bot.Reminder, Text: "【提醒】二"})
+	out.Send(ctx, bot.Outgoing{ToAdmins: true, Text: "给管理员"})
+	if err := out.Flush(ctx); err == nil {
+		t.Error("flush with held messages reported nothing to retry")
+	}
+	if got := strings.Join(tr.texts(), ","); got != "私聊回复,给管理员" || out.Pending() != 2 {
+		t.Errorf("arrived %q, %d pending; want the private answer and the notice, the reminders held", got, out.Pending())
+	}
+	items, _ := db.Outbox()
+	for _, it := range items {
+		if it.State != bot.Queued {
+			t.Errorf("held item %q is %s", it.Msg.Text, it.State)
+		}
+	}
+	// The route is there: the reminders go, in their order.
+	if err := out.Flush(ctx); err == nil {
+		t.Fatal("still held: the fake keeps holding, so expect an error")
+	}
+	plain := newOutbox(db, &tr.fakeTransport, time.Now, zerolog.Nop())
+	if err := plain.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(tr.texts(), ","); got != "私聊回复,给管理员,【提醒】一,【提醒】二" {
+		t.Errorf("arrived %q", got)
+	}
+}

@@ -138,7 +138,11 @@ type DeliveryError struct {
 	Outcome Outcome
 	// RetryAfter, when set, is how long the platform asked the sender to wait.
 	RetryAfter time.Duration
-	Err        error
+	// Held marks a message whose way out is not there yet (钉钉 before the
+	// group is known): it waits, and the messages behind it that go another
+	// way (answers in private, notices to the admins) are not held up.
+	Held bool
+	Err  error
 }
 
 func (e *DeliveryError) Error() string {
@@ -158,6 +162,12 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 // try can help; wait, if not zero, is how long the platform asked to wait.
 func Retryable(err error, wait time.Duration) error {
 	return &DeliveryError{Outcome: NotSent, RetryAfter: wait, Err: err}
+}
+
+// Held marks err as a message that cannot go until its route exists; it
+// waits (wait, if not zero, between tries) without holding up the others.
+func Held(err error, wait time.Duration) error {
+	return &DeliveryError{Outcome: NotSent, RetryAfter: wait, Held: true, Err: err}
 }
 
 // Refused marks err as the platform refusing this message.
