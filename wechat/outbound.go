@@ -131,6 +131,10 @@ func (a *Adapter) deliver(ctx context.Context, s *session, m bot.Outgoing, begin
 	if err := a.pace.wait(ctx, s.ending); err != nil {
 		return err
 	}
+	if s.troubled.Load() {
+		// Polls began to fail while this waited for its slot.
+		return bot.Retryable(bot.ErrOffline, 0)
+	}
 	if err := begin(); err != nil {
 		return err
 	}
@@ -156,7 +160,11 @@ func (a *Adapter) toAdmins(ctx context.Context, s *session, text string, file *o
 	var failed []error
 	began, delivered := false, 0
 	for _, f := range admins {
-		if err := a.pace.wait(ctx, s.ending); err != nil {
+		err := a.pace.wait(ctx, s.ending)
+		if err == nil && s.troubled.Load() {
+			err = bot.Retryable(bot.ErrOffline, 0) // polls began to fail during the wait
+		}
+		if err != nil {
 			if !began {
 				return err
 			}
