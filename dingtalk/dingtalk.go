@@ -63,6 +63,8 @@ type Adapter struct {
 	hooks map[string]*callback
 	// told is set once the admins were told the group is not known yet.
 	told bool
+	// stopping is set once Run is ending: frames are no longer taken.
+	stopping bool
 	// inflight holds the msgIds being handled, so that a frame the server
 	// redelivers meanwhile is not handled twice (the store dedupes the rest).
 	inflight map[string]bool
@@ -175,18 +177,27 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		a.setOnline(true, nil)
 		return cli.OnPing(c, df)
 	})
-	ctx, cancel := context.WithCancel(ctx)
+	// Frames are acknowledged as they come and 钉钉 never sends an
+	// acknowledged one again: at a stop, what was acknowledged is still
+	// handled (bounded by drainTimeout), after the connection is closed.
+	stopHandling := make(chan struct{})
 	done := make(chan struct{})
-	go func() { defer close(done); a.handleLoop(ctx, h) }()
-	defer func() { cancel(); <-done }() // also when the first connection is refused
+	go func() { defer close(done); a.handleLoop(ctx, h, stopHandling) }()
+	defer func() { close(stopHandling); <-done }() // also when the first connection is refused
 	if err := a.start(ctx, cli); err != nil {
 		return err
 	}
-	defer cli.Close()
 	<-ctx.Done()
+	a.mu.Lock()
+	a.stopping = true // a frame that comes now is left unacknowledged, for the next run
+	a.mu.Unlock()
+	cli.Close()
 	a.setOnline(false, nil)
 	return nil
 }
+
+// drainTimeout bounds the handling of acknowledged messages at a stop.
+const drainTimeout = 30 * time.Second
 
 // start makes the first connection. The SDK never retries a failed first
 // Start, so this does, with backoff, while the failure is the network's; a
@@ -225,8 +236,10 @@ func refusedCredentials(err error) bool {
 	if errors.As(err, &ne) || errors.As(err, &ue) {
 		return false
 	}
+	// Only words about the app's credentials: a gateway error page that
+	// happens to contain "401" or "invalid" is retried, not taken for them.
 	s := strings.ToLower(err.Error())
-	for _, w := range []string{"unauthorized", "forbidden", "invalid", "clientid", "clientsecret", "auth", "401", "403"} {
+	for _, w := range []string{"clientid", "clientsecret", "appkey", "appsecret", "invalidclient", "unauthorized", "credential"} {
 		if strings.Contains(s, w) {
 			return true
 		}
@@ -245,11 +258,14 @@ func (a *Adapter) onFrame(_ context.Context, df *payload.DataFrame) (*payload.Da
 		return payload.NewSuccessDataFrameResponse(), nil
 	}
 	a.mu.Lock()
-	dup := a.inflight[cb.MsgID]
-	if !dup {
+	dup, stopping := a.inflight[cb.MsgID], a.stopping
+	if !dup && !stopping {
 		a.inflight[cb.MsgID] = true
 	}
 	a.mu.Unlock()
+	if stopping {
+		return nil, errors.New("stopping") // unacknowledged: delivered again to the next run
+	}
 	if dup {
 		return payload.NewSuccessDataFrameResponse(), nil
 	}
@@ -265,30 +281,45 @@ func (a *Adapter) onFrame(_ context.Context, df *payload.DataFrame) (*payload.Da
 	return payload.NewSuccessDataFrameResponse(), nil
 }
 
-// handleLoop handles messages in the order they came, until ctx ends.
-func (a *Adapter) handleLoop(ctx context.Context, h bot.Handler) {
+// handleLoop handles messages in the order they came until stop is closed,
+// then what is left of them (acknowledged already) within drainTimeout.
+func (a *Adapter) handleLoop(ctx context.Context, h bot.Handler, stop <-chan struct{}) {
 	for {
 		select {
-		case <-ctx.Done():
-			return
-		case cb := <-a.work:
-			a.learn(cb)
-			msgs, unsupported := cb.messages(a.api)
-			log := a.o.Logger.With().Str("msg_id", cb.MsgID).Str("msgtype", cb.MsgType).Logger()
-			if unsupported != "" {
-				log.Info().Msg("message kind the bot does not take: ignored")
-			}
-			for _, m := range msgs {
-				if err := h.Handle(ctx, m); err != nil {
-					log.Error().Err(err).Msg("handle")
+		case <-stop:
+			drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+			defer cancel()
+			for {
+				select {
+				case cb := <-a.work:
+					a.handle(drain, h, cb)
+				default:
+					return
 				}
 			}
-			a.mu.Lock()
-			delete(a.inflight, cb.MsgID)
-			a.status.LastMessage = a.o.Now()
-			a.mu.Unlock()
+		case cb := <-a.work:
+			a.handle(ctx, h, cb)
 		}
 	}
+}
+
+// handle passes one callback's messages to h.
+func (a *Adapter) handle(ctx context.Context, h bot.Handler, cb *callback) {
+	a.learn(cb)
+	msgs, unsupported := cb.messages(a.api)
+	log := a.o.Logger.With().Str("msg_id", cb.MsgID).Str("msgtype", cb.MsgType).Logger()
+	if unsupported != "" {
+		log.Info().Msg("message kind the bot does not take: ignored")
+	}
+	for _, m := range msgs {
+		if err := h.Handle(ctx, m); err != nil {
+			log.Error().Err(err).Msg("handle")
+		}
+	}
+	a.mu.Lock()
+	delete(a.inflight, cb.MsgID)
+	a.status.LastMessage = a.o.Now()
+	a.mu.Unlock()
 }
 
 // learn keeps what a message tells: its sessionWebhook for answers, the

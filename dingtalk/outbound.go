@@ -3,6 +3,7 @@ package dingtalk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -11,7 +12,8 @@ import (
 	"reportbot/bot"
 )
 
-// errNoGroup holds scheduled messages in the outbox until the group is known.
+// errNoGroup holds group messages in the outbox until the group is known;
+// private answers and the admins' notices go on meanwhile.
 var errNoGroup = errors.New("the group's openConversationId is not known yet")
 
 // noGroupNotice tells the admins, once, why nothing goes to the group yet.
@@ -92,7 +94,7 @@ func (a *Adapter) group(ctx context.Context, msg Msg, begin func() error) error 
 	conv := a.conversation()
 	if conv == "" {
 		a.tellNoGroup(ctx)
-		return bot.Retryable(errNoGroup, 10*time.Minute)
+		return bot.Held(errNoGroup, 10*time.Minute)
 	}
 	if begin != nil {
 		if err := begin(); err != nil {
@@ -132,7 +134,7 @@ func (a *Adapter) sendFile(ctx context.Context, m bot.Outgoing, begin func() err
 	}
 	if m.To.IsZero() && a.conversation() == "" {
 		a.tellNoGroup(ctx)
-		return bot.Retryable(errNoGroup, 10*time.Minute)
+		return bot.Held(errNoGroup, 10*time.Minute)
 	}
 	// The upload delivers nothing to anyone: begin waits for the send.
 	id, err := a.api.Upload(ctx, m.File)
@@ -232,20 +234,37 @@ func (a *Adapter) dropHook(key string) {
 func (a *Adapter) renderAt(m bot.Outgoing) (string, []string) {
 	text := m.Text
 	mentions := append([]bot.Member(nil), m.Mentions...)
-	// Longest names first, so that "@张三丰" is not taken for "@张三".
-	sort.Slice(mentions, func(i, j int) bool { return len(mentions[i].Name) > len(mentions[j].Name) })
-	var ids []string
-	for _, who := range mentions {
+	// Longest names first, and each written name set aside before the next is
+	// looked for, so that "@张三丰" is never taken for "@张三" (whether or not
+	// 张三丰 has a staffId).
+	sort.SliceStable(mentions, func(i, j int) bool { return len(mentions[i].Name) > len(mentions[j].Name) })
+	var ids, addressees []string
+	var written []struct{ token, out string }
+	seen := map[string]bool{}
+	for i, who := range mentions {
 		id := a.userID(who)
-		if id == "" {
-			continue
+		at := "@" + who.Name
+		if who.Name != "" && strings.Contains(text, at) {
+			token := fmt.Sprintf("\x00%d\x00", i)
+			text = strings.ReplaceAll(text, at, token)
+			out := at
+			if id != "" {
+				out = "@" + id
+			}
+			written = append(written, struct{ token, out string }{token, out})
+		} else if id != "" && !seen[id] {
+			addressees = append(addressees, "@"+id) // as 钉钉 shows a reply to someone
 		}
-		if at := "@" + who.Name; who.Name != "" && strings.Contains(text, at) {
-			text = strings.ReplaceAll(text, at, "@"+id)
-		} else {
-			text = "@" + id + " " + text // the addressee, as 钉钉 shows a reply to someone
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		ids = append(ids, id)
+	}
+	for _, w := range written {
+		text = strings.ReplaceAll(text, w.token, w.out)
+	}
+	if len(addressees) > 0 {
+		text = strings.Join(addressees, " ") + " " + text
 	}
 	return text, ids
 }
