@@ -52,7 +52,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	tr, late, err := newTransport(f.settings, dir, stdout, log)
+	tr, wiring, err := newTransport(f.settings, dir, stdout, log)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer app.Close()
-	late.attach(app)
+	wiring.attach(app)
 	// Everything started below is joined before app.Close: nothing writes to a closed store.
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
