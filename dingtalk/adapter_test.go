@@ -3,6 +3,7 @@ package dingtalk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -343,5 +344,65 @@ func TestSendInFlightFinishesAfterAStop(t *testing.T) {
 	}
 	if sent := s.fake.Messages(dingtalktest.Group); len(sent) != 1 || sent[0].Text != "【提醒】停机时正在发" {
 		t.Errorf("sent %+v", sent)
+	}
+}
+
+type slowInbox struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (s *slowInbox) Handle(ctx context.Context, m bot.Message) error {
+	time.Sleep(100 * time.Millisecond) // a store commit, a download
+	s.mu.Lock()
+	s.got = append(s.got, m.Text)
+	s.mu.Unlock()
+	return nil
+}
+
+// Frames are acknowledged as they arrive; a stop must not drop those acked but
+// not yet handled: 钉钉 will never deliver them again.
+func TestStopHandlesAcknowledgedFrames(t *testing.T) {
+	fake := dingtalktest.New(dingtalktest.Config{})
+	defer fake.Close()
+	c := dingtalk.Config{ClientID: "dingapp", ClientSecret: "appsecret", APIURL: fake.URL(), OapiURL: fake.URL(), GatewayURL: fake.URL()}
+	a := dingtalk.New(dingtalk.Options{Config: c, State: &memState{m: map[string]string{}}, Logger: zerolog.Nop(), StartBackoff: 20 * time.Millisecond})
+	in := &slowInbox{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, in) }()
+	if !fake.WaitDials(1, 10*time.Second) {
+		t.Fatal("no dial")
+	}
+	var ps []dingtalktest.Pushed
+	for i := range 5 {
+		ps = append(ps, fake.Push(fake.GroupText(zhang, fmt.Sprintf("报送%d", i))))
+	}
+	for _, p := range ps {
+		if ack, ok := fake.WaitAck(p.MessageID, 5*time.Second); !ok || ack.Code != 200 {
+			t.Fatalf("ack %+v %v", ack, ok)
+		}
+	}
+	cancel()
+	<-done
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.got) != 5 {
+		t.Errorf("5 frames acknowledged, %d handled before Run returned: %q", len(in.got), in.got)
+	}
+}
+
+// Admins written by name, not staffId, cannot be reached 1:1 on 钉钉: their
+// notices go through the alert webhook instead of nowhere.
+func TestAdminNoticeWithoutStaffIDsGoesToTheAlert(t *testing.T) {
+	al := &alerts{}
+	a := dingtalk.New(dingtalk.Options{Config: dingtalk.Config{ClientID: "dingapp", ClientSecret: "s"}, Admins: []string{"王科长"},
+		Alert: al, Logger: zerolog.Nop()})
+	n := 0
+	if err := a.Deliver(context.Background(), bot.Outgoing{Purpose: bot.AdminNotice, ToAdmins: true, Text: "日程已更新"}, begun(&n)); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || len(al.sent) != 1 || al.sent[0] != "日程已更新" {
+		t.Errorf("begun %d, alerts %q", n, al.sent)
 	}
 }

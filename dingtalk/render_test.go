@@ -52,3 +52,18 @@ func TestRefusedCredentialsTold(t *testing.T) {
 		}
 	}
 }
+
+// Texts the SDK logs or errors quote may hold the secret, a token, a signature
+// or a session: none of them survives redact.
+func TestRedactFreeText(t *testing.T) {
+	in := `open {"clientId":"dingapp","clientSecret":"S3CRET"} POST https://oapi.dingtalk.com/robot/send?access_token=TOK&timestamp=1&sign=SIG reply https://x/robot/sendBySession?session=SESS done`
+	out := redact(in)
+	for _, secret := range []string{"S3CRET", "TOK", "SIG", "SESS"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q survives: %s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "dingapp") || !strings.Contains(out, "timestamp=1") {
+		t.Errorf("redacted too much: %s", out)
+	}
+}
