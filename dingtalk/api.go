@@ -86,10 +86,10 @@ func NewAPI(o APIOptions) *API {
 		o.RobotCode = o.ClientID
 	}
 	if o.BaseURL == "" {
-		o.BaseURL = "https://api.dingtalk.com"
+		o.BaseURL = DefaultAPIURL
 	}
 	if o.OapiURL == "" {
-		o.OapiURL = "https://oapi.dingtalk.com"
+		o.OapiURL = DefaultOapiURL
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	o.OapiURL = strings.TrimRight(o.OapiURL, "/")

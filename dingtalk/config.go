@@ -12,6 +12,12 @@ import (
 	"strings"
 )
 
+// 钉钉's hosts, which the config and the REST client default to.
+const (
+	DefaultAPIURL  = "https://api.dingtalk.com"
+	DefaultOapiURL = "https://oapi.dingtalk.com"
+)
+
 // SecretEnv is the environment variable that may hold the app's client secret,
 // so that the config file need not.
 const SecretEnv = "REPORTBOT_DINGTALK_SECRET"
@@ -46,10 +52,10 @@ func (c *Config) Check(name string) []string {
 		c.RobotCode = c.ClientID
 	}
 	if c.APIURL == "" {
-		c.APIURL = "https://api.dingtalk.com"
+		c.APIURL = DefaultAPIURL
 	}
 	if c.OapiURL == "" {
-		c.OapiURL = "https://oapi.dingtalk.com"
+		c.OapiURL = DefaultOapiURL
 	}
 	if c.GatewayURL == "" {
 		c.GatewayURL = c.APIURL

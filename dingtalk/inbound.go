@@ -129,17 +129,13 @@ func (cb *callback) messages(dl Downloader) (out []bot.Message, unsupported stri
 		if q := cb.Text.RepliedMsg; cb.Text.IsReplyMsg && q != nil {
 			var qc media
 			_ = json.Unmarshal(q.Content, &qc)
-			switch q.MsgType {
-			case "file":
-				file(schedules.File, qc, "文件")
-			case "picture":
-				file(schedules.Image, qc, "")
-			case "video":
-				file(schedules.Video, qc, "视频.mp4")
+			if kind, name, ok := mediaKind(q.MsgType); ok {
+				file(kind, qc, name)
 			}
 		}
-	case "picture":
-		file(schedules.Image, c, "")
+	case "picture", "file", "video":
+		kind, name, _ := mediaKind(cb.MsgType)
+		file(kind, c, name)
 	case "richText":
 		var rt struct {
 			RichText []media `json:"richText"`
@@ -157,10 +153,6 @@ func (cb *callback) messages(dl Downloader) (out []bot.Message, unsupported stri
 				file(schedules.Image, part, "")
 			}
 		}
-	case "file":
-		file(schedules.File, c, "文件")
-	case "video":
-		file(schedules.Video, c, "视频.mp4")
 	case "audio":
 		text(c.Recognition)
 	}
@@ -171,6 +163,20 @@ func (cb *callback) messages(dl Downloader) (out []bot.Message, unsupported stri
 		}
 	}
 	return out, unsupported
+}
+
+// mediaKind is the domain's kind for a 钉钉 media msgtype, sent or quoted, and
+// the name a file of it gets when 钉钉 gives none.
+func mediaKind(msgType string) (kind schedules.Material, fallbackName string, ok bool) {
+	switch msgType {
+	case "picture":
+		return schedules.Image, "", true
+	case "file":
+		return schedules.File, "文件", true
+	case "video":
+		return schedules.Video, "视频.mp4", true
+	}
+	return "", "", false
 }
 
 // webhookValid reports whether the message's sessionWebhook may still be used
