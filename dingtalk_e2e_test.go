@@ -48,14 +48,7 @@ func startDingtalkE2E(t *testing.T, dir string) *dtE2E {
 // startDingtalkE2EAt runs the App over dir from the time at; stop ends it.
 func startDingtalkE2EAt(t *testing.T, dir, at string) *dtE2E {
 	t.Helper()
-	f, err := loadFiles("", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := time.ParseInLocation("2006-01-02 15:04", at, f.schedule.Location)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, clock := e2eFiles(t, at)
 	f.config.Bot.Admins = []string{"admin01"}
 	for i := range f.config.Units {
 		if f.config.Units[i].Name == "南山村" {
@@ -70,8 +63,9 @@ func startDingtalkE2EAt(t *testing.T, dir, at string) *dtE2E {
 		t.Fatal(p)
 	}
 	l := &late{name: "dingtalk"}
-	e := &dtE2E{fake: fake, clock: console.NewClock(start)}
+	e := &dtE2E{fake: fake, clock: clock}
 	e.tr = dingtalk.New(dingtalk.Options{Config: c, Admins: f.config.Bot.Admins, State: l, OnOnline: l.wake, Logger: zerolog.Nop()})
+	var err error
 	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
 		Transport: e.tr, Hint: e.tr.Hint(), Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop(), Async: true})
 	if err != nil {

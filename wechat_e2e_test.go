@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,29 +62,19 @@ func startE2E(t *testing.T) *e2e {
 // ends it (the test's cleanup does, if the test did not).
 func startE2EAt(t *testing.T, dir, at string) *e2e {
 	t.Helper()
-	f, err := loadFiles("", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	start, err := time.ParseInLocation("2006-01-02 15:04", at, f.schedule.Location)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &e2e{fake: newFakeWeChat(t), clock: console.NewClock(start)}
-	var outbox atomic.Pointer[bot.Outbox]
+	f, clock := e2eFiles(t, at)
+	e := &e2e{fake: newFakeWeChat(t), clock: clock}
+	wiring := &late{name: "wechat"} // as newTransport wires it for reportbot run
 	e.chat = wechat.New(wechat.Options{Group: e2eGroup, DataDir: dir, Transport: e.fake.Transport(),
 		Interval: 5 * time.Millisecond, MediaBackoff: 5 * time.Millisecond, ReconnectBackoff: 10 * time.Millisecond, Logger: zerolog.Nop(),
-		OnOnline: func() {
-			if o := outbox.Load(); o != nil {
-				o.Wake() // as newTransport wires it for reportbot run
-			}
-		}})
+		OnOnline: wiring.wake})
+	var err error
 	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
 		Transport: e.chat, Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop(), Async: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox.Store(e.app.Outbox)
+	wiring.attach(e.app)
 	if err := e.chat.Login(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -406,6 +395,20 @@ func runE2E(t *testing.T, app *App, tr bot.Transport) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// e2eFiles are the built-in example files, with a fake clock at "2006-01-02 15:04".
+func e2eFiles(t *testing.T, at string) (*files, *console.Clock) {
+	t.Helper()
+	f, err := loadFiles("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := time.ParseInLocation("2006-01-02 15:04", at, f.schedule.Location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, console.NewClock(start)
 }
 
 // advanceApp moves the domain's fake clock to "2006-01-02 15:04", firing what falls due.
