@@ -152,12 +152,7 @@ func (a *Adapter) sendFile(ctx context.Context, m bot.Outgoing, begin func() err
 }
 
 func (a *Adapter) toAdmins(ctx context.Context, m bot.Outgoing, begin func() error) error {
-	var ids []string
-	for _, admin := range a.o.Admins {
-		if isStaffID(admin) {
-			ids = append(ids, admin)
-		}
-	}
+	ids := a.adminIDs()
 	if err := begin(); err != nil {
 		return err
 	}
@@ -176,6 +171,17 @@ func (a *Adapter) toAdmins(ctx context.Context, m bot.Outgoing, begin func() err
 	return a.api.SendPrivate(context.WithoutCancel(ctx), ids, Text(text))
 }
 
+// adminIDs are the admins written as staffIds: the ones 钉钉 can reach 1:1.
+func (a *Adapter) adminIDs() []string {
+	var ids []string
+	for _, admin := range a.o.Admins {
+		if isStaffID(admin) {
+			ids = append(ids, admin)
+		}
+	}
+	return ids
+}
+
 // tellNoGroup tells the admins once that the group is not known yet.
 func (a *Adapter) tellNoGroup(ctx context.Context) {
 	a.mu.Lock()
@@ -186,12 +192,7 @@ func (a *Adapter) tellNoGroup(ctx context.Context) {
 		return
 	}
 	a.o.Logger.Warn().Msg("group messages wait: the group's conversation id is not known yet")
-	var ids []string
-	for _, admin := range a.o.Admins {
-		if isStaffID(admin) {
-			ids = append(ids, admin)
-		}
-	}
+	ids := a.adminIDs()
 	if len(ids) > 0 {
 		if err := a.api.SendPrivate(ctx, ids, Text(noGroupNotice)); err == nil {
 			return
