@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"reportbot/bot"
 	"reportbot/export"
+	"reportbot/schedules"
 	"reportbot/store"
 )
 
@@ -21,6 +23,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
 	dataDir := fs.String("data", "", "停止运行的机器人的数据目录（默认：设置文件里的 data_dir）")
 	dbFile := fs.String("db", "", "直接读这个数据库文件，如一份备份（代替 --data）")
+	campaignName := fs.String("campaign", "", "活动（id 或名称）：有多个活动时指定导出哪一个（默认：正在进行的，或最近结束的）")
 	taskName := fs.String("task", "", "任务（id、名称或关键词）：导出这一期的汇编（Word）和材料包；不写则只导出统计表")
 	period := fs.Int("period", 0, "第几期（默认：当前这一期）")
 	all := fs.Bool("all", false, "导出统计表和所有任务所有期次的材料包")
@@ -46,7 +49,15 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 	now := timeNow()
-	e := &export.Exporter{Config: f.config, Schedule: f.schedule, Source: db, Now: func() time.Time { return now }}
+	c, err := exportCampaign(f.schedules.Set(), *campaignName, now)
+	if err != nil {
+		return err
+	}
+	src, err := unadopted(db, f.schedules.Set(), c)
+	if err != nil {
+		return err
+	}
+	e := &export.Exporter{Config: f.config, Schedule: c, Source: src, Now: func() time.Time { return now }}
 	dir := *out
 	if dir == "" {
 		dir = "exports-" + now.Format("20060102-150405")
@@ -63,7 +74,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		paths = append(paths, p)
 	case *taskName != "":
-		t := f.schedule.Task(*taskName)
+		t := c.Task(*taskName)
 		if t == nil {
 			return fmt.Errorf("没有找到任务 %q（可用 id、名称或关键词）", *taskName)
 		}
@@ -132,4 +143,66 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "已恢复 %s 到 %s，可以启动机器人了\n", backup, dir)
 	return nil
+}
+
+// exportCampaign is the campaign an export is about: the one named, else the
+// one in progress (or, between campaigns, the one that ended last).
+func exportCampaign(set *schedules.Set, name string, now time.Time) (*schedules.Schedule, error) {
+	var names []string
+	for _, c := range set.All() {
+		names = append(names, fmt.Sprintf("%s（%s）", c.Name, c.ID))
+	}
+	if name != "" {
+		if c := set.Campaign(name); c != nil {
+			return c, nil
+		}
+		return nil, fmt.Errorf("没有找到活动 %q：--campaign 写活动的 id 或名称（现有：%s）", name, strings.Join(names, "、"))
+	}
+	current := set.Current(now)
+	if len(current) > 1 {
+		return nil, fmt.Errorf("现在有%d个活动在进行，请用 --campaign 指定导出哪一个（现有：%s）", len(current), strings.Join(names, "、"))
+	}
+	return current[0], nil
+}
+
+// unadopted reads a database that a reportbot with campaigns has not opened
+// yet (a schema-2 backup): its data is filed under bare task ids, and read so
+// for the campaign that would adopt it (see adoptBare), without writing.
+func unadopted(db *store.DB, set *schedules.Set, c *schedules.Schedule) (export.Source, error) {
+	if c.ID == "" {
+		return db, nil
+	}
+	bare, err := db.BareTasks()
+	if err != nil || adoptionTarget(set, bare) != c {
+		return db, err
+	}
+	return bareSource{db, c.KeyPrefix()}, nil
+}
+
+// bareSource reads a campaign's tasks under their bare ids.
+type bareSource struct {
+	*store.DB
+	prefix string
+}
+
+func (b bareSource) bare(task string) string { return strings.TrimPrefix(task, b.prefix) }
+
+func (b bareSource) PeriodSubmissions(task string, n int) ([]bot.Submission, error) {
+	return b.DB.PeriodSubmissions(b.bare(task), n)
+}
+
+func (b bareSource) UnitSubmissions(task string, n int, unit string) ([]bot.Submission, error) {
+	return b.DB.UnitSubmissions(b.bare(task), n, unit)
+}
+
+func (b bareSource) Marks(task string, n int) (map[string]bot.Mark, error) {
+	return b.DB.Marks(b.bare(task), n)
+}
+
+func (b bareSource) Tallies(task string, n int) (map[string]bot.Tally, error) {
+	return b.DB.Tallies(b.bare(task), n)
+}
+
+func (b bareSource) UnitTally(task string, n int, unit string) (bot.Tally, error) {
+	return b.DB.UnitTally(b.bare(task), n, unit)
 }

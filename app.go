@@ -31,8 +31,11 @@ type App struct {
 	Outbox *bot.Outbox
 	async  bool
 
-	sched     atomic.Pointer[schedules.Schedule]
-	loadSched func() (*schedules.Schedule, error)
+	// campaigns are the schedules in force, read without a lock by every
+	// message; files are where they come from.
+	campaigns atomic.Pointer[schedules.Set]
+	files     *scheduleFiles
+	canReload bool
 	setClock  func(time.Time)
 	log       zerolog.Logger
 
@@ -44,11 +47,13 @@ type App struct {
 
 // AppOptions are what an App is built from.
 type AppOptions struct {
-	Config   *bot.Config
-	Schedule *schedules.Schedule
-	// LoadSchedule re-reads the schedule file for 重载.
-	LoadSchedule func() (*schedules.Schedule, error)
-	DataDir      string
+	Config *bot.Config
+	// Files are the campaigns' schedule files.
+	Files *scheduleFiles
+	// Reload lets 重载 read Files again (run and the demo; tests that fix
+	// the schedule leave it off).
+	Reload  bool
+	DataDir string
 	// Transport delivers what the outbox owes.
 	Transport bot.Deliverer
 	// Hint is the transport's word on how to reach the bot (bot.Transport.Hint).
@@ -74,23 +79,27 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Store: db, loadSched: o.LoadSchedule, setClock: o.SetClock, log: o.Logger, async: o.Async}
-	a.sched.Store(o.Schedule)
+	a := &App{Store: db, files: o.Files, canReload: o.Reload, setClock: o.SetClock, log: o.Logger, async: o.Async}
+	a.campaigns.Store(o.Files.Set())
+	if err := adoptBare(db, a.campaigns.Load(), o.Logger); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Outbox = &bot.Outbox{Store: db, Transport: o.Transport, Now: o.Now, MaxAge: o.Config.Bot.OutboxMaxAge.Duration,
 		Logger: o.Logger, Sync: !o.Async, Trace: o.Trace}
 	reload := a.reload
-	if o.LoadSchedule == nil {
+	if !o.Reload {
 		reload = nil
 	}
-	exportTo := func(ctx context.Context, t *schedules.Task, n int) ([]string, error) {
-		e := &export.Exporter{Config: o.Config, Schedule: a.sched.Load(), Source: db, Now: o.Now}
-		return e.WriteFiles(filepath.Join(o.DataDir, "exports", o.Now().Format("20060102-150405")), t, n)
+	exportTo := func(ctx context.Context, c *schedules.Schedule, t *schedules.Task, n int) ([]string, error) {
+		e := &export.Exporter{Config: o.Config, Schedule: c, Source: db, Now: o.Now}
+		return e.WriteFiles(filepath.Join(o.DataDir, "exports", exportFolder(c, o.Now())), t, n)
 	}
 	backup := o.Backup
 	backup.check("")
 	a.backupDir, a.keep = filepath.Join(o.DataDir, store.BackupDir), backup.Keep
 	a.daily, a.dailyOn = backup.daily()
-	a.Bot, err = bot.New(bot.Options{Config: o.Config, Schedule: a.sched.Load, Store: db, Chat: a.Outbox,
+	a.Bot, err = bot.New(bot.Options{Config: o.Config, Campaigns: a.campaigns.Load, Store: db, Chat: a.Outbox,
 		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo, Hint: o.Hint,
 		Backup: func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) }})
 	if err != nil {
@@ -105,7 +114,7 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 		db.Close()
 		return nil, err
 	}
-	a.Runner = &schedules.Runner{Schedule: a.sched.Load, Log: db, Fire: a.Bot.Fire, Now: o.Now, Logger: o.Logger}
+	a.Runner = &schedules.Runner{Campaigns: a.campaigns.Load, Log: db, Fire: a.Bot.Fire, Now: o.Now, Logger: o.Logger}
 	if err := a.Runner.Start(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -113,55 +122,70 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	return a, nil
 }
 
-// reload swaps in the schedule file's current contents if they are valid.
-func (a *App) reload() (string, error) {
-	s, err := a.loadSched()
-	if err != nil {
-		return "", err
+// exportFolder names an export's folder: the time, and the campaign once
+// there can be several.
+func exportFolder(c *schedules.Schedule, now time.Time) string {
+	name := now.Format("20060102-150405")
+	if c.ID != "" {
+		name += "-" + c.ID
 	}
-	return a.swap(s), nil
+	return name
 }
 
-// ScheduleChanged follows an edit of the schedule file: a good edit takes
-// effect and the admins hear what comes next; a bad one leaves the schedule in
-// force and the admins get the errors with their lines. A removed file is
-// waited for (editors remove and recreate).
-func (a *App) ScheduleChanged(ctx context.Context) {
-	s, err := a.loadSched()
+// reload reads every schedule file again for 重载: the good ones take effect,
+// a bad one keeps its last good version and its errors are the answer.
+func (a *App) reload() (string, error) {
+	u, err := a.files.reload("")
+	summary := a.swap(u)
+	if err != nil {
+		return "", fmt.Errorf("%w\n（其余的日程已重新载入）", err)
+	}
+	return summary, nil
+}
+
+// ScheduleChanged follows an edit of a schedule file: a good edit takes
+// effect and the admins hear what comes next; a bad one leaves that campaign
+// as it was (the others are not touched) and the admins get the errors with
+// their lines. A removed file is waited for (editors remove and recreate).
+func (a *App) ScheduleChanged(ctx context.Context, path string) {
+	u, err := a.files.reload(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		a.log.Warn().Err(err).Msg("schedule file gone: the schedule in force stays")
+		a.log.Warn().Err(err).Str("file", path).Msg("schedule file gone: the schedule in force stays")
 		return
 	case err != nil:
-		a.log.Warn().Err(err).Msg("schedule edit rejected: the schedule in force stays")
+		a.log.Warn().Err(err).Str("file", path).Msg("schedule edit rejected: the schedule in force stays")
 		if err := a.Bot.TellAdmins(ctx, "日程文件的改动有错误，机器人仍按原来的日程运行。请修改后保存：\n"+err.Error()); err != nil {
 			a.log.Error().Err(err).Msg("tell the admins")
 		}
 		return
 	}
-	if s.Text == a.sched.Load().Text {
+	if len(u.changed) == 0 {
 		return // saved without a change
 	}
-	if err := a.Bot.TellAdmins(ctx, "日程文件已更新，"+a.swap(s)); err != nil {
+	if err := a.Bot.TellAdmins(ctx, "日程文件已更新，"+a.swap(u)); err != nil {
 		a.log.Error().Err(err).Msg("tell the admins")
 	}
 }
 
-// SaveSchedule is the dashboard's editor saving: the text is checked first and
-// nothing is written unless it is right; then the file is replaced whole and the
-// schedule put in force as after an edit of the file, the admins told.
+// SaveSchedule is the dashboard's editor saving a campaign's file: the text
+// is checked first and nothing is written unless it is right; then the file
+// is replaced whole and put in force as after an edit, the admins told.
 func (a *App) SaveSchedule(ctx context.Context, path, text string) (string, error) {
 	if path == "" {
 		return "", errors.New("这里用的是内置的示例日程，不能保存：用 --schedule 指定日程文件")
 	}
-	s, err := schedules.Parse(path, []byte(text))
-	if err != nil {
+	if _, err := schedules.Parse(path, []byte(text)); err != nil {
 		return "", err
 	}
 	if err := writeAtomic(path, []byte(text)); err != nil {
 		return "", fmt.Errorf("save %s: %w", path, err)
 	}
-	summary := a.swap(s)
+	u, err := a.files.reload(path)
+	if err != nil {
+		return "", err
+	}
+	summary := a.swap(u)
 	if err := a.Bot.TellAdmins(ctx, "日程在看板上修改并保存了，"+summary); err != nil {
 		a.log.Error().Err(err).Msg("tell the admins")
 	}
@@ -195,11 +219,12 @@ func writeAtomic(path string, data []byte) error {
 
 // Dashboard makes the web dashboard over this App, reached at url; status says
 // how the chat platform is. The command 看板 then sends admins a sign-in link.
-func (a *App) Dashboard(cfg *bot.Config, url, schedulePath string, status func() bot.TransportStatus) (*web.Server, error) {
-	srv, err := web.New(web.Options{Config: cfg, Schedule: a.sched.Load, Source: a.Store, Now: a.Bot.Now, Logger: a.log,
+func (a *App) Dashboard(cfg *bot.Config, url string, status func() bot.TransportStatus) (*web.Server, error) {
+	shown := func() *schedules.Schedule { return a.campaigns.Load().Current(a.Bot.Now())[0] }
+	srv, err := web.New(web.Options{Config: cfg, Schedule: shown, Source: a.Store, Now: a.Bot.Now, Logger: a.log,
 		URL: url,
 		SaveSchedule: func(text string) (string, error) {
-			return a.SaveSchedule(context.Background(), schedulePath, text)
+			return a.SaveSchedule(context.Background(), a.files.editable(shown()), text)
 		},
 		Mark: a.Bot.MarkUnit,
 		Status: func() web.Status {
@@ -219,14 +244,29 @@ func (a *App) Dashboard(cfg *bot.Config, url, schedulePath string, status func()
 	return srv, nil
 }
 
-// swap puts s in force and says what it will send next.
-func (a *App) swap(s *schedules.Schedule) string {
-	a.sched.Store(s)
+// swap puts the campaigns read in force and says what they will send next.
+// A campaign whose file just got an id takes its data along first.
+func (a *App) swap(u reloaded) string {
+	for _, c := range u.named {
+		if err := adoptInto(a.Store, c, a.log); err != nil {
+			a.log.Error().Err(err).Str("campaign", c.ID).Msg("file earlier data under the campaign's new id")
+		}
+	}
+	a.campaigns.Store(u.set)
 	a.Runner.Reschedule()
-	a.log.Info().Str("file", s.Source).Int("tasks", len(s.Tasks)).Msg("schedule reloaded")
-	lines := []string{fmt.Sprintf("日程已重新载入：%d项任务。", len(s.Tasks))}
+	var lines []string
+	for _, c := range u.changed {
+		a.log.Info().Str("file", c.Source).Str("campaign", c.ID).Int("tasks", len(c.Tasks)).Msg("schedule reloaded")
+		lines = append(lines, fmt.Sprintf("「%s」日程已重新载入：%d项任务。", c.Name, len(c.Tasks)))
+	}
+	if len(lines) == 0 {
+		lines = append(lines, "日程已重新载入，没有改动。")
+	}
+	if len(u.set.All()) == 1 {
+		lines = []string{fmt.Sprintf("日程已重新载入：%d项任务。", len(u.set.All()[0].Tasks))}
+	}
 	now := a.Bot.Now()
-	if next := s.Events(now, now.AddDate(0, 0, 14)); len(next) > 0 {
+	if next := u.set.Events(now, now.AddDate(0, 0, 14)); len(next) > 0 {
 		lines = append(lines, "接下来：")
 		for i, e := range next {
 			if i == 3 {

@@ -63,7 +63,7 @@ func TestRunLoopRealTime(t *testing.T) {
 		start := time.Date(2026, 6, 3, 8, 0, 0, 0, f.schedule.Location)
 		now := func() time.Time { return start.Add(time.Since(origin)) }
 		chat := &memChat{now: now}
-		app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
+		app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: dir,
 			Transport: chat, Now: now, Logger: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)
@@ -153,7 +153,7 @@ func TestScheduleHotReload(t *testing.T) {
 	}
 	now := func() time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, f.schedule.Location) }
 	chat := &memChat{now: now}
-	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
+	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, Reload: true,
 		DataDir: filepath.Join(dir, "data"), Transport: chat, Now: now, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -161,11 +161,11 @@ func TestScheduleHotReload(t *testing.T) {
 	defer app.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go watchFile(ctx, path, 50*time.Millisecond, func() { app.ScheduleChanged(ctx) })
+	go watchSchedules(ctx, f.schedules, 50*time.Millisecond, func(p string) { app.ScheduleChanged(ctx, p) })
 	time.Sleep(100 * time.Millisecond) // the watch is in place
 
 	firstDue := func() string {
-		return app.sched.Load().TaskByID("weekly").Periods[0].Due.Format("01-02")
+		return app.campaigns.Load().All()[0].TaskByID("weekly").Periods[0].Due.Format("01-02")
 	}
 	waitAdmins := func(n int) []string {
 		t.Helper()

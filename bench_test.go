@@ -64,7 +64,11 @@ func BenchmarkCampaign(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := &files{config: set.Config, settings: set, schedule: s, loadSchedule: func() (*schedules.Schedule, error) { return s, nil }}
+	sf, err := fixedSchedules(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &files{config: set.Config, settings: set, schedules: sf, schedule: s}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var out bytes.Buffer

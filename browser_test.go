@@ -46,7 +46,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	p.Close()
 	now := func() time.Time { return time.Date(2026, 6, 11, 15, 0, 0, 0, f.schedule.Location) }
-	app, err := OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
+	app, err := OpenApp(ctx, AppOptions{Config: f.config, Files: f.schedules, Reload: true,
 		DataDir: filepath.Join(dir, "data"), Transport: &memChat{now: now}, Now: now, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	var h http.Handler
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer ts.Close()
-	srv, err := app.Dashboard(f.config, ts.URL, schedPath, consoleStatus)
+	srv, err := app.Dashboard(f.config, ts.URL, consoleStatus)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !strings.Contains(title, "2026年安全生产月") {
 		t.Errorf("title %q", title)
 	}
-	if got := app.sched.Load().TaskByID("weekly").Periods[1].Due.Weekday(); got != time.Friday {
+	if got := app.campaigns.Load().All()[0].TaskByID("weekly").Periods[1].Due.Weekday(); got != time.Friday {
 		t.Errorf("after the edit the weekly deadline is on %v", got)
 	}
 	if saved := readFile(t, schedPath); !strings.Contains(saved, `cron = "0 12 * * FRI"`) {

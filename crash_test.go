@@ -60,7 +60,7 @@ func crashChild(dir string, start int) error {
 		return err
 	}
 	at := time.Date(2026, 6, 4, 9, 0, 0, 0, f.schedule.Location)
-	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
+	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: dir,
 		Transport: discardChat{}, Now: func() time.Time { return at }, Logger: zerolog.Nop()})
 	if err != nil {
 		return err

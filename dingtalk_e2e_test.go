@@ -66,7 +66,7 @@ func startDingtalkE2EAt(t *testing.T, dir, at string) *dtE2E {
 	e := &dtE2E{fake: fake, clock: clock}
 	e.tr = dingtalk.New(dingtalk.Options{Config: c, Admins: f.config.Bot.Admins, State: l, OnOnline: l.wake, Logger: zerolog.Nop()})
 	var err error
-	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
+	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: dir,
 		Transport: e.tr, Hint: e.tr.Hint(), Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop(), Async: true})
 	if err != nil {
 		t.Fatal(err)

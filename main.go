@@ -148,16 +148,17 @@ func (r redactor) Write(p []byte) (int, error) {
 
 // files are the config and schedule a command runs with.
 type files struct {
-	config       *bot.Config
-	settings     *settings
-	configPath   string
-	schedulePath string // "" for the schedule built into the binary
-	schedule     *schedules.Schedule
-	loadSchedule func() (*schedules.Schedule, error)
+	config     *bot.Config
+	settings   *settings
+	configPath string
+	// schedules are the campaigns' files; schedule is the earliest campaign.
+	schedules *scheduleFiles
+	schedule  *schedules.Schedule
 }
 
-// loadFiles reads the config and the schedule. Empty paths mean the example
-// files built into the binary; the schedule path defaults to the config's.
+// loadFiles reads the config and the schedules. Empty paths mean the example
+// files built into the binary; the schedule path defaults to the config's. It
+// may name a folder: one schedule file per campaign.
 func loadFiles(configPath, schedulePath string) (*files, error) {
 	f := &files{configPath: configPath}
 	var err error
@@ -171,27 +172,16 @@ func loadFiles(configPath, schedulePath string) (*files, error) {
 		return nil, err
 	}
 	f.config = f.settings.Config
-	switch {
-	case schedulePath != "":
-		f.schedulePath = schedulePath
-	case configPath != "" && f.config.Bot.Schedule != "":
-		f.schedulePath = f.config.Bot.Schedule
-		if !filepath.IsAbs(f.schedulePath) {
-			f.schedulePath = filepath.Join(filepath.Dir(configPath), f.schedulePath)
+	if schedulePath == "" && configPath != "" && f.config.Bot.Schedule != "" {
+		schedulePath = f.config.Bot.Schedule
+		if !filepath.IsAbs(schedulePath) {
+			schedulePath = filepath.Join(filepath.Dir(configPath), schedulePath)
 		}
 	}
-	switch {
-	case f.schedulePath != "":
-		f.loadSchedule = func() (*schedules.Schedule, error) { return schedules.Load(f.schedulePath) }
-	default:
-		f.loadSchedule = func() (*schedules.Schedule, error) {
-			return schedules.Parse("schedule.example.toml", exampleSchedule)
-		}
-	}
-	f.schedule, err = f.loadSchedule()
-	if err != nil {
+	if f.schedules, err = openScheduleFiles(schedulePath); err != nil {
 		return nil, err
 	}
+	f.schedule = f.schedules.first()
 	return f, nil
 }
 
@@ -349,12 +339,12 @@ func startConsole(ctx context.Context, f *files, dir string, out io.Writer, log 
 		Out: out, Location: f.schedule.Location, Remarks: f.settings.Console.Remarks, Echo: true,
 		Open: func(ctx context.Context, clock *console.Clock, chat bot.Deliverer) (console.Runtime, error) {
 			// The console's data is a demo's: no fsync (see store.Options.NoSync).
-			app, err := OpenApp(ctx, AppOptions{Config: f.config, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
+			app, err := OpenApp(ctx, AppOptions{Config: f.config, Files: f.schedules, Reload: true,
 				DataDir: dir, Transport: chat, Backup: f.settings.Backup, Now: clock.Now, SetClock: clock.Set, Logger: log, NoSync: true})
 			if err != nil || dashboard == nil {
 				return app, err
 			}
-			srv, err := app.Dashboard(f.config, f.settings.Web.URL, f.schedulePath, consoleStatus)
+			srv, err := app.Dashboard(f.config, f.settings.Web.URL, consoleStatus)
 			if err != nil {
 				app.Close()
 				return nil, err

@@ -419,7 +419,7 @@ func TestExportCLI(t *testing.T) {
 	}
 	// While the bot runs, the CLI says how to get the export instead of hanging.
 	f, _ := loadFiles("", "")
-	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: data,
+	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: data,
 		Transport: &memChat{now: time.Now}, Now: time.Now, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)

@@ -63,7 +63,7 @@ func outboxChild(dir, killAt string) error {
 	}
 	seen := 0
 	clock := console.NewClock(start)
-	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
+	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: dir,
 		Transport: &printChat{}, Now: clock.Now, SetClock: clock.Set, Logger: zerolog.Nop(),
 		Trace: func(s string, _ bot.OutboxItem) {
 			if s == step {

@@ -57,7 +57,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	// The store first: a second instance fails here at once, before any scan.
-	app, err := OpenApp(ctx, AppOptions{Config: cfg, Schedule: f.schedule, LoadSchedule: f.loadSchedule,
+	app, err := OpenApp(ctx, AppOptions{Config: cfg, Files: f.schedules, Reload: true,
 		DataDir: dir, Transport: tr, Hint: tr.Hint(), Backup: f.settings.Backup, Now: timeNow, Logger: log, Async: true})
 	if err != nil {
 		return err
@@ -71,7 +71,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer wg.Wait()
 	if f.settings.Web.Listen != "" {
 		// Up before the login, so that the QR code can be scanned from the status page.
-		srv, err := app.Dashboard(cfg, f.settings.Web.URL, f.schedulePath, tr.Status)
+		srv, err := app.Dashboard(cfg, f.settings.Web.URL, tr.Status)
 		if err != nil {
 			return err
 		}
@@ -81,9 +81,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	errs := make(chan error, 1)
 	wg.Go(func() { errs <- app.Run(ctx) })
-	if f.schedulePath != "" {
+	if sf := f.schedules; sf.path != "" {
 		wg.Go(func() {
-			if err := watchFile(ctx, f.schedulePath, 500*time.Millisecond, func() { app.ScheduleChanged(ctx) }); err != nil {
+			if err := watchSchedules(ctx, sf, 500*time.Millisecond, func(path string) { app.ScheduleChanged(ctx, path) }); err != nil {
 				log.Warn().Err(err).Msg("schedule edits take effect on 重载 or a restart only")
 			}
 		})

@@ -94,7 +94,7 @@ func (e *e2e) sent(t *testing.T) int { return allStored(t, e.app) }
 func allStored(t *testing.T, app *App) int {
 	t.Helper()
 	n := 0
-	s := app.sched.Load()
+	s := app.campaigns.Load().All()[0]
 	for _, task := range s.Tasks {
 		for _, p := range task.Periods {
 			subs, err := app.Store.PeriodSubmissions(task.ID, p.N)
@@ -111,7 +111,7 @@ func allStored(t *testing.T, app *App) int {
 func statusTable(t *testing.T, app *App) string {
 	t.Helper()
 	var lines []string
-	s := app.sched.Load()
+	s := app.campaigns.Load().All()[0]
 	for _, task := range s.Tasks {
 		for _, p := range task.Periods {
 			reps, err := bot.Statuses(app.Store, app.Bot.Config.Units, task, p.N)

@@ -4,37 +4,45 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
 
-// watchFile calls changed after the file at path is written, replaced, removed or
-// created again, once things settle for debounce. It watches the directory,
-// because editors save by writing a new file and renaming it over the old one,
-// which a watch on the file itself would lose. It returns when ctx ends.
-func watchFile(ctx context.Context, path string, debounce time.Duration, changed func()) error {
+// watchSchedules calls changed with the path of each schedule file written,
+// replaced, removed or created again, once things settle for debounce. It
+// watches the directory, because editors save by writing a new file and
+// renaming it over the old one, which a watch on the file itself would lose.
+// It returns when ctx ends.
+func watchSchedules(ctx context.Context, f *scheduleFiles, debounce time.Duration, changed func(path string)) error {
+	dir, match := filepath.Dir(filepath.Clean(f.path)), func(name string) bool { return name == filepath.Clean(f.path) }
+	if f.dir {
+		dir, match = filepath.Clean(f.path), func(name string) bool { return filepath.Dir(name) == dir && f.owns(name) }
+	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watch %s: %w", path, err)
+		return fmt.Errorf("watch %s: %w", f.path, err)
 	}
 	defer w.Close()
-	path = filepath.Clean(path)
-	if err := w.Add(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("watch %s: %w", path, err)
+	if err := w.Add(dir); err != nil {
+		return fmt.Errorf("watch %s: %w", f.path, err)
 	}
 	var timer *time.Timer
 	var fire <-chan time.Time
+	pending := map[string]bool{}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case err := <-w.Errors:
-			return fmt.Errorf("watch %s: %w", path, err)
+			return fmt.Errorf("watch %s: %w", f.path, err)
 		case e := <-w.Events:
-			if filepath.Clean(e.Name) != path || e.Op == fsnotify.Chmod {
+			name := filepath.Clean(e.Name)
+			if !match(name) || e.Op == fsnotify.Chmod {
 				continue
 			}
+			pending[name] = true
 			if timer == nil {
 				timer = time.NewTimer(debounce)
 			} else {
@@ -43,7 +51,15 @@ func watchFile(ctx context.Context, path string, debounce time.Duration, changed
 			fire = timer.C
 		case <-fire:
 			fire = nil
-			changed()
+			names := make([]string, 0, len(pending))
+			for name := range pending {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			clear(pending)
+			for _, name := range names {
+				changed(name)
+			}
 		}
 	}
 }

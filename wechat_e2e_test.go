@@ -69,7 +69,7 @@ func startE2EAt(t *testing.T, dir, at string) *e2e {
 		Interval: 5 * time.Millisecond, MediaBackoff: 5 * time.Millisecond, ReconnectBackoff: 10 * time.Millisecond, Logger: zerolog.Nop(),
 		OnOnline: wiring.wake})
 	var err error
-	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Schedule: f.schedule, DataDir: dir,
+	e.app, err = OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: dir,
 		Transport: e.chat, Now: e.clock.Now, SetClock: e.clock.Set, Logger: zerolog.Nop(), Async: true})
 	if err != nil {
 		t.Fatal(err)

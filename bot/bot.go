@@ -25,19 +25,20 @@ import (
 // Options are what a Bot is built from.
 type Options struct {
 	Config *Config
-	// Schedule returns the schedule in force; it changes when the file is reloaded.
-	Schedule func() *schedules.Schedule
-	Store    Store
-	Chat     Chat
-	Now      func() time.Time
-	Logger   zerolog.Logger
+	// Campaigns returns the campaigns in force, one per schedule file; they
+	// change when a file is reloaded.
+	Campaigns func() *schedules.Set
+	Store     Store
+	Chat      Chat
+	Now       func() time.Time
+	Logger    zerolog.Logger
 	// Reload re-reads the schedule file for the admin command 重载 and says what
 	// is now in force; nil when the bot cannot reload.
 	Reload func() (string, error)
-	// Export writes the files of the admin command 导出 and returns their paths:
-	// with no task the statistics workbook, with one the period's compiled
-	// report and materials. Nil when the bot cannot export.
-	Export func(ctx context.Context, t *schedules.Task, period int) ([]string, error)
+	// Export writes the files of the admin command 导出 for a campaign and
+	// returns their paths: with no task the statistics workbook, with one the
+	// period's compiled report and materials. Nil when the bot cannot export.
+	Export func(ctx context.Context, c *schedules.Schedule, t *schedules.Task, period int) ([]string, error)
 	// Backup copies the database for the admin command 备份 and returns the file.
 	Backup func() (string, error)
 	// Dashboard makes a personal sign-in link to the web dashboard for the admin
@@ -52,8 +53,8 @@ func (o *Options) validate() error {
 	switch {
 	case o.Config == nil:
 		return errors.New("bot: no Config")
-	case o.Schedule == nil:
-		return errors.New("bot: no Schedule")
+	case o.Campaigns == nil:
+		return errors.New("bot: no Campaigns")
 	case o.Store == nil:
 		return errors.New("bot: no Store")
 	case o.Chat == nil:
@@ -214,7 +215,7 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 	if task == nil {
 		return b.reply(ctx, m, "现在没有需要报送的任务，材料没有记入。发“任务”查看报送安排。")
 	}
-	sub := &Submission{MsgID: m.ID, Unit: unit.Name, Task: task.ID, Period: period, Member: m.Sender.Name,
+	sub := &Submission{MsgID: m.ID, Unit: unit.Name, Task: task.Key, Period: period, Member: m.Sender.Name,
 		At: now, Kind: m.Kind, Text: m.Text, FileName: m.FileName, Late: late}
 	var media []byte
 	if m.Kind != schedules.Text {
@@ -239,13 +240,13 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 		log.Info().Msg("duplicate message ignored")
 		return nil
 	}
-	log.Info().Str("unit", unit.Name).Str("task", task.ID).Int("period", period).Bool("late", late).Msg("submission stored")
+	log.Info().Str("unit", unit.Name).Str("task", task.Key).Int("period", period).Bool("late", late).Msg("submission stored")
 	var to Member
 	if m.Private {
 		to = m.Sender
 	}
 	b.mu.Lock()
-	b.receipts[periodKey{unit.Name, task.ID, period}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration), to: to, by: m.Sender}
+	b.receipts[periodKey{unit.Name, task.Key, period}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration), to: to, by: m.Sender}
 	b.mu.Unlock()
 	select {
 	case b.wakeups <- struct{}{}:
@@ -259,7 +260,7 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 // a unit whose material amounts to more than its last receipt said gets one.
 func (b *Bot) Reconcile(ctx context.Context) error {
 	now := b.Now()
-	for _, t := range b.Schedule().Tasks {
+	for _, t := range schedules.Tasks(b.Campaigns().All()) {
 		for _, p := range t.Periods {
 			if p.Opens.After(now) || now.After(p.LateUntil.Add(24*time.Hour)) {
 				continue
@@ -269,13 +270,13 @@ func (b *Bot) Reconcile(ctx context.Context) error {
 				return err
 			}
 			for _, r := range reports {
-				told, err := b.Store.Receipt(t.ID, p.N, r.Unit)
+				told, err := b.Store.Receipt(t.Key, p.N, r.Unit)
 				if err != nil {
 					return err
 				}
 				if r.receiptLevel() > told {
 					b.mu.Lock()
-					b.receipts[periodKey{r.Unit, t.ID, p.N}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration)}
+					b.receipts[periodKey{r.Unit, t.Key, p.N}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration)}
 					b.mu.Unlock()
 				}
 			}
@@ -395,7 +396,7 @@ func (b *Bot) withdraw(ctx context.Context, m Message) error {
 	}
 	b.Logger.Info().Str("msg_id", m.Recalls).Str("unit", sub.Unit).Str("task", sub.Task).Int("period", sub.Period).Msg("submission withdrawn")
 	// If the period is no longer what the receipt said, the next receipt tells again.
-	task := b.Schedule().TaskByID(sub.Task)
+	task := b.Campaigns().TaskByKey(sub.Task)
 	if task == nil {
 		return nil
 	}
@@ -414,10 +415,10 @@ func (b *Bot) withdraw(ctx context.Context, m Message) error {
 }
 
 // keywordTask is the task whose keyword appears in text, preferring the longest keyword.
-func (b *Bot) keywordTask(text string) *schedules.Task {
+func keywordTask(tasks []*schedules.Task, text string) *schedules.Task {
 	var best *schedules.Task
 	bestLen := 0
-	for _, t := range b.Schedule().Tasks {
+	for _, t := range tasks {
 		for _, k := range t.Keywords {
 			if strings.Contains(text, k) && len(k) > bestLen {
 				best, bestLen = t, len(k)
@@ -427,18 +428,20 @@ func (b *Bot) keywordTask(text string) *schedules.Task {
 	return best
 }
 
-// attribute picks the task and period a message counts for (DESIGN rule 1 and 2).
+// attribute picks the task and period a message counts for (DESIGN rule 1 and
+// 2), among the tasks of every campaign that takes reports now.
 func (b *Bot) attribute(unit string, m Message, now time.Time) (task *schedules.Task, period int, late bool) {
-	s := b.Schedule()
+	set := b.Campaigns()
+	tasks := schedules.Tasks(set.Open(now))
 	// (a) A keyword in the text or the file's name.
-	if t := b.keywordTask(m.Text + " " + m.FileName); t != nil {
+	if t := keywordTask(tasks, m.Text+" "+m.FileName); t != nil {
 		p, late := b.periodFor(t, unit, now)
 		return t, p, late
 	}
 	// (b) The same member's report of the last few minutes: photos after a text.
 	if last, err := b.Store.LastSubmission(m.Sender.Name); err == nil && last != nil && last.Unit == unit &&
 		now.Sub(last.At) <= time.Duration(b.Config.Bot.FollowMinutes)*time.Minute {
-		if t := s.TaskByID(last.Task); t != nil {
+		if t := set.TaskByKey(last.Task); t != nil && t.Campaign.TakesReports(now) {
 			if p, ok := t.Period(last.Period); ok {
 				return t, last.Period, now.After(p.Due)
 			}
@@ -451,7 +454,7 @@ func (b *Bot) attribute(unit string, m Message, now time.Time) (task *schedules.
 	var bestLate, owedLate bool
 	var bestD, owedD time.Duration = -1, -1
 	var anytime *schedules.Task
-	for _, t := range s.Tasks {
+	for _, t := range tasks {
 		if t.Anytime {
 			if anytime == nil {
 				anytime = t
@@ -574,7 +577,7 @@ func (b *Bot) unitIndex(name string) int {
 }
 
 func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) error {
-	task := b.Schedule().TaskByID(k.Task)
+	task := b.Campaigns().TaskByKey(k.Task)
 	if task == nil {
 		return nil
 	}
@@ -600,6 +603,9 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) er
 		verb = "已收齐"
 	}
 	text := fmt.Sprintf("%s %s：%s", verb, title, r.CountsText())
+	if len(b.Campaigns().Open(b.Now())) > 1 {
+		text = "【" + task.Campaign.Name + "】" + text
+	}
 	if level == ReceiptPartial {
 		text += "，还差" + r.missingText()
 	}

@@ -444,7 +444,7 @@ func TestReceiptOwedAfterAKill(t *testing.T) {
 	h.say("东风社区-张三", "本周典型做法："+longText)
 	h.image("东风社区-张三", []byte(photo))
 	// No Flush: the process dies here. A new bot over the same store:
-	b, err := bot.New(bot.Options{Config: h.bot.Config, Schedule: h.bot.Schedule, Store: h.db, Chat: h.chat, Now: h.bot.Now, Logger: h.bot.Logger})
+	b, err := bot.New(bot.Options{Config: h.bot.Config, Campaigns: h.bot.Campaigns, Store: h.db, Chat: h.chat, Now: h.bot.Now, Logger: h.bot.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,8 +546,9 @@ func TestOutgoingPurposeMentionsAndHint(t *testing.T) {
 		{"weekly/1/rollcall@0", bot.Rollcall, false, true},
 	} {
 		t.Run(tt.key, func(t *testing.T) {
+			key := h.sched.LegacyKeys()[tt.key]
 			for _, e := range h.sched.Events(h.sched.Start.Add(-time.Hour), h.sched.End) {
-				if e.Key == tt.key {
+				if e.Key == key {
 					h.now = e.At
 					if err := h.bot.Fire(context.Background(), e); err != nil {
 						t.Fatal(err)

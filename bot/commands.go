@@ -43,13 +43,13 @@ var commands = []command{
 		}},
 	{name: "missing", words: []string{"还有谁没报", "谁还没报", "谁没报", "未报"}, check: checkTaskArg,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
-			task, period, _ := b.taskArg(args)
-			return b.statusQuery(ctx, m, true, task, period)
+			q, _ := b.taskArg(args)
+			return b.statusQuery(ctx, m, true, q)
 		}},
 	{name: "progress", words: []string{"进度", "统计"}, check: checkTaskArg,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
-			task, period, _ := b.taskArg(args)
-			return b.statusQuery(ctx, m, false, task, period)
+			q, _ := b.taskArg(args)
+			return b.statusQuery(ctx, m, false, q)
 		}},
 	{name: "mine", words: []string{"我们报了吗", "我报了吗", "报了吗"},
 		check: func(_ *Bot, args string) (string, bool) { return "", strings.Trim(args, "？?了吗 ") == "" },
@@ -64,12 +64,12 @@ var commands = []command{
 		run: func(b *Bot, ctx context.Context, m Message, args string) error { return b.bind(ctx, m, args) }},
 	{name: "remind", words: []string{"提醒", "催报"}, admin: true,
 		check: func(b *Bot, args string) (string, bool) {
-			task, _, valid := b.taskArg(args)
-			return "提醒的写法：提醒 任务名称，如：提醒 典型做法。" + b.taskNames(), valid && task != nil
+			q, valid := b.taskArg(args)
+			return "提醒的写法：提醒 任务名称，如：提醒 典型做法。" + b.taskNames(), valid && q.task != nil
 		},
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
-			task, period, _ := b.taskArg(args)
-			return b.remindNow(ctx, m, task, period)
+			q, _ := b.taskArg(args)
+			return b.remindNow(ctx, m, q.task, q.period)
 		}},
 	{name: "mark", words: []string{"标记"}, admin: true,
 		check: func(b *Bot, args string) (string, bool) {
@@ -82,8 +82,8 @@ var commands = []command{
 		}},
 	{name: "export", words: []string{"导出"}, admin: true, check: checkTaskArg,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
-			task, period, _ := b.taskArg(args)
-			return b.export(ctx, m, task, period)
+			q, _ := b.taskArg(args)
+			return b.export(ctx, m, q)
 		}},
 	{name: "reload", words: []string{"重载", "重新载入"}, admin: true, check: noArgs, run: (*Bot).reload},
 	{name: "backup", words: []string{"备份"}, admin: true, check: noArgs, run: (*Bot).backup},
@@ -91,7 +91,7 @@ var commands = []command{
 }
 
 func checkTaskArg(b *Bot, args string) (string, bool) {
-	_, _, valid := b.taskArg(args)
+	_, valid := b.taskArg(args)
 	return "没有找到这项任务。" + b.taskNames(), valid
 }
 
@@ -127,18 +127,50 @@ func commandNamed(name string) *command {
 
 var periodRE = regexp.MustCompile(`第\s*(\d+)\s*期`)
 
-// taskArg reads "[任务] [第N期]": the task (nil when none is named) and the period (0 when none).
-func (b *Bot) taskArg(args string) (task *schedules.Task, period int, ok bool) {
+// taskQuery is what a question names: a campaign, a task, a period; each may
+// be left out (nil, 0).
+type taskQuery struct {
+	campaign *schedules.Schedule
+	task     *schedules.Task
+	period   int
+}
+
+// taskArg reads "[活动] [任务] [第N期]". A task is looked for in the campaign
+// named, else in the current ones (Set.Current), else in the past ones, the
+// latest first: an admin can still ask about June in November.
+func (b *Bot) taskArg(args string) (q taskQuery, ok bool) {
 	if m := periodRE.FindStringSubmatch(args); m != nil {
-		period, _ = strconv.Atoi(m[1])
+		q.period, _ = strconv.Atoi(m[1])
 		args = strings.TrimSpace(periodRE.ReplaceAllString(args, ""))
 	}
+	set := b.Campaigns()
+	q.campaign, args = set.Named(strings.Trim(args, "「」\"' ？?"))
 	args = strings.Trim(args, "「」\"' ？?")
 	if args == "" {
-		return nil, period, true
+		return q, true
 	}
-	task = b.Schedule().Task(args)
-	return task, period, task != nil
+	if q.campaign != nil {
+		q.task = q.campaign.Task(args)
+		return q, q.task != nil
+	}
+	q.task = findTask(set.Current(b.Now()), args)
+	if q.task == nil {
+		all := set.All()
+		for i := len(all) - 1; i >= 0 && q.task == nil; i-- {
+			q.task = all[i].Task(args)
+		}
+	}
+	return q, q.task != nil
+}
+
+// findTask is the first of the campaigns' tasks that q names (Schedule.Task).
+func findTask(campaigns []*schedules.Schedule, q string) *schedules.Task {
+	for _, c := range campaigns {
+		if t := c.Task(q); t != nil {
+			return t
+		}
+	}
+	return nil
 }
 
 // command runs a text as a command. handled is false for a text that is not one,
@@ -213,10 +245,19 @@ func (b *Bot) refuse(ctx context.Context, m Message, what string) error {
 
 func (b *Bot) taskNames() string {
 	var names []string
-	for _, t := range b.Schedule().Tasks {
+	for _, t := range schedules.Tasks(b.Campaigns().Current(b.Now())) {
 		names = append(names, t.Name)
 	}
 	return "现有任务：" + strings.Join(names, "、")
+}
+
+// campaignTag names a task's campaign in answers once the group has more than
+// one campaign ("【消防宣传月】"), and is "" while there is one.
+func (b *Bot) campaignTag(t *schedules.Task) string {
+	if len(b.Campaigns().All()) <= 1 || t.Campaign == nil {
+		return ""
+	}
+	return "【" + t.Campaign.Name + "】"
 }
 
 func helpText(admin bool) string {
@@ -259,13 +300,19 @@ func CurrentPeriod(t *schedules.Task, now time.Time) schedules.Period {
 }
 
 // relevantTasks are the tasks a question without a task name is about: those
-// with a deadline within the last day or the coming week; else the next one.
-func (b *Bot) relevantTasks(now time.Time) []*schedules.Task {
+// of the campaigns asked about with a deadline within the last day or the
+// coming week; else the next one. Of a past campaign, every task: its last
+// periods are what is left to ask about.
+func (b *Bot) relevantTasks(campaigns []*schedules.Schedule, now time.Time) []*schedules.Task {
 	var out []*schedules.Task
 	var next *schedules.Task
 	var nextDue time.Time
-	for _, t := range b.Schedule().Tasks {
+	for _, t := range schedules.Tasks(campaigns) {
 		if t.Anytime {
+			continue
+		}
+		if now.After(t.Campaign.End) {
+			out = append(out, t)
 			continue
 		}
 		p := CurrentPeriod(t, now)
@@ -293,11 +340,15 @@ func periodTitle(t *schedules.Task, p schedules.Period) string {
 	return s
 }
 
-func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, task *schedules.Task, n int) error {
+func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, q taskQuery) error {
 	now := b.Now()
-	tasks := []*schedules.Task{task}
-	if task == nil {
-		tasks = b.relevantTasks(now)
+	tasks, n := []*schedules.Task{q.task}, q.period
+	if q.task == nil {
+		campaigns := b.Campaigns().Current(now)
+		if q.campaign != nil {
+			campaigns = []*schedules.Schedule{q.campaign}
+		}
+		tasks = b.relevantTasks(campaigns, now)
 	}
 	if len(tasks) == 0 {
 		return b.reply(ctx, m, "现在没有需要报送的任务。")
@@ -332,7 +383,7 @@ func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, task
 			}
 			lines = append(lines, fmt.Sprintf("完成 %d/%d 个单位", done, len(reports)))
 		}
-		blocks = append(blocks, periodTitle(t, p)+"\n"+strings.Join(lines, "\n"))
+		blocks = append(blocks, b.campaignTag(t)+periodTitle(t, p)+"\n"+strings.Join(lines, "\n"))
 	}
 	return b.reply(ctx, m, strings.Join(blocks, "\n\n"))
 }
@@ -347,7 +398,7 @@ func (b *Bot) mine(ctx context.Context, m Message) error {
 	}
 	now := b.Now()
 	lines := []string{unit.Name + "："}
-	for _, t := range b.Schedule().Tasks {
+	for _, t := range schedules.Tasks(b.Campaigns().Current(now)) {
 		p := CurrentPeriod(t, now)
 		r, err := b.unitReport(t, p.N, unit.Name)
 		if err != nil {
@@ -356,7 +407,7 @@ func (b *Bot) mine(ctx context.Context, m Message) error {
 		if t.Anytime && r.Status == Missing {
 			continue
 		}
-		line := "· " + periodTitle(t, p) + " " + r.Status.Label()
+		line := "· " + b.campaignTag(t) + periodTitle(t, p) + " " + r.Status.Label()
 		switch r.Status {
 		case Reported, Late:
 			line += "（" + r.CountsText() + "）"
@@ -364,7 +415,7 @@ func (b *Bot) mine(ctx context.Context, m Message) error {
 			line += "（" + r.CountsText() + "，还差" + r.missingText() + "）"
 		}
 		if t.Anytime {
-			line = "· 「" + t.Name + "」已报（" + r.CountsText() + "）"
+			line = "· " + b.campaignTag(t) + "「" + t.Name + "」已报（" + r.CountsText() + "）"
 		}
 		lines = append(lines, line)
 	}
@@ -373,33 +424,39 @@ func (b *Bot) mine(ctx context.Context, m Message) error {
 
 func (b *Bot) tasksText() string {
 	now := b.Now()
-	s := b.Schedule()
-	lines := []string{s.Name + " 报送任务："}
-	for i, t := range s.Tasks {
-		var reqs []string
-		for _, r := range t.Requires {
-			reqs = append(reqs, r.String())
-		}
-		when := "随时报送"
-		if !t.Anytime {
-			p := CurrentPeriod(t, now)
-			when = "截止" + schedules.FormatDue(p.Due)
-			if len(t.Periods) > 1 {
-				when = fmt.Sprintf("共%d期，本期（%s）截止%s", len(t.Periods), t.Label(p.N), schedules.FormatDue(p.Due))
+	set := b.Campaigns()
+	var lines []string
+	for _, c := range set.Current(now) {
+		lines = append(lines, c.Name+" 报送任务：")
+		for i, t := range c.Tasks {
+			var reqs []string
+			for _, r := range t.Requires {
+				reqs = append(reqs, r.String())
 			}
+			when := "随时报送"
+			if !t.Anytime {
+				p := CurrentPeriod(t, now)
+				when = "截止" + schedules.FormatDue(p.Due)
+				if len(t.Periods) > 1 {
+					when = fmt.Sprintf("共%d期，本期（%s）截止%s", len(t.Periods), t.Label(p.N), schedules.FormatDue(p.Due))
+				}
+			}
+			lines = append(lines, fmt.Sprintf("%d. %s：%s；要求%s", i+1, t.Name, when, strings.Join(reqs, "、")))
 		}
-		lines = append(lines, fmt.Sprintf("%d. %s：%s；要求%s", i+1, t.Name, when, strings.Join(reqs, "、")))
 	}
-	upcoming := s.Events(now, now.Add(7*24*time.Hour))
+	upcoming := set.Events(now, now.Add(7*24*time.Hour))
 	if len(upcoming) > 0 {
 		lines = append(lines, "近7天安排：")
 		for _, e := range upcoming {
 			what := map[schedules.Kind]string{schedules.Remind: "提醒", schedules.Nudge: "催报", schedules.Rollcall: "点名", schedules.Announce: "通知"}[e.Kind]
 			if e.Task != nil {
-				what += " " + e.Task.Name + e.Task.Label(e.Period)
+				what += " " + b.campaignTag(e.Task) + e.Task.Name + e.Task.Label(e.Period)
 			}
 			lines = append(lines, fmt.Sprintf("· %d月%d日 %s %s", e.At.Month(), e.At.Day(), e.At.Format("15:04"), what))
 		}
+	}
+	if len(lines) == 0 {
+		return "现在没有报送任务。"
 	}
 	return strings.Join(lines, "\n")
 }
@@ -427,7 +484,7 @@ type markArgs struct {
 	status Status
 }
 
-// parseMark reads "单位 任务 已报|免报|撤销 [第N期]"; usage is non-empty when it does not parse.
+// parseMark reads "单位 [活动] 任务 已报|免报|撤销 [第N期]"; usage is non-empty when it does not parse.
 func (b *Bot) parseMark(args string) (markArgs, string) {
 	usage := "标记的写法：标记 单位 任务 已报|免报|撤销 [第N期]，如：标记 东风社区 典型做法 免报 第2期"
 	var a markArgs
@@ -436,16 +493,19 @@ func (b *Bot) parseMark(args string) (markArgs, string) {
 		args = periodRE.ReplaceAllString(args, " ")
 	}
 	f := strings.Fields(args)
-	if len(f) != 3 {
+	if len(f) < 3 {
 		return a, usage
 	}
 	if a.unit = b.Config.Unit(f[0]); a.unit == nil {
 		return a, fmt.Sprintf("没有找到单位“%s”。", f[0]) + usage
 	}
-	if a.task = b.Schedule().Task(f[1]); a.task == nil {
-		return a, fmt.Sprintf("没有找到任务“%s”。", f[1]) + b.taskNames()
+	named := strings.Join(f[1:len(f)-1], " ")
+	q, ok := b.taskArg(named)
+	if !ok || q.task == nil {
+		return a, fmt.Sprintf("没有找到任务“%s”。", named) + b.taskNames()
 	}
-	switch f[2] {
+	a.task = q.task
+	switch f[len(f)-1] {
 	case "已报":
 		a.status = Reported
 	case "免报":
@@ -471,10 +531,10 @@ func (b *Bot) MarkUnit(t *schedules.Task, n int, unit string, st Status, by stri
 	if _, ok := t.Period(n); !ok {
 		return fmt.Errorf("「%s」has no period %d", t.Name, n)
 	}
-	if err := b.Store.SetMark(t.ID, n, unit, Mark{Status: st, By: by, At: b.Now()}); err != nil {
+	if err := b.Store.SetMark(t.Key, n, unit, Mark{Status: st, By: by, At: b.Now()}); err != nil {
 		return fmt.Errorf("mark %s: %w", unit, err)
 	}
-	b.Logger.Info().Str("by", by).Str("unit", unit).Str("task", t.ID).Int("period", n).Str("status", string(st)).Msg("unit marked")
+	b.Logger.Info().Str("by", by).Str("unit", unit).Str("task", t.Key).Int("period", n).Str("status", string(st)).Msg("unit marked")
 	return nil
 }
 
@@ -493,37 +553,61 @@ func (b *Bot) applyMark(ctx context.Context, m Message, a markArgs) error {
 	return b.reply(ctx, m, fmt.Sprintf("已标记：%s %s 为 %s。", a.unit.Name, periodTitle(a.task, p), what))
 }
 
-// export makes the files and sends them to the admin who asked, privately.
-func (b *Bot) export(ctx context.Context, m Message, t *schedules.Task, n int) error {
+// export makes the files and sends them to the admin who asked, privately:
+// a task's period of its campaign, or the workbook of the campaign named, else
+// of each current one.
+func (b *Bot) export(ctx context.Context, m Message, q taskQuery) error {
 	private := m
 	private.Private = true
 	if b.Export == nil {
 		return b.reply(ctx, private, "这里不能导出。")
 	}
-	what := "报送统计表"
-	if t != nil {
+	type job struct {
+		c    *schedules.Schedule
+		t    *schedules.Task
+		n    int
+		what string
+	}
+	var jobs []job
+	switch {
+	case q.task != nil:
+		n := q.period
 		if n == 0 {
-			n = CurrentPeriod(t, b.Now()).N
+			n = CurrentPeriod(q.task, b.Now()).N
 		}
-		if _, ok := t.Period(n); !ok {
-			return b.reply(ctx, m, fmt.Sprintf("「%s」只有%d期。", t.Name, len(t.Periods)))
+		if _, ok := q.task.Period(n); !ok {
+			return b.reply(ctx, m, fmt.Sprintf("「%s」只有%d期。", q.task.Name, len(q.task.Periods)))
 		}
-		what = fmt.Sprintf("「%s」%s的汇编和材料", t.Name, t.Label(n))
-	}
-	files, err := b.Export(ctx, t, n)
-	if err != nil {
-		b.Logger.Error().Err(err).Msg("export")
-		return b.reply(ctx, private, "导出失败："+err.Error())
-	}
-	b.Logger.Info().Str("by", m.Sender.Verified).Strs("files", files).Msg("exported")
-	if !m.Private {
-		if err := b.reply(ctx, m, fmt.Sprintf("已导出%s，私聊发给 %s。", what, m.Sender.Name)); err != nil {
-			return err
+		jobs = append(jobs, job{q.task.Campaign, q.task, n, fmt.Sprintf("%s「%s」%s的汇编和材料", b.campaignTag(q.task), q.task.Name, q.task.Label(n))})
+	default:
+		campaigns := b.Campaigns().Current(b.Now())
+		if q.campaign != nil {
+			campaigns = []*schedules.Schedule{q.campaign}
+		}
+		for _, c := range campaigns {
+			what := "报送统计表"
+			if len(b.Campaigns().All()) > 1 {
+				what = "「" + c.Name + "」的报送统计表"
+			}
+			jobs = append(jobs, job{c: c, what: what})
 		}
 	}
-	for _, f := range files {
-		if err := b.Chat.SendFile(ctx, m.Sender, f); err != nil {
-			return fmt.Errorf("send %s: %w", f, err)
+	for _, j := range jobs {
+		files, err := b.Export(ctx, j.c, j.t, j.n)
+		if err != nil {
+			b.Logger.Error().Err(err).Msg("export")
+			return b.reply(ctx, private, "导出失败："+err.Error())
+		}
+		b.Logger.Info().Str("by", m.Sender.Verified).Strs("files", files).Msg("exported")
+		if !m.Private {
+			if err := b.reply(ctx, m, fmt.Sprintf("已导出%s，私聊发给 %s。", j.what, m.Sender.Name)); err != nil {
+				return err
+			}
+		}
+		for _, f := range files {
+			if err := b.Chat.SendFile(ctx, m.Sender, f); err != nil {
+				return fmt.Errorf("send %s: %w", f, err)
+			}
 		}
 	}
 	return nil

@@ -43,7 +43,7 @@ func (d *fullDisk) FirstSeen(id string, at time.Time) (bool, error) {
 func TestDiskFullNothingAcknowledged(t *testing.T) {
 	h := newHarness(t)
 	disk := &fullDisk{Store: h.db}
-	b, err := bot.New(bot.Options{Config: h.bot.Config, Schedule: h.bot.Schedule, Store: disk, Chat: h.chat, Now: h.bot.Now, Logger: h.bot.Logger})
+	b, err := bot.New(bot.Options{Config: h.bot.Config, Campaigns: h.bot.Campaigns, Store: disk, Chat: h.chat, Now: h.bot.Now, Logger: h.bot.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func newHarness(t testing.TB) *harness {
 		db.Close()
 	})
 	h := &harness{t: t, db: db, chat: &recordChat{}, sched: s, last: map[string]string{}}
-	h.bot, err = bot.New(bot.Options{Config: cfg, Schedule: func() *schedules.Schedule { return s }, Store: db,
+	h.bot, err = bot.New(bot.Options{Config: cfg, Campaigns: func() *schedules.Set { return schedules.Single(s) }, Store: db,
 		Chat: h.chat, Now: func() time.Time { return h.now }, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
@@ -185,8 +185,10 @@ func (h *harness) subs(task string, period int) []string {
 	return out
 }
 
-func (h *harness) fire(key string) string {
+// fire sends the event named by its short key, "task/period/reminder".
+func (h *harness) fire(short string) string {
 	h.t.Helper()
+	key := h.sched.LegacyKeys()[short]
 	for _, e := range h.sched.Events(h.sched.Start.Add(-time.Hour), h.sched.End.AddDate(0, 0, 8)) {
 		if e.Key == key {
 			h.now = e.At
@@ -196,7 +198,7 @@ func (h *harness) fire(key string) string {
 			return strings.Join(h.sent(), "\n")
 		}
 	}
-	h.t.Fatalf("no event %s", key)
+	h.t.Fatalf("no event %s", short)
 	return ""
 }
 

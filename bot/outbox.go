@@ -25,19 +25,21 @@ const (
 // OutboxItem is a message the bot owes, kept in the store until it is delivered.
 type OutboxItem struct {
 	Seq uint64
-	// Key is the scheduled event the message belongs to, or "".
-	Key    string
+	// Keys are the scheduled events the message belongs to: none for an
+	// answer, one for a reminder, several for a message that combines
+	// coinciding reminders of different campaigns.
+	Keys   []string `json:",omitempty"`
 	Msg    Outgoing
 	Queued time.Time
 	State  OutboxState
 }
 
-// OutboxStore keeps the outbox. Enqueue records key in the sent-log and queues
+// OutboxStore keeps the outbox. Enqueue records keys in the sent-log and queues
 // msgs in one transaction; Done removes an item, records in the sent-log how it
-// ended (for the last of an event) and queues then, all in one transaction too,
+// ended (for the last of each of its events) and queues then, all in one transaction too,
 // so that a notice about an item can never be lost while the item is gone.
 type OutboxStore interface {
-	Enqueue(key string, msgs []Outgoing, at time.Time) (first bool, err error)
+	Enqueue(keys []string, msgs []Outgoing, at time.Time) (first bool, err error)
 	Outbox() ([]OutboxItem, error)
 	SetSending(seq uint64) error
 	SetQueued(seq uint64) error
@@ -45,10 +47,10 @@ type OutboxStore interface {
 	MarkSent(key string, at time.Time, note string) (first bool, err error)
 }
 
-// OnceSender sends the messages of a scheduled event once: it reports false,
-// sending nothing, when the event was already handled.
+// OnceSender sends the messages of scheduled events once: it reports false,
+// sending nothing, when the events were already handled.
 type OnceSender interface {
-	SendOnce(ctx context.Context, key string, msgs []Outgoing) (first bool, err error)
+	SendOnce(ctx context.Context, keys []string, msgs []Outgoing) (first bool, err error)
 }
 
 // Outbox is the Chat the bot talks to: every message is committed to the store
@@ -117,7 +119,7 @@ func (o *Outbox) trace(step string, it OutboxItem) {
 
 // Send implements Chat.
 func (o *Outbox) Send(ctx context.Context, m Outgoing) error {
-	_, err := o.SendOnce(ctx, "", []Outgoing{m})
+	_, err := o.SendOnce(ctx, nil, []Outgoing{m})
 	return err
 }
 
@@ -127,13 +129,13 @@ func (o *Outbox) SendFile(ctx context.Context, to Member, path string) error {
 }
 
 // SendOnce implements OnceSender.
-func (o *Outbox) SendOnce(ctx context.Context, key string, msgs []Outgoing) (bool, error) {
+func (o *Outbox) SendOnce(ctx context.Context, keys []string, msgs []Outgoing) (bool, error) {
 	o.init()
-	first, err := o.Store.Enqueue(key, msgs, o.Now())
+	first, err := o.Store.Enqueue(keys, msgs, o.Now())
 	if err != nil || !first {
 		return first, err
 	}
-	o.trace("queued", OutboxItem{Key: key})
+	o.trace("queued", OutboxItem{Keys: keys})
 	if o.Sync {
 		return true, o.Flush(ctx)
 	}
@@ -164,7 +166,7 @@ func (o *Outbox) Recover(ctx context.Context) error {
 		if it.State != Sending {
 			continue
 		}
-		o.Logger.Warn().Uint64("seq", it.Seq).Str("key", it.Key).Time("queued", it.Queued).Msg("message caught mid-send by a stop: not sent again, admins told")
+		o.Logger.Warn().Uint64("seq", it.Seq).Strs("keys", it.Keys).Time("queued", it.Queued).Msg("message caught mid-send by a stop: not sent again, admins told")
 		if err := o.close(it, "uncertain: the bot stopped while sending it", stoppedNotice); err != nil {
 			return err
 		}
@@ -261,7 +263,7 @@ func (o *Outbox) Flush(ctx context.Context) error {
 // deliver takes one item through the protocol. It returns an error only when
 // the flush must stop: the item stays queued for a later one.
 func (o *Outbox) deliver(ctx context.Context, it OutboxItem) error {
-	log := o.Logger.With().Uint64("seq", it.Seq).Str("key", it.Key).Str("purpose", string(it.Msg.Purpose)).Logger()
+	log := o.Logger.With().Uint64("seq", it.Seq).Strs("keys", it.Keys).Str("purpose", string(it.Msg.Purpose)).Logger()
 	if it.State == Sending {
 		// A transport took it and its closing transaction failed (a full disk):
 		// whether it arrived is unknown, exactly as after a crash. Never again.

@@ -207,7 +207,7 @@ func TestOutboxUncertainSendNotRepeated(t *testing.T) {
 	tr := &fakeTransport{online: true, timeout: map[string]bool{"【点名】第1期": true}}
 	out := newOutbox(db, tr, time.Now, zerolog.Nop())
 	ctx := context.Background()
-	out.SendOnce(ctx, "weekly/1/rollcall", []bot.Outgoing{{Purpose: bot.Rollcall, Text: "【点名】第1期"}})
+	out.SendOnce(ctx, []string{"weekly/1/rollcall"}, []bot.Outgoing{{Purpose: bot.Rollcall, Text: "【点名】第1期"}})
 	out.Send(ctx, bot.Outgoing{Text: "之后"})
 	for range 3 {
 		if err := out.Flush(ctx); err != nil {
@@ -256,7 +256,7 @@ func TestOutboxDropsStaleWithALogLine(t *testing.T) {
 	var logs bytes.Buffer
 	out := newOutbox(h.db, tr, func() time.Time { return now }, zerolog.New(&logs))
 	ctx := context.Background()
-	out.SendOnce(ctx, "weekly/1/nudge@-2h", []bot.Outgoing{{Purpose: bot.Nudge, Text: "【催报】过时的催报"}})
+	out.SendOnce(ctx, []string{"weekly/1/nudge@-2h"}, []bot.Outgoing{{Purpose: bot.Nudge, Text: "【催报】过时的催报"}})
 	out.Send(ctx, bot.Outgoing{Purpose: bot.Receipt, Text: "已收到 东风社区"})
 	now = now.Add(7 * time.Hour) // offline all that time
 	tr.setOnline(true)
@@ -299,10 +299,10 @@ func TestOutboxRecoverNamesTheUncertainMessage(t *testing.T) {
 	h := newHarness(t)
 	now := h.now
 	const key = "weekly/1/nudge@-2h"
-	if _, err := h.db.Enqueue(key, []bot.Outgoing{{Text: "【催报】东风社区"}}, now); err != nil {
+	if _, err := h.db.Enqueue([]string{key}, []bot.Outgoing{{Text: "【催报】东风社区"}}, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.db.Enqueue("", []bot.Outgoing{{ToAdmins: true, Text: "给管理员"}}, now); err != nil {
+	if _, err := h.db.Enqueue(nil, []bot.Outgoing{{ToAdmins: true, Text: "给管理员"}}, now); err != nil {
 		t.Fatal(err)
 	}
 	items, err := h.db.Outbox()
@@ -352,7 +352,7 @@ func TestOutboxFailedCloseNeverResends(t *testing.T) {
 	tr := &fakeTransport{online: true, timeout: map[string]bool{"【点名】第1期": true}}
 	out := &bot.Outbox{Store: &flakyDone{DB: db}, Transport: tr, Now: time.Now, MaxAge: 6 * time.Hour, Logger: zerolog.Nop()}
 	ctx := context.Background()
-	out.SendOnce(ctx, "weekly/1/rollcall", []bot.Outgoing{{Purpose: bot.Rollcall, Text: "【点名】第1期"}})
+	out.SendOnce(ctx, []string{"weekly/1/rollcall"}, []bot.Outgoing{{Purpose: bot.Rollcall, Text: "【点名】第1期"}})
 	for range 3 {
 		out.Flush(ctx) // the first fails to close the item
 	}

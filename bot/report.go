@@ -99,11 +99,11 @@ func (b *Bot) periodReports(t *schedules.Task, n int) ([]UnitReport, error) {
 
 // Statuses is Reports without the submissions: the tallies and marks only.
 func Statuses(src ReportSource, units []Unit, t *schedules.Task, n int) ([]UnitReport, error) {
-	tallies, err := src.Tallies(t.ID, n)
+	tallies, err := src.Tallies(t.Key, n)
 	if err != nil {
 		return nil, err
 	}
-	marks, err := src.Marks(t.ID, n)
+	marks, err := src.Marks(t.Key, n)
 	if err != nil {
 		return nil, err
 	}
@@ -116,11 +116,11 @@ func Statuses(src ReportSource, units []Unit, t *schedules.Task, n int) ([]UnitR
 
 // Reports says where each unit, in the order given, stands for period n of task t.
 func Reports(src ReportSource, units []Unit, t *schedules.Task, n int) ([]UnitReport, error) {
-	subs, err := src.PeriodSubmissions(t.ID, n)
+	subs, err := src.PeriodSubmissions(t.Key, n)
 	if err != nil {
 		return nil, err
 	}
-	marks, err := src.Marks(t.ID, n)
+	marks, err := src.Marks(t.Key, n)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +138,11 @@ func Reports(src ReportSource, units []Unit, t *schedules.Task, n int) ([]UnitRe
 // unitReport says where one unit stands, from its tally: what every incoming
 // message asks, so it reads neither the other units nor the submissions.
 func (b *Bot) unitReport(t *schedules.Task, n int, unit string) (UnitReport, error) {
-	tally, err := b.Store.UnitTally(t.ID, n, unit)
+	tally, err := b.Store.UnitTally(t.Key, n, unit)
 	if err != nil {
 		return UnitReport{}, err
 	}
-	marks, err := b.Store.Marks(t.ID, n)
+	marks, err := b.Store.Marks(t.Key, n)
 	if err != nil {
 		return UnitReport{}, err
 	}
@@ -152,11 +152,11 @@ func (b *Bot) unitReport(t *schedules.Task, n int, unit string) (UnitReport, err
 // UnitReportOf is one unit's report with its submissions, reading only that
 // unit's range of the period: a page about one unit must not grow with the others.
 func UnitReportOf(src ReportSource, unit string, t *schedules.Task, n int) (UnitReport, error) {
-	subs, err := src.UnitSubmissions(t.ID, n, unit)
+	subs, err := src.UnitSubmissions(t.Key, n, unit)
 	if err != nil {
 		return UnitReport{}, err
 	}
-	marks, err := src.Marks(t.ID, n)
+	marks, err := src.Marks(t.Key, n)
 	if err != nil {
 		return UnitReport{}, err
 	}
@@ -316,17 +316,77 @@ func (b *Bot) mentionLines(owing []UnitReport) (lines []string, mentions []Membe
 	return lines, mentions
 }
 
-// Fire sends one scheduled event, once: the event is recorded as handled
-// together with its messages (see Outbox), or alone when there is nothing to send.
-func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
+// Fire sends scheduled events, once: each event is recorded as handled
+// together with its message (see Outbox), or alone when there is nothing to
+// send. Several events (of different campaigns, due in the same minute, see
+// schedules.Combine) go out as one message, each under its campaign's name.
+func (b *Bot) Fire(ctx context.Context, events ...schedules.Event) error {
+	var keys []string
+	var msgs []Outgoing
+	var names []string
+	for _, e := range events {
+		m, send, err := b.eventMessage(e)
+		if err != nil {
+			return fmt.Errorf("fire %s: %w", e.Key, err)
+		}
+		if !send {
+			if e.Key != "" {
+				if _, err := b.Store.MarkSent(e.Key, b.Now(), "nothing to send: every unit had reported"); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if e.Key != "" {
+			keys = append(keys, e.Key)
+		}
+		msgs = append(msgs, m)
+		if e.Campaign != nil {
+			names = append(names, e.Campaign.Name)
+		}
+	}
+	switch len(msgs) {
+	case 0:
+		return nil
+	case 1:
+		m := msgs[0]
+		if m.Purpose == Reminder {
+			m.Text = b.withHint(m.Text)
+		}
+		return b.sendEvent(ctx, keys, m)
+	}
+	all := msgs[0]
+	var blocks []string
+	seen := map[Member]bool{}
+	all.Mentions = nil
+	for i, m := range msgs {
+		blocks = append(blocks, "【"+names[i]+"】\n"+m.Text)
+		for _, who := range m.Mentions {
+			if !seen[who] {
+				seen[who] = true
+				all.Mentions = append(all.Mentions, who)
+			}
+		}
+	}
+	all.Text = strings.Join(blocks, "\n\n")
+	if all.Purpose == Reminder {
+		all.Text = b.withHint(all.Text)
+	}
+	b.Logger.Info().Strs("keys", keys).Msg("coinciding scheduled messages combined")
+	return b.sendEvent(ctx, keys, all)
+}
+
+// eventMessage is what one scheduled event says; send is false for a nudge
+// when every unit has reported. A reminder's hint is added by the caller.
+func (b *Bot) eventMessage(e schedules.Event) (m Outgoing, send bool, err error) {
 	log := b.Logger.With().Str("key", e.Key).Logger()
 	if e.Kind == schedules.Announce {
 		log.Info().Msg("announcement")
-		return b.sendEvent(ctx, e.Key, Outgoing{Purpose: Announcement, Text: e.Text})
+		return Outgoing{Purpose: Announcement, Text: e.Text}, true, nil
 	}
 	reports, err := b.periodReports(e.Task, e.Period)
 	if err != nil {
-		return fmt.Errorf("fire %s: %w", e.Key, err)
+		return Outgoing{}, false, err
 	}
 	vars := e.Vars()
 	owe := 0
@@ -341,20 +401,16 @@ func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 	switch e.Kind {
 	case schedules.Remind:
 		log.Info().Msg("reminder")
-		return b.sendEvent(ctx, e.Key, Outgoing{Purpose: Reminder, Text: b.withHint(header)})
+		return Outgoing{Purpose: Reminder, Text: header}, true, nil
 	case schedules.Nudge:
 		if owe == 0 {
 			log.Info().Msg("nudge skipped: every unit has reported")
-			if e.Key != "" {
-				_, err := b.Store.MarkSent(e.Key, b.Now(), "nothing to send: every unit had reported")
-				return err
-			}
-			return nil
+			return Outgoing{}, false, nil
 		}
 		lines, owing := rollcallLines(reports, []Status{Missing, Partial}, false)
 		ats, mentions := b.mentionLines(owing)
 		log.Info().Int("owing", owe).Msg("nudge")
-		return b.sendEvent(ctx, e.Key, Outgoing{Purpose: Nudge, Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
+		return Outgoing{Purpose: Nudge, Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions}, true, nil
 	default: // roll-call
 		lines, owing := rollcallLines(reports, statusOrder, false)
 		ats, mentions := b.mentionLines(owing)
@@ -362,6 +418,6 @@ func (b *Bot) Fire(ctx context.Context, e schedules.Event) error {
 			ats = append([]string{"请以上单位尽快补报："}, ats...)
 		}
 		log.Info().Int("owing", owe).Msg("roll-call")
-		return b.sendEvent(ctx, e.Key, Outgoing{Purpose: Rollcall, Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions})
+		return Outgoing{Purpose: Rollcall, Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions}, true, nil
 	}
 }

@@ -14,21 +14,28 @@ func (b *Bot) withHint(text string) string {
 	return text + "\n" + b.Hint
 }
 
-// sendEvent sends a scheduled event's message unless the event was handled
+// sendEvent sends the message of scheduled events unless they were handled
 // already. An admin's 提醒 has no key and is sent as it is.
-func (b *Bot) sendEvent(ctx context.Context, key string, m Outgoing) error {
-	if key == "" {
+func (b *Bot) sendEvent(ctx context.Context, keys []string, m Outgoing) error {
+	if len(keys) == 0 {
 		return b.send(ctx, m)
 	}
 	parts := b.parts(m)
 	if once, ok := b.Chat.(OnceSender); ok {
-		_, err := once.SendOnce(ctx, key, parts)
+		_, err := once.SendOnce(ctx, keys, parts)
 		return err
 	}
 	// A chat without an outbox: claim first, so a restart never repeats it.
-	first, err := b.Store.MarkSent(key, b.Now(), "")
-	if err != nil || !first {
-		return err
+	first := false
+	for _, key := range keys {
+		claimed, err := b.Store.MarkSent(key, b.Now(), "")
+		if err != nil {
+			return err
+		}
+		first = first || claimed
+	}
+	if !first {
+		return nil
 	}
 	for _, p := range parts {
 		if err := b.Chat.Send(ctx, p); err != nil {

@@ -123,6 +123,12 @@ func (b *builder) build(f *fileSchedule) *Schedule {
 	}
 	sort.SliceStable(s.events, func(i, j int) bool { return s.events[i].At.Before(s.events[j].At) })
 	b.lateWindows(s, f)
+	for _, t := range s.Tasks {
+		t.Key, t.Campaign = s.KeyPrefix()+t.ID, s
+	}
+	for i := range s.events {
+		s.events[i].Campaign = s
+	}
 	sort.SliceStable(b.errs, func(i, j int) bool { return b.errs[i].Line < b.errs[j].Line })
 	return s
 }
@@ -544,7 +550,8 @@ func (b *builder) reminder(s *Schedule, path string, f *fileRemind, texts map[Ki
 			continue
 		}
 		add(path+".when", Event{At: at, Kind: kind, Task: task, Period: p.N, Due: p.Due, Text: text,
-			Key: fmt.Sprintf("%s/%d/%s@%s", task.ID, p.N, kind, when)})
+			Key:    fmt.Sprintf("%s%s/%s/%s@%s", s.KeyPrefix(), task.ID, p.Due.Format("2006-01-02 15:04"), kind, when),
+			legacy: fmt.Sprintf("%s/%d/%s@%s", task.ID, p.N, kind, when)})
 	}
 }
 
@@ -590,8 +597,9 @@ func (b *builder) announce(s *Schedule, path string, f *fileAnnounce, add func(s
 			b.at(path+".at", "公告时间 %s 不在活动期间（start %s 至 end %s）", v, s.Start.Format(time.DateOnly), s.End.Format(time.DateOnly))
 			continue
 		}
+		legacy := "announce@" + at.Format("2006-01-02 15:04")
 		add(path+".at", Event{At: s.adjust(Announce, at, time.Time{}), Kind: Announce, Text: f.Text,
-			Key: "announce@" + at.Format("2006-01-02 15:04")})
+			Key: s.KeyPrefix() + legacy, legacy: legacy})
 	}
 }
 

@@ -59,13 +59,14 @@ func TestCampaignID(t *testing.T) {
 			if s.ID != tt.want {
 				t.Errorf("ID = %q, want %q", s.ID, tt.want)
 			}
-			// The id changes nothing else: the same messages at the same times.
+			// The id changes nothing else: the same messages at the same times,
+			// their keys under the campaign's id.
 			got, want := s.Events(s.Start.AddDate(0, 0, -8), s.End.AddDate(0, 0, 8)), plain.Events(plain.Start.AddDate(0, 0, -8), plain.End.AddDate(0, 0, 8))
 			if len(got) != len(want) {
 				t.Fatalf("%d events, want %d", len(got), len(want))
 			}
 			for i := range got {
-				if got[i].Key != want[i].Key || !got[i].At.Equal(want[i].At) {
+				if got[i].Key != s.KeyPrefix()+want[i].Key || !got[i].At.Equal(want[i].At) {
 					t.Errorf("event %d: %s, want %s", i, got[i].Describe(), want[i].Describe())
 				}
 			}

@@ -24,7 +24,7 @@ type SentLog interface {
 	SetCursor(t time.Time) error
 }
 
-// Runner fires a schedule's events in order over an injected clock.
+// Runner fires the campaigns' events in order over an injected clock.
 //
 // The console drives it with RunDue as its fake clock advances; the real bot
 // calls Run, which sleeps until the next event. Fire records each event in the
@@ -32,11 +32,12 @@ type SentLog interface {
 // the bot was down are fired on Start if still useful, and skipped with a log
 // line otherwise.
 type Runner struct {
-	// Schedule returns the schedule in force (it changes on reload).
-	Schedule func() *Schedule
-	Log      SentLog
-	// Fire sends one event; an error is logged and the event counts as handled.
-	Fire   func(ctx context.Context, e Event) error
+	// Campaigns returns the campaigns in force (they change on reload).
+	Campaigns func() *Set
+	Log       SentLog
+	// Fire sends one event, or several of different campaigns as one message
+	// (see Combine); an error is logged and the events count as handled.
+	Fire   func(ctx context.Context, events ...Event) error
 	Now    func() time.Time
 	Logger zerolog.Logger
 
@@ -63,10 +64,9 @@ func (r *Runner) Start(ctx context.Context) error {
 		r.cursor = now
 		return r.Log.SetCursor(now)
 	}
-	s := r.Schedule()
 	r.cursor = now
 	r.pending = nil
-	for _, e := range s.Events(cursor, now) {
+	for _, e := range r.Campaigns().Events(cursor, now) {
 		done, err := r.Log.IsSent(e.Key)
 		if err != nil {
 			return fmt.Errorf("read sent-log: %w", err)
@@ -74,7 +74,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		if done {
 			continue
 		}
-		at := s.NextAllowed(now)
+		at := e.Campaign.NextAllowed(now)
 		if why := stale(e, at); why != "" {
 			r.Logger.Info().Str("key", e.Key).Time("due_at", e.At).Str("why", why).Msg("skip missed scheduled message")
 			if _, err := r.Log.MarkSent(e.Key, now, "skipped: "+why); err != nil {
@@ -114,7 +114,7 @@ func (r *Runner) Next() (time.Time, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var next time.Time
-	if e, ok := r.Schedule().NextAfter(r.cursor); ok {
+	if e, ok := r.Campaigns().NextAfter(r.cursor); ok {
 		next = e.At
 	}
 	if len(r.pending) > 0 && (next.IsZero() || r.pending[0].At.Before(next)) {
@@ -126,7 +126,7 @@ func (r *Runner) Next() (time.Time, bool) {
 // RunDue fires, in order, every event due at or before now that has not been fired.
 func (r *Runner) RunDue(ctx context.Context, now time.Time) error {
 	r.mu.Lock()
-	events := r.Schedule().Events(r.cursor, now)
+	events := r.Campaigns().Events(r.cursor, now)
 	var keep []Event
 	for _, p := range r.pending {
 		if p.At.After(now) {
@@ -139,16 +139,19 @@ func (r *Runner) RunDue(ctx context.Context, now time.Time) error {
 	sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
 	r.mu.Unlock()
 
+	var todo []Event
 	for _, e := range events {
 		done, err := r.Log.IsSent(e.Key)
 		if err != nil {
 			return fmt.Errorf("read sent-log: %w", err)
 		}
-		if done {
-			continue
+		if !done {
+			todo = append(todo, e)
 		}
-		if err := r.Fire(ctx, e); err != nil {
-			r.Logger.Error().Err(err).Str("key", e.Key).Msg("scheduled message failed")
+	}
+	for _, group := range Combine(todo) {
+		if err := r.Fire(ctx, group...); err != nil {
+			r.Logger.Error().Err(err).Str("key", group[0].Key).Int("combined", len(group)).Msg("scheduled message failed")
 		}
 	}
 
@@ -199,4 +202,57 @@ func (r *Runner) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// Combine groups events, in order, into what goes out as one message: events
+// of different campaigns due in the same minute that go the same way
+// (reminders with reminders; nudges and roll-calls, which @ people, with each
+// other) are one group, so the group gets one message and not a burst. Events
+// of a single campaign keep their own messages, as they always had.
+func Combine(events []Event) [][]Event {
+	var out [][]Event
+	used := make([]bool, len(events))
+	for i, e := range events {
+		if used[i] {
+			continue
+		}
+		group, at := []Event{e}, []int{i}
+		if way := e.Kind.way(); way != "" {
+			for j := i + 1; j < len(events); j++ {
+				f := events[j]
+				if !used[j] && f.At.Truncate(time.Minute).Equal(e.At.Truncate(time.Minute)) && f.Kind.way() == way {
+					group, at = append(group, f), append(at, j)
+				}
+			}
+		}
+		if !spansCampaigns(group) {
+			group = group[:1] // the others keep their own place
+		}
+		for _, j := range at[:len(group)] {
+			used[j] = true
+		}
+		out = append(out, group)
+	}
+	return out
+}
+
+// way is how a kind of message goes to the group, for combining: the
+// reminders to all; nudges and roll-calls @ the owing units. "" never combines.
+func (k Kind) way() string {
+	switch k {
+	case Remind:
+		return "all"
+	case Nudge, Rollcall:
+		return "at"
+	}
+	return ""
+}
+
+func spansCampaigns(group []Event) bool {
+	for _, e := range group[1:] {
+		if e.Campaign != group[0].Campaign {
+			return true
+		}
+	}
+	return false
 }

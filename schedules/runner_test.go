@@ -57,15 +57,17 @@ type fired struct {
 func newRunner(s *Schedule, log SentLog, now func() time.Time, got *[]fired) *Runner {
 	var mu sync.Mutex
 	return &Runner{
-		Schedule: func() *Schedule { return s },
-		Log:      log,
-		Now:      now,
-		Logger:   zerolog.Nop(),
-		Fire: func(_ context.Context, e Event) error {
+		Campaigns: func() *Set { return Single(s) },
+		Log:       log,
+		Now:       now,
+		Logger:    zerolog.Nop(),
+		Fire: func(_ context.Context, events ...Event) error {
 			mu.Lock()
 			defer mu.Unlock()
-			if first, _ := log.MarkSent(e.Key, now(), ""); first {
-				*got = append(*got, fired{e.Key, now()})
+			for _, e := range events {
+				if first, _ := log.MarkSent(e.Key, now(), ""); first {
+					*got = append(*got, fired{e.Key, now()})
+				}
 			}
 			return nil
 		},
@@ -88,7 +90,7 @@ func TestRunnerFiresInOrderOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := []string{"announce@2026-06-01 09:00", "weekly/1/remind@-1d 09:00", "weekly/1/nudge@-2h", "weekly/1/rollcall@0"}
+	want := []string{"announce@2026-06-01 09:00", "weekly/2026-06-04 12:00/remind@-1d 09:00", "weekly/2026-06-04 12:00/nudge@-2h", "weekly/2026-06-04 12:00/rollcall@0"}
 	if len(got) != len(want) {
 		t.Fatalf("fired %v, want %v", got, want)
 	}
@@ -129,7 +131,7 @@ func TestRunnerCatchUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Both the Wednesday reminder and the 10:00 nudge are still useful: the deadline is at 12:00.
-	if len(got) != 2 || got[0].key != "weekly/1/remind@-1d 09:00" || got[1].key != "weekly/1/nudge@-2h" {
+	if len(got) != 2 || got[0].key != "weekly/2026-06-04 12:00/remind@-1d 09:00" || got[1].key != "weekly/2026-06-04 12:00/nudge@-2h" {
 		t.Fatalf("catch-up fired %v", got)
 	}
 
@@ -149,7 +151,7 @@ func TestRunnerCatchUp(t *testing.T) {
 	if len(got) != 0 {
 		t.Fatalf("sent in quiet hours: %v", got)
 	}
-	if note := log2.sent["weekly/1/nudge@-2h"]; note == "" {
+	if note := log2.sent["weekly/2026-06-04 12:00/nudge@-2h"]; note == "" {
 		t.Errorf("stale nudge not recorded as skipped: %q", note)
 	}
 	// A restart before the morning still finds the waiting roll-call.
@@ -162,7 +164,7 @@ func TestRunnerCatchUp(t *testing.T) {
 	if err := r.RunDue(ctx, now); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].key != "weekly/1/rollcall@0" {
+	if len(got) != 1 || got[0].key != "weekly/2026-06-04 12:00/rollcall@0" {
 		t.Fatalf("morning fired %v", got)
 	}
 }

@@ -90,6 +90,38 @@ type Schedule struct {
 	events []Event
 }
 
+// KeyPrefix is what the campaign's stored keys start with: its id and a
+// slash, or "" for a file without an id (which must then be the only campaign).
+func (s *Schedule) KeyPrefix() string {
+	if s.ID == "" {
+		return ""
+	}
+	return s.ID + "/"
+}
+
+// TakesReports reports whether reports at t count for the campaign: from a
+// week before its start (a plan sent early) until its end, the last late
+// report included. After that it is a past campaign: readable, silent.
+func (s *Schedule) TakesReports(t time.Time) bool {
+	return !t.Before(s.Start.AddDate(0, 0, -7)) && !t.After(s.End)
+}
+
+// LegacyKeys maps the sent-log keys this campaign's events had before to
+// today's: schema 2's (task/period/reminder, no campaign, no deadline), and
+// those of the file before it had an id.
+func (s *Schedule) LegacyKeys() map[string]string {
+	out := make(map[string]string, 2*len(s.events))
+	for _, e := range s.events {
+		if e.legacy != "" && e.legacy != e.Key {
+			out[e.legacy] = e.Key
+		}
+		if bare := strings.TrimPrefix(e.Key, s.KeyPrefix()); bare != e.Key {
+			out[bare] = e.Key
+		}
+	}
+	return out
+}
+
 // Quiet is the daily span in which no scheduled message is sent, as minutes of the
 // day; From > To spans midnight, From == To means none.
 type Quiet struct{ From, To int }
@@ -120,6 +152,11 @@ type Task struct {
 	// Template is the path of the workbook units fill in for this task (the
 	// summary's 活动情况统计表), whose tables the export merges; "" for none.
 	Template string
+	// Key is what the store files the task's reports under: the campaign's id
+	// and the task's, so that two campaigns with the same task ids never mix.
+	Key string
+	// Campaign is the schedule the task belongs to.
+	Campaign *Schedule
 }
 
 // Period is one deadline of a task. It covers (Opens, Due]; a report after Due
@@ -166,10 +203,16 @@ type Event struct {
 	// Task and Period are nil and 0 for announcements.
 	Task   *Task
 	Period int
-	// Key names the event for the sent-log: the task, the period and the
-	// reminder, never the wall time it fired, so an edit that moves a reminder
-	// does not send it again.
+	// Key names the event for the sent-log: the campaign, the task, the
+	// deadline it is for and the reminder, never the wall time it fired, so an
+	// edit that moves a reminder does not send it again, a moved deadline gets
+	// its reminders, and a second campaign with the same task ids is not
+	// taken for the first.
 	Key string
+	// legacy is the key schema 2 wrote (task/period/reminder), for the migration.
+	legacy string
+	// Campaign is the schedule the event belongs to.
+	Campaign *Schedule
 	// Text is the template ({任务} {期次} {截止} {未报数}) or, for an announcement, the text.
 	Text string
 	// Due is the period's deadline; zero for announcements.

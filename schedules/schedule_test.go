@@ -134,7 +134,7 @@ func TestDayOffMovesDeadline(t *testing.T) {
 	// The reminder "-1d 09:00" for the moved deadline is the workday before it, 6/9.
 	var found bool
 	for _, e := range s.Events(at(t, "2026-06-08 00:00"), at(t, "2026-06-12 00:00")) {
-		if e.Key == "weekly/2/remind@-1d 09:00" {
+		if e.Task != nil && e.Task.ID == "weekly" && e.Period == 2 && e.Kind == Remind {
 			found = true
 			if !e.At.Equal(at(t, "2026-06-09 09:00")) {
 				t.Errorf("remind for moved deadline at %v", e.At)

@@ -10,23 +10,28 @@ import (
 	"reportbot/bot"
 )
 
-// Enqueue implements bot.OutboxStore: in one transaction it records key in the
-// sent-log (unless key is "" or already there: then it reports false and queues
-// nothing) and queues msgs.
-func (s *DB) Enqueue(key string, msgs []bot.Outgoing, at time.Time) (bool, error) {
+// Enqueue implements bot.OutboxStore: in one transaction it records keys in
+// the sent-log and queues msgs. Keys already there are left as they are; when
+// every key is (and there is one at least), it reports false and queues nothing.
+func (s *DB) Enqueue(keys []string, msgs []bot.Outgoing, at time.Time) (bool, error) {
 	first := true
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		if key != "" {
-			log := tx.Bucket(bucketSent)
+		var fresh []string
+		log := tx.Bucket(bucketSent)
+		for _, key := range keys {
 			if log.Get([]byte(key)) != nil {
-				first = false
-				return nil
+				continue
 			}
 			if err := putSent(log, key, at, "queued"); err != nil {
 				return err
 			}
+			fresh = append(fresh, key)
 		}
-		return queue(tx.Bucket(bucketOutbox), key, msgs, at)
+		if len(keys) > 0 && len(fresh) == 0 {
+			first = false
+			return nil
+		}
+		return queue(tx.Bucket(bucketOutbox), fresh, msgs, at)
 	})
 	if err != nil {
 		return false, fmt.Errorf("queue message: %w", err)
@@ -35,13 +40,13 @@ func (s *DB) Enqueue(key string, msgs []bot.Outgoing, at time.Time) (bool, error
 }
 
 // queue appends msgs to the outbox b, after everything queued before.
-func queue(b *bolt.Bucket, key string, msgs []bot.Outgoing, at time.Time) error {
+func queue(b *bolt.Bucket, keys []string, msgs []bot.Outgoing, at time.Time) error {
 	for _, m := range msgs {
 		seq, err := b.NextSequence()
 		if err != nil {
 			return err
 		}
-		v, err := json.Marshal(bot.OutboxItem{Seq: seq, Key: key, Msg: m, Queued: at, State: bot.Queued})
+		v, err := json.Marshal(bot.OutboxItem{Seq: seq, Keys: keys, Msg: m, Queued: at, State: bot.Queued})
 		if err != nil {
 			return err
 		}
@@ -57,9 +62,9 @@ func (s *DB) Outbox() ([]bot.OutboxItem, error) {
 	var out []bot.OutboxItem
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
-			var it bot.OutboxItem
-			if err := json.Unmarshal(v, &it); err != nil {
-				return fmt.Errorf("decode outbox item: %w", err)
+			it, err := decodeItem(v)
+			if err != nil {
+				return err
 			}
 			out = append(out, it)
 			return nil
@@ -81,8 +86,8 @@ func (s *DB) setState(seq uint64, state bot.OutboxState) error {
 		if v == nil {
 			return fmt.Errorf("outbox item %d: gone", seq)
 		}
-		var it bot.OutboxItem
-		if err := json.Unmarshal(v, &it); err != nil {
+		it, err := decodeItem(v)
+		if err != nil {
 			return err
 		}
 		it.State = state
@@ -107,27 +112,53 @@ func (s *DB) Done(seq uint64, at time.Time, note string, then []bot.Outgoing) er
 		if v == nil {
 			return nil
 		}
-		var it bot.OutboxItem
-		if err := json.Unmarshal(v, &it); err != nil {
+		it, err := decodeItem(v)
+		if err != nil {
 			return err
 		}
 		if err := b.Delete(u64(seq)); err != nil {
 			return err
 		}
-		if err := queue(b, "", then, at); err != nil {
+		if err := queue(b, nil, then, at); err != nil {
 			return err
 		}
-		if it.Key == "" {
+		if len(it.Keys) == 0 {
 			return nil
 		}
 		// Other parts of the same event still queued: the sent-log waits for the last.
+		open := map[string]bool{}
 		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var other bot.OutboxItem
-			if json.Unmarshal(v, &other) == nil && other.Key == it.Key {
-				return nil
+			if other, err := decodeItem(v); err == nil {
+				for _, key := range other.Keys {
+					open[key] = true
+				}
 			}
 		}
-		return putSent(tx.Bucket(bucketSent), it.Key, at, note)
+		for _, key := range it.Keys {
+			if !open[key] {
+				if err := putSent(tx.Bucket(bucketSent), key, at, note); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
+}
+
+// storedItem reads outbox items as schema 2 wrote them too: one Key.
+type storedItem struct {
+	bot.OutboxItem
+	Key string `json:",omitempty"`
+}
+
+func decodeItem(v []byte) (bot.OutboxItem, error) {
+	var it storedItem
+	if err := json.Unmarshal(v, &it); err != nil {
+		return bot.OutboxItem{}, fmt.Errorf("decode outbox item: %w", err)
+	}
+	if it.Key != "" && len(it.Keys) == 0 {
+		it.Keys = []string{it.Key}
+	}
+	return it.OutboxItem, nil
 }

@@ -37,10 +37,10 @@ func TestDoneQueuesFollowUpsInOneTransaction(t *testing.T) {
 	queued := time.Date(2026, 6, 4, 9, 0, 0, 0, time.UTC)
 	at := queued.Add(time.Hour)
 	const key = "weekly/1/nudge@-2h"
-	if _, err := db.Enqueue(key, []bot.Outgoing{{Text: "催报一"}, {Text: "催报二"}}, queued); err != nil {
+	if _, err := db.Enqueue([]string{key}, []bot.Outgoing{{Text: "催报一"}, {Text: "催报二"}}, queued); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Enqueue("", []bot.Outgoing{{Text: "回复"}}, queued); err != nil {
+	if _, err := db.Enqueue(nil, []bot.Outgoing{{Text: "回复"}}, queued); err != nil {
 		t.Fatal(err)
 	}
 	items, err := db.Outbox()
@@ -71,7 +71,7 @@ func TestDoneQueuesFollowUpsInOneTransaction(t *testing.T) {
 		}
 	}
 	for i, it := range items[2:] {
-		if it.Key != "" || !it.Queued.Equal(at) || it.State != bot.Queued || !reflect.DeepEqual(it.Msg, then[i]) {
+		if len(it.Keys) != 0 || !it.Queued.Equal(at) || it.State != bot.Queued || !reflect.DeepEqual(it.Msg, then[i]) {
 			t.Errorf("follow-up %d = %+v, want %+v with no key, queued at %v", i, it, then[i], at)
 		}
 	}

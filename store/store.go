@@ -23,8 +23,10 @@ import (
 
 // SchemaVersion is the layout this code reads and writes. 2: media in the
 // media buckets (version 1 kept them in blobs only, and a reportbot that
-// reads version 1 would not see the photos stored since).
-const SchemaVersion = 2
+// reads version 1 would not see the photos stored since). 3: data filed by
+// campaign (campaign/task keys, see Adopt), outbox items with several keys;
+// a reportbot that reads 2 would mix campaigns and lose combined reminders.
+const SchemaVersion = 3
 
 // FileName is the database's name inside the data directory.
 const FileName = "reportbot.db"
@@ -43,13 +45,15 @@ var (
 	bucketMediaByID = []byte("media_ids") // sha256 hex -> seq
 	bucketBlobs     = []byte("blobs")     // sha256 hex -> content; written before the media bucket, still read
 	bucketBinds     = []byte("bindings")  // member id (older files: display name) -> unit
-	bucketMarks     = []byte("marks")     // task 0 period unit -> JSON Mark
-	bucketReceipts  = []byte("receipts")  // task 0 period unit -> level
-	bucketSent      = []byte("sent_log")  // key -> JSON sentRecord
-	bucketSeen      = []byte("seen_msgs") // chat message id -> time first seen
-	bucketThumbs    = []byte("thumbs")    // image sha256 -> JPEG thumbnail
-	bucketTallies   = []byte("tallies")   // task 0 period unit -> JSON bot.Tally
-	bucketOutbox    = []byte("outbox")    // seq -> JSON bot.OutboxItem
+	// Task keys are campaign/task (bare task for a campaign without id, or
+	// data of schema 2 not yet adopted by a campaign).
+	bucketMarks    = []byte("marks")     // task 0 period unit -> JSON Mark
+	bucketReceipts = []byte("receipts")  // task 0 period unit -> level
+	bucketSent     = []byte("sent_log")  // key -> JSON sentRecord
+	bucketSeen     = []byte("seen_msgs") // chat message id -> time first seen
+	bucketThumbs   = []byte("thumbs")    // image sha256 -> JPEG thumbnail
+	bucketTallies  = []byte("tallies")   // task 0 period unit -> JSON bot.Tally
+	bucketOutbox   = []byte("outbox")    // seq -> JSON bot.OutboxItem
 	// Added without a schema change: an older reportbot ignores the bucket,
 	// and checkSchema does not require it of a file opened read-only.
 	bucketAdapterState = []byte("adapter_state") // adapter 0 key -> value
