@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -211,33 +212,63 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s := f.schedule
+	set := f.schedules.Set()
 	// stdout is one line per message; what was checked goes to stderr.
 	fmt.Fprintf(stderr, "%s：正确，%d 个报送单位，管理员 %s\n", f.configPath, len(f.config.Units), strings.Join(f.config.Bot.Admins, "、"))
-	fmt.Fprintf(stderr, "%s：正确，「%s」%s 至 %s，%d 项任务\n", s.Source, s.Name, s.Start.Format(time.DateOnly), s.End.Format(time.DateOnly), len(s.Tasks))
-	start := time.Now().In(s.Location)
+	for _, s := range set.All() {
+		fmt.Fprintf(stderr, "%s：正确，「%s」%s 至 %s，%d 项任务\n", s.Source, s.Name, s.Start.Format(time.DateOnly), s.End.Format(time.DateOnly), len(s.Tasks))
+	}
+	loc := f.schedule.Location
+	start := time.Now().In(loc)
 	if *from != "" {
-		start, err = time.ParseInLocation(time.DateOnly, *from, s.Location)
+		start, err = time.ParseInLocation(time.DateOnly, *from, loc)
 		if err != nil {
 			return fmt.Errorf("--from %q: 写成 2026-06-01", *from)
 		}
 	}
-	end := start.AddDate(0, 0, 14)
+	var events []schedules.Event
 	if *all {
-		start, end = s.Start.Add(-time.Nanosecond), s.End.AddDate(0, 0, 7)
-	}
-	events := s.Events(start.Add(-time.Nanosecond), end)
-	if len(events) == 0 {
-		fmt.Fprintf(stderr, "%s 到 %s 之间没有要发的消息（用 --all 看整个活动，或 --from 指定日期）\n", start.Format(time.DateOnly), end.Format(time.DateOnly))
+		events = campaignEvents(set, start)
+	} else {
+		events = set.Events(start.Add(-time.Nanosecond), start.AddDate(0, 0, 14))
+		if len(events) == 0 {
+			fmt.Fprintf(stderr, "%s 到 %s 之间没有要发的消息（用 --all 看整个活动，或 --from 指定日期）\n", start.Format(time.DateOnly), start.AddDate(0, 0, 14).Format(time.DateOnly))
+		}
 	}
 	for _, e := range events {
-		fmt.Fprintln(stdout, e.Describe())
+		tag := ""
+		if len(set.All()) > 1 {
+			tag = e.Campaign.ID + " "
+		}
+		fmt.Fprintln(stdout, tag+e.Describe())
 	}
-	if s.ID == "" {
-		id, line, before := s.ProposeID()
-		fmt.Fprintf(stderr, "建议在 %s 第%d行 %s 之前加一行：id = %q（活动的固定代号，以后改名也不会把数据弄混）\n", s.Source, line, before, id)
+	for _, s := range set.All() {
+		if s.ID == "" {
+			id, line, before := s.ProposeID()
+			fmt.Fprintf(stderr, "建议在 %s 第%d行 %s 之前加一行：id = %q（活动的固定代号，以后改名也不会把数据弄混）\n", s.Source, line, before, id)
+		}
 	}
 	return nil
+}
+
+// campaignEvents is every message of the campaigns not ended at t (open or to
+// come), each over its whole span; when all have ended, of the last one.
+func campaignEvents(set *schedules.Set, t time.Time) []schedules.Event {
+	var list []*schedules.Schedule
+	for _, c := range set.All() {
+		if !c.End.Before(t) {
+			list = append(list, c)
+		}
+	}
+	if len(list) == 0 {
+		list = set.Current(t)
+	}
+	var out []schedules.Event
+	for _, c := range list {
+		out = append(out, c.Events(c.Start.AddDate(0, 0, -8), c.End.AddDate(0, 0, 8))...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
 }
 
 func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -299,8 +299,11 @@ func (b *Bot) members(unit string) []Member {
 	return out
 }
 
+// unitAts is one owing unit's line of @mentions ("东风社区：@张三 @李四").
+type unitAts struct{ unit, line string }
+
 // mentionLines @mentions the members of the owing units, one line per unit.
-func (b *Bot) mentionLines(owing []UnitReport) (lines []string, mentions []Member) {
+func (b *Bot) mentionLines(owing []UnitReport) (lines []unitAts, mentions []Member) {
 	for _, r := range owing {
 		ms := b.members(r.Unit)
 		if len(ms) == 0 {
@@ -310,7 +313,7 @@ func (b *Bot) mentionLines(owing []UnitReport) (lines []string, mentions []Membe
 		for i, m := range ms {
 			ats[i] = "@" + m.Name
 		}
-		lines = append(lines, r.Unit+"："+strings.Join(ats, " "))
+		lines = append(lines, unitAts{r.Unit, r.Unit + "：" + strings.Join(ats, " ")})
 		mentions = append(mentions, ms...)
 	}
 	return lines, mentions
@@ -319,13 +322,13 @@ func (b *Bot) mentionLines(owing []UnitReport) (lines []string, mentions []Membe
 // Fire sends scheduled events, once: each event is recorded as handled
 // together with its message (see Outbox), or alone when there is nothing to
 // send. Several events (of different campaigns, due in the same minute, see
-// schedules.Combine) go out as one message, each under its campaign's name.
+// schedules.Combine) go out as one message, each under its campaign's name,
+// the members owing anything @mentioned once at the end.
 func (b *Bot) Fire(ctx context.Context, events ...schedules.Event) error {
 	var keys []string
-	var msgs []Outgoing
-	var names []string
+	var parts []eventPart
 	for _, e := range events {
-		m, send, err := b.eventMessage(e)
+		p, send, err := b.eventMessage(e)
 		if err != nil {
 			return fmt.Errorf("fire %s: %w", e.Key, err)
 		}
@@ -340,53 +343,76 @@ func (b *Bot) Fire(ctx context.Context, events ...schedules.Event) error {
 		if e.Key != "" {
 			keys = append(keys, e.Key)
 		}
-		msgs = append(msgs, m)
 		if e.Campaign != nil {
-			names = append(names, e.Campaign.Name)
+			p.campaign = e.Campaign.Name
 		}
+		parts = append(parts, p)
 	}
-	switch len(msgs) {
-	case 0:
+	if len(parts) == 0 {
 		return nil
-	case 1:
-		m := msgs[0]
-		if m.Purpose == Reminder {
-			m.Text = b.withHint(m.Text)
-		}
-		return b.sendEvent(ctx, keys, m)
 	}
-	all := msgs[0]
-	var blocks []string
-	seen := map[Member]bool{}
-	all.Mentions = nil
-	for i, m := range msgs {
-		blocks = append(blocks, "【"+names[i]+"】\n"+m.Text)
-		for _, who := range m.Mentions {
-			if !seen[who] {
-				seen[who] = true
-				all.Mentions = append(all.Mentions, who)
+	m := Outgoing{Purpose: parts[0].purpose}
+	var blocks, ats []string
+	seenUnit, seenMember := map[string]bool{}, map[Member]bool{}
+	for _, p := range parts {
+		if len(parts) > 1 {
+			p.body = "【" + p.campaign + "】\n" + p.body
+		}
+		blocks = append(blocks, p.body)
+		for _, a := range p.ats {
+			if !seenUnit[a.unit] {
+				seenUnit[a.unit] = true
+				ats = append(ats, a.line)
+			}
+		}
+		for _, who := range p.mentions {
+			if !seenMember[who] {
+				seenMember[who] = true
+				m.Mentions = append(m.Mentions, who)
 			}
 		}
 	}
-	all.Text = strings.Join(blocks, "\n\n")
-	if all.Purpose == Reminder {
-		all.Text = b.withHint(all.Text)
+	m.Text = strings.Join(blocks, "\n\n")
+	if len(ats) > 0 {
+		if lead := parts[0].lead; len(parts) > 1 {
+			ats = append([]string{"请以上单位抓紧报送："}, ats...)
+		} else if lead != "" {
+			ats = append([]string{lead}, ats...)
+		}
+		m.Text += "\n" + strings.Join(ats, "\n")
 	}
-	b.Logger.Info().Strs("keys", keys).Msg("coinciding scheduled messages combined")
-	return b.sendEvent(ctx, keys, all)
+	if m.Purpose == Reminder {
+		m.Text = b.withHint(m.Text)
+	}
+	if len(parts) > 1 {
+		b.Logger.Info().Strs("keys", keys).Msg("coinciding scheduled messages combined")
+	}
+	return b.sendEvent(ctx, keys, m)
+}
+
+// eventPart is what one scheduled event says: its text, then the owing
+// units' @ lines (after lead), kept apart so that combined events @ each
+// member once.
+type eventPart struct {
+	purpose  Purpose
+	campaign string
+	body     string
+	lead     string
+	ats      []unitAts
+	mentions []Member
 }
 
 // eventMessage is what one scheduled event says; send is false for a nudge
-// when every unit has reported. A reminder's hint is added by the caller.
-func (b *Bot) eventMessage(e schedules.Event) (m Outgoing, send bool, err error) {
+// when every unit has reported.
+func (b *Bot) eventMessage(e schedules.Event) (p eventPart, send bool, err error) {
 	log := b.Logger.With().Str("key", e.Key).Logger()
 	if e.Kind == schedules.Announce {
 		log.Info().Msg("announcement")
-		return Outgoing{Purpose: Announcement, Text: e.Text}, true, nil
+		return eventPart{purpose: Announcement, body: e.Text}, true, nil
 	}
 	reports, err := b.periodReports(e.Task, e.Period)
 	if err != nil {
-		return Outgoing{}, false, err
+		return p, false, err
 	}
 	vars := e.Vars()
 	owe := 0
@@ -401,23 +427,21 @@ func (b *Bot) eventMessage(e schedules.Event) (m Outgoing, send bool, err error)
 	switch e.Kind {
 	case schedules.Remind:
 		log.Info().Msg("reminder")
-		return Outgoing{Purpose: Reminder, Text: header}, true, nil
+		return eventPart{purpose: Reminder, body: header}, true, nil
 	case schedules.Nudge:
 		if owe == 0 {
 			log.Info().Msg("nudge skipped: every unit has reported")
-			return Outgoing{}, false, nil
+			return p, false, nil
 		}
 		lines, owing := rollcallLines(reports, []Status{Missing, Partial}, false)
 		ats, mentions := b.mentionLines(owing)
 		log.Info().Int("owing", owe).Msg("nudge")
-		return Outgoing{Purpose: Nudge, Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions}, true, nil
+		return eventPart{purpose: Nudge, body: strings.Join(append([]string{header}, lines...), "\n"), ats: ats, mentions: mentions}, true, nil
 	default: // roll-call
 		lines, owing := rollcallLines(reports, statusOrder, false)
 		ats, mentions := b.mentionLines(owing)
-		if len(ats) > 0 {
-			ats = append([]string{"请以上单位尽快补报："}, ats...)
-		}
 		log.Info().Int("owing", owe).Msg("roll-call")
-		return Outgoing{Purpose: Rollcall, Text: strings.Join(append(append([]string{header}, lines...), ats...), "\n"), Mentions: mentions}, true, nil
+		return eventPart{purpose: Rollcall, body: strings.Join(append([]string{header}, lines...), "\n"), lead: "请以上单位尽快补报：",
+			ats: ats, mentions: mentions}, true, nil
 	}
 }

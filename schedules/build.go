@@ -349,7 +349,12 @@ func (b *builder) task(s *Schedule, path string, f *fileTask) *Task {
 func (b *builder) cronDues(s *Schedule, path string, f *fileTask) []time.Time {
 	sched, err := cron.ParseStandard(f.Cron)
 	if err != nil {
-		b.at(path+".cron", "cron %q 无法识别（%v）：写成5段「分 时 日 月 周」，如 \"0 12 * * THU\" 表示每周四12:00", f.Cron, err)
+		why := fmt.Sprintf("无法识别（%v）", err)
+		if n := len(strings.Fields(f.Cron)); n != 5 {
+			why = fmt.Sprintf("写了%d段", n)
+		}
+		b.at(path+".cron", "cron %q %s：写成5段「分 时 日 月 周」，如 \"0 12 * * THU\" 表示每周四12:00，"+
+			"\"0 18 25 * *\" 表示每月25日18:00，\"0 17 * * MON-FRI\" 表示每个工作日17:00", f.Cron, why)
 		return nil
 	}
 	if strings.HasPrefix(f.Cron, "TZ=") || strings.HasPrefix(f.Cron, "CRON_TZ=") {
@@ -373,6 +378,15 @@ func (b *builder) cronDues(s *Schedule, path string, f *fileTask) []time.Time {
 	}
 	var dues []time.Time
 	for t := sched.Next(from.Add(-time.Second)); !t.IsZero() && !t.After(until); t = sched.Next(t) {
+		if n := len(dues); n > 1 && sameDay(dues[n-2], t) {
+			// Twice a day at most (a morning and an evening report): a cron
+			// that fires every hour or minute would otherwise fail on its
+			// first period or on overlapping ones, which says nothing of why.
+			b.at(path+".cron", "cron %q 一天里有%s、%s、%s……多个截止时间：报送任务每天最多两期。"+
+				"前两段写分和时，如 \"0 17 * * *\" 表示每天17:00，\"0 17 * * MON-FRI\" 表示每个工作日17:00",
+				f.Cron, dues[n-2].Format("15:04"), dues[n-1].Format("15:04"), t.Format("15:04"))
+			return nil
+		}
 		dues = append(dues, t)
 		if len(dues) > 1000 {
 			b.at(path+".cron", "cron %q 在 from 到 until 之间产生了超过1000个截止时间：报送任务一般每周一次，如 \"0 12 * * THU\"", f.Cron)
@@ -384,6 +398,12 @@ func (b *builder) cronDues(s *Schedule, path string, f *fileTask) []time.Time {
 		return nil
 	}
 	return dues
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
 }
 
 var materialNames = map[string]Material{

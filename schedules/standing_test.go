@@ -140,6 +140,8 @@ func TestDeadlinesThatCollide(t *testing.T) {
 			`第7期 6月7日（周日）17:00 是周末，按 on_day_off = "next" 顺延到下一个工作日 6月8日（周一）17:00，与第6期的截止重合。`,
 			`cron = "0 17 * * MON-FRI"`}},
 		{"twice a day", "cron = \"0 9,17 * * *\"\n", "cron =", []string{`第11期 6月6日（周六）09:00`, `cron = "0 9,17 * * MON-FRI"`}},
+		{"every hour", "cron = \"0 * * * *\"\n", "cron =", []string{`一天里有00:00、01:00、02:00……多个截止时间：报送任务每天最多两期`, `"0 17 * * *" 表示每天17:00`}},
+		{"four fields", "cron = \"17 * * *\"\n", "cron =", []string{`cron "17 * * *" 写了4段：写成5段「分 时 日 月 周」`}},
 		{"weekdays by number", "cron = \"0 17 * * 0-6\"\n", "cron =", []string{`「周」一段只含工作日的 cron，如 "0 17 * * MON-FRI"`}},
 		{"fixed dates", "due = [\"2026-06-18\", \"2026-06-19\"]\n", "due =", []string{
 			`第2期 6月19日（周五）18:00 是端午节，按 on_day_off = "previous" 提前到前一个工作日 6月18日（周四）18:00，与第1期的截止 6月18日（周四）18:00 重合或先后颠倒：请改日期，或写 on_day_off = "keep" 让放假日的截止时间不变`}},
