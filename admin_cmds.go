@@ -173,7 +173,11 @@ func unadopted(db *store.DB, set *schedules.Set, c *schedules.Schedule) (export.
 		return db, nil
 	}
 	bare, err := db.BareTasks()
-	if err != nil || adoptionTarget(set, bare) != c {
+	if err != nil || len(bare) == 0 {
+		return db, err
+	}
+	owner, _, err := ownerOfBare(db)
+	if err != nil || adoptionTarget(set, bare, owner) != c {
 		return db, err
 	}
 	return bareSource{db, c.KeyPrefix()}, nil

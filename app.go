@@ -81,6 +81,7 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	}
 	a := &App{Store: db, files: o.Files, canReload: o.Reload, setClock: o.SetClock, log: o.Logger, async: o.Async}
 	a.campaigns.Store(o.Files.Set())
+	o.Files.checkWith(func(c *schedules.Schedule) error { return checkBare(db, c) })
 	if err := adoptBare(db, a.campaigns.Load(), o.Logger); err != nil {
 		db.Close()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -25,6 +26,8 @@ type scheduleFiles struct {
 	// list and read find and read the files.
 	list func() ([]string, error)
 	read func(path string) (*schedules.Schedule, error)
+	// check refuses a campaign the data cannot take (see checkBare); nil: none.
+	check func(*schedules.Schedule) error
 
 	mu     sync.Mutex
 	byPath map[string]*schedules.Schedule
@@ -127,6 +130,13 @@ func sortedKeys(m map[string]*schedules.Schedule) []string {
 	return keys
 }
 
+// checkWith has reloads refuse a campaign that check refuses.
+func (f *scheduleFiles) checkWith(check func(*schedules.Schedule) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.check = check
+}
+
 // Set is the campaigns in force.
 func (f *scheduleFiles) Set() *schedules.Set {
 	f.mu.Lock()
@@ -183,6 +193,9 @@ func (f *scheduleFiles) reload(only string) (reloaded, error) {
 	var errs []error
 	for _, p := range paths {
 		s, err := f.read(p)
+		if err == nil && f.check != nil {
+			err = f.check(s)
+		}
 		if err != nil {
 			errs = append(errs, err)
 			if old, ok := f.byPath[p]; ok {
@@ -208,14 +221,95 @@ func (f *scheduleFiles) reload(only string) (reloaded, error) {
 	return u, errors.Join(errs...)
 }
 
-// adoptBare gives the data that no campaign claims to the campaign it belongs
-// to: a database of schema 2, or a campaign's file that had no id yet. The
-// campaign without an id, if there is one, keeps it where it is (only the
-// sent-log's old keys are renamed); else it goes to the campaign holding the
-// most of its tasks, the earliest on a tie.
+// The data under bare task ids belongs to one campaign: the one without an
+// id, or (schema 2) the one the bot ran before. Its span is kept, so that a
+// different campaign without an id cannot take that data for its own (a June
+// file reused for November with new dates), nor a campaign with an id adopt
+// data of another time.
+const (
+	bareState = "campaigns"
+	bareOwner = "bare_owner"
+)
+
+// span is when a campaign ran, as far as the bare data is concerned.
+type span struct {
+	from, to time.Time
+	name     string
+}
+
+func (p span) String() string {
+	return p.from.Format(time.RFC3339) + " " + p.to.Format(time.RFC3339) + " " + p.name
+}
+
+func parseSpan(v string) (span, bool) {
+	f := strings.SplitN(v, " ", 3)
+	if len(f) != 3 {
+		return span{}, false
+	}
+	from, err1 := time.Parse(time.RFC3339, f[0])
+	to, err2 := time.Parse(time.RFC3339, f[1])
+	return span{from, to, f[2]}, err1 == nil && err2 == nil
+}
+
+func campaignSpan(c *schedules.Schedule) span { return span{c.Start, c.End, c.Name} }
+
+// overlaps reports whether c could be the campaign of the data in p: their
+// times meet, give or take a week.
+func (p span) overlaps(c *schedules.Schedule) bool {
+	return !p.to.Before(c.Start.AddDate(0, 0, -7)) && !p.from.After(c.End.AddDate(0, 0, 7))
+}
+
+// ownerOfBare is the span of the bare data's campaign: as kept, else that of
+// the submissions (a schema-2 file); ok is false when there is no bare data.
+func ownerOfBare(db *store.DB) (p span, ok bool, err error) {
+	v, err := db.AdapterState(bareState).Get(bareOwner)
+	if err != nil {
+		return span{}, false, err
+	}
+	if p, ok := parseSpan(v); ok {
+		return p, true, nil
+	}
+	first, last, err := db.BareSpan()
+	if err != nil || first.IsZero() {
+		return span{}, false, err
+	}
+	return span{from: first, to: last}, true, nil
+}
+
+// checkBare refuses a campaign without an id over the bare data of another
+// campaign: their reports would be counted together.
+func checkBare(db *store.DB, c *schedules.Schedule) error {
+	if c.ID != "" {
+		return nil
+	}
+	owner, ok, err := ownerOfBare(db)
+	if err != nil || !ok || owner.overlaps(c) {
+		return err
+	}
+	id, line, before := c.ProposeID()
+	what := "另一次活动"
+	if owner.name != "" {
+		what = "另一次活动「" + owner.name + "」"
+	}
+	return fmt.Errorf("%s：数据目录里已有%s（%s 至 %s）的数据，而这个日程「%s」（%s 至 %s）没有写活动代号 id，两次活动的报送会混在一起。"+
+		"请在第%d行 %s 之前加一行：id = %q。原来的数据不受影响，仍可用 reportbot export 导出",
+		c.Source, what, owner.from.Format(time.DateOnly), owner.to.Format(time.DateOnly),
+		c.Name, c.Start.Format(time.DateOnly), c.End.Format(time.DateOnly), line, before, id)
+}
+
+// adoptBare files the data that no campaign claims under the campaign it
+// belongs to (see adoptionTarget); the campaign without an id keeps it where
+// it is (only the sent-log's old keys are renamed).
 func adoptBare(db *store.DB, set *schedules.Set, log zerolog.Logger) error {
+	state := db.AdapterState(bareState)
 	for _, c := range set.All() {
 		if c.ID == "" {
+			if err := checkBare(db, c); err != nil {
+				return err
+			}
+			if err := state.Put(bareOwner, campaignSpan(c).String()); err != nil {
+				return err
+			}
 			return adoptInto(db, c, log)
 		}
 	}
@@ -223,23 +317,30 @@ func adoptBare(db *store.DB, set *schedules.Set, log zerolog.Logger) error {
 	if err != nil || len(bare) == 0 {
 		return err
 	}
-	c := adoptionTarget(set, bare)
+	owner, _, err := ownerOfBare(db)
+	if err != nil {
+		return err
+	}
+	c := adoptionTarget(set, bare, owner)
 	if c == nil {
-		log.Warn().Strs("tasks", bare).Msg("data of tasks no campaign has: left where it is")
+		log.Warn().Strs("tasks", bare).Str("owner", owner.String()).Msg("earlier data of no campaign in force: left where it is")
 		return nil
 	}
 	return adoptInto(db, c, log)
 }
 
 // adoptionTarget is the campaign that data under the bare task ids belongs
-// to: the one without an id, else the one with the most of those tasks, the
-// earliest on a tie; nil for none.
-func adoptionTarget(set *schedules.Set, bare []string) *schedules.Schedule {
+// to: the one without an id, else, of those whose time meets the data's, the
+// one with the most of those tasks, the earliest on a tie; nil for none.
+func adoptionTarget(set *schedules.Set, bare []string, owner span) *schedules.Schedule {
 	var best *schedules.Schedule
 	bestN := 0
 	for _, c := range set.All() {
 		if c.ID == "" {
 			return c
+		}
+		if !owner.from.IsZero() && !owner.overlaps(c) {
+			continue
 		}
 		n := 0
 		for _, id := range bare {
@@ -262,6 +363,12 @@ func adoptInto(db *store.DB, c *schedules.Schedule, log zerolog.Logger) error {
 	n, err := db.Adopt(store.Adoption{Prefix: c.KeyPrefix(), Tasks: tasks, SentKeys: c.LegacyKeys()})
 	if err != nil {
 		return err
+	}
+	if c.ID != "" {
+		// The bare data has its campaign now; what is bare from here on is new.
+		if err := db.AdapterState(bareState).Put(bareOwner, ""); err != nil {
+			return err
+		}
 	}
 	if n > 0 {
 		log.Info().Str("campaign", c.ID).Str("name", c.Name).Int("entries", n).Msg("earlier data filed under its campaign")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +340,92 @@ func TestJuneWithAStandingMonthlyReport(t *testing.T) {
 	got = r.said()
 	if n := count(got, "【2026年安全生产月】「活动总结", "【2026年每月隐患排查】「每月隐患排查情况」第6期"); n != 1 {
 		t.Errorf("进度:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// TestReusedFileWithoutID: June ran from a file without an id; the admins
+// then rewrite that file for November, still without an id. The bot refuses
+// to start rather than count June's reports for November, and says which line
+// to add; with the id November starts clean, and June's data goes to June as
+// soon as June's file is back with an id of its own.
+func TestReusedFileWithoutID(t *testing.T) {
+	noID := func(s string) string {
+		return regexp.MustCompile(`(?m)^id = "2026-.*\n`).ReplaceAllString(s, "")
+	}
+	r := newCampaignRig(t, map[string]string{"campaign.toml": noID(juneFile(t))})
+	r.open("2026-06-04 09:00")
+	r.say("东风社区-张三", "本周典型做法：组织燃气安全入户检查")
+	r.close()
+
+	r.write("campaign.toml", noID(novemberFile(t)))
+	f, err := loadFiles("", r.folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: r.data,
+		Transport: &memChat{now: time.Now}, Now: func() time.Time { return r.at("2026-11-01 08:00") }, Logger: zerolog.Nop()})
+	if err == nil || !strings.Contains(err.Error(), "「2026年安全生产月」（2026-06-01 至 2026-07-03）的数据") ||
+		!strings.Contains(err.Error(), `id = "2026-11-xiaofang"`) {
+		t.Fatalf("a second campaign without an id over June's data: %v", err)
+	}
+
+	r.write("campaign.toml", novemberFile(t))
+	r.open("2026-11-05 09:00")
+	r.said()
+	r.say(admin, "未报 典型做法")
+	if got := r.said(); count(got, "未报 6：东风社区") != 1 {
+		t.Errorf("November counted June's report:\n%s", strings.Join(got, "\n"))
+	}
+	if bare, _ := r.app.Store.BareTasks(); len(bare) != 1 || bare[0] != "weekly" {
+		t.Errorf("June's data must stay where it is: bare %v", bare)
+	}
+	r.close()
+
+	r.write("june.toml", juneFile(t))
+	r.open("2026-11-05 10:00")
+	defer r.close()
+	r.say(admin, "进度 2026年安全生产月 典型做法 第1期")
+	if got := r.said(); count(got, "【2026年安全生产月】", "部分 1：东风社区") != 1 {
+		t.Errorf("June's data after June's file came back:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// TestOneCampaignEditedBadly: a bad edit of one campaign's file keeps that
+// campaign's last good version and leaves the other alone; a good edit of the
+// other takes effect.
+func TestOneCampaignEditedBadly(t *testing.T) {
+	monthly, err := os.ReadFile(filepath.Join("schedules.example", "yinhuan-monthly.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newCampaignRig(t, map[string]string{"june.toml": juneFile(t), "monthly.toml": string(monthly)})
+	r.open("2026-06-01 10:00")
+	defer r.close()
+	r.said()
+	ctx := context.Background()
+	due := func(id, task string) string {
+		return r.app.campaigns.Load().Campaign(id).TaskByID(task).Periods[0].Due.Format("01-02 15:04")
+	}
+
+	r.write("monthly.toml", strings.Replace(string(monthly), `cron = "0 18 25 * *"`, `cron = "0 18 32 * *"`, 1))
+	r.app.ScheduleChanged(ctx, filepath.Join(r.folder, "monthly.toml"))
+	got := r.said()
+	if count(got, "管理员: ", "日程文件的改动有错误", "monthly.toml:") != 1 || due("2026-yinhuan-monthly", "yinhuan") != "01-23 18:00" {
+		t.Errorf("bad edit: %q; monthly due %s", got, due("2026-yinhuan-monthly", "yinhuan"))
+	}
+
+	r.write("june.toml", strings.Replace(juneFile(t), `cron = "0 12 * * THU"`, `cron = "0 12 * * WED"`, 1))
+	r.app.ScheduleChanged(ctx, filepath.Join(r.folder, "june.toml"))
+	got = r.said()
+	if count(got, "管理员: ", "日程文件已更新", "「2026年安全生产月」日程已重新载入") != 1 || due("2026-06-anquan", "weekly") != "06-03 12:00" ||
+		due("2026-yinhuan-monthly", "yinhuan") != "01-23 18:00" {
+		t.Errorf("good edit: %q; weekly due %s", got, due("2026-06-anquan", "weekly"))
+	}
+
+	// 重载 reads every file: the bad one still keeps its last good version.
+	r.say(admin, "重载")
+	got = r.said()
+	if count(got, "日程文件有错误", "monthly.toml:", "其余的日程已重新载入") != 1 {
+		t.Errorf("重载 with one bad file: %q", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -66,6 +67,41 @@ func (s *DB) BareTasks() ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, err
+}
+
+// BareSpan is when the first and the last submission under bare task ids
+// came; zero times when there is none.
+func (s *DB) BareSpan() (first, last time.Time, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		var lo, hi []byte
+		c := tx.Bucket(bucketByPeriod).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if _, ok := bareTask(k); !ok || len(k) < 8 {
+				continue
+			}
+			seq := k[len(k)-8:]
+			if lo == nil || bytes.Compare(seq, lo) < 0 {
+				lo = bytes.Clone(seq)
+			}
+			if hi == nil || bytes.Compare(seq, hi) > 0 {
+				hi = bytes.Clone(seq)
+			}
+		}
+		if lo == nil {
+			return nil
+		}
+		a, err := getSub(tx, lo)
+		if err != nil || a == nil {
+			return err
+		}
+		b, err := getSub(tx, hi)
+		if err != nil || b == nil {
+			return err
+		}
+		first, last = a.At, b.At
+		return nil
+	})
+	return first, last, err
 }
 
 // Adopt moves the bare data of a's tasks under a.Prefix and renames the

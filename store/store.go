@@ -195,6 +195,17 @@ func (s *DB) checkSchema() error {
 	})
 }
 
+// Schema is the layout version the file says it is written in.
+func (s *DB) Schema() (int, error) {
+	var v int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		v, err = strconv.Atoi(string(tx.Bucket(bucketMeta).Get(keySchema)))
+		return err
+	})
+	return v, err
+}
+
 // Close closes the database.
 func (s *DB) Close() error { return s.db.Close() }
 
