@@ -11,6 +11,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/reportbot . \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/reportbot /usr/local/bin/reportbot
 COPY --from=build /src/config.example.toml /src/schedule.example.toml /etc/reportbot/
+COPY --from=build /src/schedules.example /etc/reportbot/schedules.example
 # distroless' nonroot user is 65532; the volume must be writable by it.
 COPY --from=build --chown=65532:65532 /out/data /data
 USER 65532:65532

@@ -384,7 +384,15 @@ func startConsole(ctx context.Context, f *files, dir string, out io.Writer, log 
 			return app, nil
 		},
 	}
-	if err := p.Begin(ctx, f.schedule.Start); err != nil {
+	// With several campaigns the demo starts with the newest: a standing
+	// report that runs all year would otherwise start it in January.
+	begin := f.schedule.Start
+	for _, c := range f.schedules.Set().All() {
+		if c.Start.After(begin) {
+			begin = c.Start
+		}
+	}
+	if err := p.Begin(ctx, begin); err != nil {
 		return nil, err
 	}
 	return p, nil
