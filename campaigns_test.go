@@ -252,6 +252,14 @@ func TestJuneThenNovember(t *testing.T) {
 	if n := count(got, "【2026年安全生产月】", "第1期", "已报 1：东风社区"); n != 1 {
 		t.Errorf("asking about June in December:\n%s", strings.Join(got, "\n"))
 	}
+	// Between campaigns: nothing is open, the past ones are asked about by
+	// name, and an admin's 提醒 of a past one is refused.
+	r.say(admin, "未报")
+	r.say(admin, "提醒 2026年安全生产月 典型做法")
+	got = r.said()
+	if count(got, "现在没有正在进行的报送活动", "进度 2026年消防宣传月") != 1 || count(got, "「2026年安全生产月」已于7月3日结束，不再催报") != 1 || len(got) != 2 {
+		t.Errorf("in December:\n%s", strings.Join(got, "\n"))
+	}
 	r.close()
 }
 

@@ -251,6 +251,16 @@ func (b *Bot) taskNames() string {
 	return "现有任务：" + strings.Join(names, "、")
 }
 
+// noneOpen answers a question about "now" between campaigns: the past ones
+// are there to ask about by name.
+func (b *Bot) noneOpen() string {
+	text := "现在没有正在进行的报送活动。"
+	if past := b.Campaigns().Current(b.Now()); len(past) > 0 {
+		text += fmt.Sprintf("要看已结束的活动，请带上活动名称，如：进度 %s", past[0].Name)
+	}
+	return text
+}
+
 // campaignTag names a task's campaign in answers once the group has more than
 // one campaign ("【消防宣传月】"), and is "" while there is one.
 func (b *Bot) campaignTag(t *schedules.Task) string {
@@ -344,9 +354,12 @@ func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, q ta
 	now := b.Now()
 	tasks, n := []*schedules.Task{q.task}, q.period
 	if q.task == nil {
-		campaigns := b.Campaigns().Current(now)
+		campaigns := b.Campaigns().Open(now)
 		if q.campaign != nil {
 			campaigns = []*schedules.Schedule{q.campaign}
+		}
+		if len(campaigns) == 0 {
+			return b.reply(ctx, m, b.noneOpen())
 		}
 		tasks = b.relevantTasks(campaigns, now)
 	}
@@ -615,6 +628,9 @@ func (b *Bot) export(ctx context.Context, m Message, q taskQuery) error {
 
 // remindNow nudges a task's current period at once, for an admin.
 func (b *Bot) remindNow(ctx context.Context, m Message, t *schedules.Task, n int) error {
+	if t.Campaign != nil && b.Now().After(t.Campaign.End) {
+		return b.reply(ctx, m, fmt.Sprintf("「%s」已于%s结束，不再催报。", t.Campaign.Name, t.Campaign.End.Format("1月2日")))
+	}
 	if t.Anytime {
 		return b.reply(ctx, m, fmt.Sprintf("「%s」随时报送，没有截止时间，不需要催报。", t.Name))
 	}
