@@ -220,11 +220,10 @@ func writeAtomic(path string, data []byte) error {
 // Dashboard makes the web dashboard over this App, reached at url; status says
 // how the chat platform is. The command 看板 then sends admins a sign-in link.
 func (a *App) Dashboard(cfg *bot.Config, url string, status func() bot.TransportStatus) (*web.Server, error) {
-	shown := func() *schedules.Schedule { return a.campaigns.Load().Current(a.Bot.Now())[0] }
-	srv, err := web.New(web.Options{Config: cfg, Schedule: shown, Source: a.Store, Now: a.Bot.Now, Logger: a.log,
+	srv, err := web.New(web.Options{Config: cfg, Campaigns: a.campaigns.Load, Source: a.Store, Now: a.Bot.Now, Logger: a.log,
 		URL: url,
-		SaveSchedule: func(text string) (string, error) {
-			return a.SaveSchedule(context.Background(), a.files.editable(shown()), text)
+		SaveSchedule: func(c *schedules.Schedule, text string) (string, error) {
+			return a.SaveSchedule(context.Background(), a.files.editable(c), text)
 		},
 		Mark: a.Bot.MarkUnit,
 		Status: func() web.Status {
