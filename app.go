@@ -175,7 +175,19 @@ func (a *App) SaveSchedule(ctx context.Context, path, text string) (string, erro
 	if path == "" {
 		return "", errors.New("这里用的是内置的示例日程，不能保存：用 --schedule 指定日程文件")
 	}
-	if _, err := schedules.Parse(path, []byte(text)); err != nil {
+	s, err := schedules.Parse(path, []byte(text))
+	if err != nil {
+		return "", err
+	}
+	// The campaigns must still go together (an id another campaign has, or
+	// none beside others, would be refused by the reload after the write).
+	list := []*schedules.Schedule{s}
+	for _, c := range a.campaigns.Load().All() {
+		if c.Source != path {
+			list = append(list, c)
+		}
+	}
+	if _, err := schedules.NewSet(list...); err != nil {
 		return "", err
 	}
 	if err := writeAtomic(path, []byte(text)); err != nil {

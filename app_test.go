@@ -220,7 +220,7 @@ func TestScheduleHotReload(t *testing.T) {
 // TestDashboardCampaigns runs the dashboard over a folder of two campaigns
 // with the same task ids, in November: a report the bot files shows in its
 // campaign only, a mark in June goes under June's key, and the editor saves
-// June's file alone.
+// June's file alone, refusing an id November already has before writing.
 func TestDashboardCampaigns(t *testing.T) {
 	dir := t.TempDir()
 	sched := filepath.Join(dir, "schedules")
@@ -302,6 +302,14 @@ func TestDashboardCampaigns(t *testing.T) {
 		t.Errorf("November's marks: %v", marks)
 	}
 
+	clash := strings.Replace(juneText, `id = "anquan-2026-06"`, `id = "anquan-2026-11"`, 1)
+	if w := do("POST", "/schedule?campaign=anquan-2026-06", cookie, url.Values{"csrf": {csrf}, "text": {clash}}); w.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(w.Body.String(), "重复") {
+		t.Errorf("June with November's id: %d", w.Code)
+	}
+	if readFile(t, junePath) != juneText {
+		t.Error("June's file was written with November's id")
+	}
 	edited := strings.Replace(juneText, `cron = "0 12 * * THU"`, `cron = "0 12 * * WED"`, 1)
 	w := do("POST", "/schedule?campaign=anquan-2026-06", cookie, url.Values{"csrf": {csrf}, "text": {edited}})
 	if back := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(back, "/schedule?campaign=anquan-2026-06&") {
