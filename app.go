@@ -176,7 +176,19 @@ func (a *App) SaveSchedule(ctx context.Context, path, text string) (string, erro
 	if path == "" {
 		return "", errors.New("这里用的是内置的示例日程，不能保存：用 --schedule 指定日程文件")
 	}
-	if _, err := schedules.Parse(path, []byte(text)); err != nil {
+	s, err := schedules.Parse(path, []byte(text))
+	if err != nil {
+		return "", err
+	}
+	// The campaigns must still go together (an id another campaign has, or
+	// none beside others, would be refused by the reload after the write).
+	list := []*schedules.Schedule{s}
+	for _, c := range a.campaigns.Load().All() {
+		if c.Source != path {
+			list = append(list, c)
+		}
+	}
+	if _, err := schedules.NewSet(list...); err != nil {
 		return "", err
 	}
 	if err := writeAtomic(path, []byte(text)); err != nil {
@@ -221,11 +233,10 @@ func writeAtomic(path string, data []byte) error {
 // Dashboard makes the web dashboard over this App, reached at url; status says
 // how the chat platform is. The command 看板 then sends admins a sign-in link.
 func (a *App) Dashboard(cfg *bot.Config, url string, status func() bot.TransportStatus) (*web.Server, error) {
-	shown := func() *schedules.Schedule { return a.campaigns.Load().Current(a.Bot.Now())[0] }
-	srv, err := web.New(web.Options{Config: cfg, Schedule: shown, Source: a.Store, Now: a.Bot.Now, Logger: a.log,
+	srv, err := web.New(web.Options{Config: cfg, Campaigns: a.campaigns.Load, Source: a.Store, Now: a.Bot.Now, Logger: a.log,
 		URL: url,
-		SaveSchedule: func(text string) (string, error) {
-			return a.SaveSchedule(context.Background(), a.files.editable(shown()), text)
+		SaveSchedule: func(c *schedules.Schedule, text string) (string, error) {
+			return a.SaveSchedule(context.Background(), a.files.editable(c), text)
 		},
 		Mark: a.Bot.MarkUnit,
 		Status: func() web.Status {

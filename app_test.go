@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,5 +214,113 @@ func TestScheduleHotReload(t *testing.T) {
 	msgs = waitAdmins(3)
 	if !strings.Contains(msgs[2], "日程文件已更新") || firstDue() != "06-04" {
 		t.Errorf("recreated: %q, first weekly due %s", msgs[2], firstDue())
+	}
+}
+
+// TestDashboardCampaigns runs the dashboard over a folder of two campaigns
+// with the same task ids, in November: a report the bot files shows in its
+// campaign only, a mark in June goes under June's key, and the editor saves
+// June's file alone, refusing an id November already has before writing.
+func TestDashboardCampaigns(t *testing.T) {
+	dir := t.TempDir()
+	sched := filepath.Join(dir, "schedules")
+	os.Mkdir(sched, 0o755)
+	example := string(exampleSchedule)
+	withID := func(text, id string) string {
+		return strings.Replace(text, "\nname = ", "\nid = \""+id+"\"\nname = ", 1)
+	}
+	juneText := withID(example, "anquan-2026-06")
+	novText := withID(strings.NewReplacer("2026-06-", "2026-11-", "2026-07-03", "2026-12-03",
+		`name = "2026年安全生产月"`, `name = "2026年11月隐患排查"`).Replace(example), "anquan-2026-11")
+	junePath, novPath := filepath.Join(sched, "june.toml"), filepath.Join(sched, "november.toml")
+	os.WriteFile(junePath, []byte(juneText), 0o644)
+	os.WriteFile(novPath, []byte(novText), 0o644)
+	f, err := loadFiles("", sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Date(2026, 11, 4, 10, 0, 0, 0, f.schedule.Location) }
+	ctx := context.Background()
+	app, err := OpenApp(ctx, AppOptions{Config: f.config, Files: f.schedules, Reload: true,
+		DataDir: filepath.Join(dir, "data"), Transport: &memChat{now: now}, Now: now, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	srv, err := app.Dashboard(f.config, "http://bot.example", consoleStatus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(method, target string, cookie *http.Cookie, form url.Values) *httptest.ResponseRecorder {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		r := httptest.NewRequest(method, target, body)
+		if form != nil {
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if cookie != nil {
+			r.AddCookie(cookie)
+		}
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r)
+		return w
+	}
+	link, err := srv.SignInLink("王科长")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(link)
+	cookie := do("GET", u.RequestURI(), nil, nil).Result().Cookies()[0]
+	page := do("GET", "/", cookie, nil).Body.String()
+	_, csrf, _ := strings.Cut(page, `name="csrf" value="`)
+	csrf, _, _ = strings.Cut(csrf, `"`)
+
+	if err := app.Deliver(ctx, bot.Message{ID: "1", Sender: bot.Member{Name: "东风社区-张三"}, Kind: schedules.Text,
+		Text: "本周典型做法：东风社区开展燃气隐患排查。"}); err != nil {
+		t.Fatal(err)
+	}
+	dongfeng := `<a href="/cell/weekly/1/` + url.PathEscape("东风社区")
+	for _, tt := range []struct {
+		path string
+		want bool
+	}{{"/", true}, {"/?campaign=anquan-2026-11", true}, {"/?campaign=anquan-2026-06", false}} {
+		if got := strings.Contains(do("GET", tt.path, cookie, nil).Body.String(), `<td class="partial">`+dongfeng); got != tt.want {
+			t.Errorf("GET %s shows 东风社区's report: %v, want %v", tt.path, got, tt.want)
+		}
+	}
+
+	mark := url.Values{"csrf": {csrf}, "task": {"weekly"}, "period": {"1"}, "unit": {"南山村"}, "status": {"exempt"}}
+	if w := do("POST", "/mark?campaign=anquan-2026-06", cookie, mark); w.Code != http.StatusSeeOther {
+		t.Fatalf("mark: %d", w.Code)
+	}
+	if marks, _ := app.Store.Marks("anquan-2026-06/weekly", 1); marks["南山村"].Status != bot.Exempt {
+		t.Errorf("June's marks: %v", marks)
+	}
+	if marks, _ := app.Store.Marks("anquan-2026-11/weekly", 1); len(marks) != 0 {
+		t.Errorf("November's marks: %v", marks)
+	}
+
+	clash := strings.Replace(juneText, `id = "anquan-2026-06"`, `id = "anquan-2026-11"`, 1)
+	if w := do("POST", "/schedule?campaign=anquan-2026-06", cookie, url.Values{"csrf": {csrf}, "text": {clash}}); w.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(w.Body.String(), "重复") {
+		t.Errorf("June with November's id: %d", w.Code)
+	}
+	if readFile(t, junePath) != juneText {
+		t.Error("June's file was written with November's id")
+	}
+	edited := strings.Replace(juneText, `cron = "0 12 * * THU"`, `cron = "0 12 * * WED"`, 1)
+	w := do("POST", "/schedule?campaign=anquan-2026-06", cookie, url.Values{"csrf": {csrf}, "text": {edited}})
+	if back := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(back, "/schedule?campaign=anquan-2026-06&") {
+		t.Errorf("save June: %d, back to %q", w.Code, back)
+	}
+	if readFile(t, junePath) != edited || readFile(t, novPath) != novText {
+		t.Error("the edit did not go to June's file alone")
+	}
+	for id, want := range map[string]time.Weekday{"anquan-2026-06": time.Wednesday, "anquan-2026-11": time.Thursday} {
+		if got := app.campaigns.Load().Campaign(id).TaskByID("weekly").Periods[0].Due.Weekday(); got != want {
+			t.Errorf("%s's weekly is due on %v, want %v", id, got, want)
+		}
 	}
 }

@@ -68,7 +68,8 @@ until = "2026-07-02"
 		b.Fatalf("%d periods", got)
 	}
 	now := time.Date(2026, 6, 20, 10, 0, 0, 0, s.Location)
-	srv, err := New(Options{Config: cfg, Schedule: func() *schedules.Schedule { return s }, Source: db,
+	set := schedules.Single(s)
+	srv, err := New(Options{Config: cfg, Campaigns: func() *schedules.Set { return set }, Source: db,
 		Now: func() time.Time { return now }, Logger: zerolog.Nop(), URL: "http://x"})
 	if err != nil {
 		b.Fatal(err)

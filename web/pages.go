@@ -91,8 +91,12 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess session) {
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
 	var all []*matrix
-	for _, t := range s.o.Schedule().Tasks {
+	for _, t := range sc.c.Tasks {
 		m, err := s.matrix(t)
 		if err != nil {
 			s.fail(w, err)
@@ -100,11 +104,15 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess session) 
 		}
 		all = append(all, m)
 	}
-	s.ok(w, "overview.html", sess, s.o.Schedule().Name, all, r)
+	s.ok(w, r, sess, sc, "overview.html", sc.c.Name, all)
 }
 
 func (s *Server) task(w http.ResponseWriter, r *http.Request, sess session) {
-	t := s.o.Schedule().TaskByID(r.PathValue("task"))
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
+	t := sc.c.TaskByID(r.PathValue("task"))
 	if t == nil {
 		s.notFound(w, "这项任务")
 		return
@@ -114,7 +122,7 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request, sess session) {
 		s.fail(w, err)
 		return
 	}
-	s.ok(w, "overview.html", sess, t.Name, []*matrix{m}, r)
+	s.ok(w, r, sess, sc, "overview.html", t.Name, []*matrix{m})
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {
@@ -122,13 +130,14 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	http.Error(w, "出错了："+err.Error(), http.StatusInternalServerError)
 }
 
-// taskPeriod reads {task} and {period} from the path (or the query).
-func (s *Server) taskPeriod(r *http.Request) (*schedules.Task, schedules.Period, bool) {
+// taskPeriod reads {task} and {period} from the path (or the form), a task
+// of campaign c: task ids repeat across campaigns.
+func taskPeriod(r *http.Request, c *schedules.Schedule) (*schedules.Task, schedules.Period, bool) {
 	id, n := r.PathValue("task"), r.PathValue("period")
 	if id == "" {
 		id, n = r.FormValue("task"), r.FormValue("period")
 	}
-	t := s.o.Schedule().TaskByID(id)
+	t := c.TaskByID(id)
 	if t == nil {
 		return nil, schedules.Period{}, false
 	}
@@ -155,7 +164,11 @@ type cellPage struct {
 }
 
 func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
-	t, p, ok := s.taskPeriod(r)
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
+	t, p, ok := taskPeriod(r, sc.c)
 	unit := r.PathValue("unit")
 	if !ok || s.o.Config.Unit(unit) == nil {
 		s.notFound(w, "这一格")
@@ -174,11 +187,15 @@ func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
 		}
 		cp.Items = append(cp.Items, it)
 	}
-	s.ok(w, "cell.html", sess, unit+" "+t.Name, cp, r)
+	s.ok(w, r, sess, sc, "cell.html", unit+" "+t.Name, cp)
 }
 
 func (s *Server) mark(w http.ResponseWriter, r *http.Request, sess session) {
-	t, p, ok := s.taskPeriod(r)
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
+	t, p, ok := taskPeriod(r, sc.c)
 	unit := r.PostFormValue("unit")
 	st := bot.Status(r.PostFormValue("status"))
 	if !ok || s.o.Config.Unit(unit) == nil || (st != bot.Reported && st != bot.Exempt && st != bot.Missing) {
@@ -193,7 +210,7 @@ func (s *Server) mark(w http.ResponseWriter, r *http.Request, sess session) {
 	if st == bot.Missing {
 		msg = "已撤销标记"
 	}
-	back := fmt.Sprintf("/cell/%s/%d/%s?msg=%s", pathEsc(t.ID), p.N, pathEsc(unit), queryEsc(msg))
+	back := withQuery(fmt.Sprintf("/cell/%s/%d/%s", pathEsc(t.ID), p.N, pathEsc(unit)), sc.param(), "msg="+queryEsc(msg))
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
@@ -210,7 +227,11 @@ type photo struct {
 }
 
 func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
-	t, p, ok := s.taskPeriod(r)
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
+	t, p, ok := taskPeriod(r, sc.c)
 	if !ok {
 		s.notFound(w, "这一期")
 		return
@@ -228,7 +249,7 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
 			}
 		}
 	}
-	s.ok(w, "gallery.html", sess, t.Name+" 照片", g, r)
+	s.ok(w, r, sess, sc, "gallery.html", t.Name+" 照片", g)
 }
 
 var sumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -322,15 +343,22 @@ type schedulePage struct {
 }
 
 func (s *Server) schedule(w http.ResponseWriter, r *http.Request, sess session) {
-	sc := s.o.Schedule()
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
 	now := s.o.Now()
-	s.ok(w, "schedule.html", sess, "日程", schedulePage{Upcoming: sc.Events(now, now.AddDate(0, 0, 14)), Text: sc.Text, Source: sc.Source}, r)
+	s.ok(w, r, sess, sc, "schedule.html", "日程", schedulePage{Upcoming: sc.c.Events(now, now.AddDate(0, 0, 14)), Text: sc.c.Text, Source: sc.c.Source})
 }
 
 // saveSchedule validates the edited text first: nothing is saved until it is right.
 func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request, sess session) {
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
 	text := strings.ReplaceAll(r.PostFormValue("text"), "\r\n", "\n")
-	summary, err := s.o.SaveSchedule(text)
+	summary, err := s.o.SaveSchedule(sc.c, text)
 	if err != nil {
 		var lines []string
 		for _, l := range strings.Split(err.Error(), "\n") {
@@ -338,15 +366,21 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request, sess sessi
 				lines = append(lines, l)
 			}
 		}
-		sc := s.o.Schedule()
 		now := s.o.Now()
-		s.render(w, http.StatusUnprocessableEntity, "schedule.html", page{Title: "日程", Admin: sess.admin, CSRF: sess.csrf,
-			Error: "日程文件有错误，没有保存，机器人仍按原来的日程运行。请按下面的提示修改：",
-			Data:  schedulePage{Upcoming: sc.Events(now, now.AddDate(0, 0, 14)), Text: text, Source: sc.Source, Errors: lines}})
+		p := s.page(r, sess, sc, "日程", schedulePage{Upcoming: sc.c.Events(now, now.AddDate(0, 0, 14)), Text: text, Source: sc.c.Source, Errors: lines})
+		p.Error = "日程文件有错误，没有保存，机器人仍按原来的日程运行。请按下面的提示修改："
+		s.render(w, http.StatusUnprocessableEntity, "schedule.html", p)
 		return
 	}
-	s.o.Logger.Info().Str("admin", sess.admin).Msg("schedule saved from the dashboard")
-	http.Redirect(w, r, "/schedule?msg="+queryEsc(strings.SplitN(summary, "\n", 2)[0]), http.StatusSeeOther)
+	s.o.Logger.Info().Str("admin", sess.admin).Str("campaign", sc.c.ID).Msg("schedule saved from the dashboard")
+	// Back to the campaign as saved: found by its file, since the edit may have changed its id.
+	saved := scope{set: s.o.Campaigns(), c: sc.c}
+	for _, c := range saved.set.All() {
+		if c.Source == sc.c.Source {
+			saved.c = c
+		}
+	}
+	http.Redirect(w, r, withQuery("/schedule", saved.param(), "msg="+queryEsc(strings.SplitN(summary, "\n", 2)[0])), http.StatusSeeOther)
 }
 
 type exportsPage struct {
@@ -354,19 +388,27 @@ type exportsPage struct {
 }
 
 func (s *Server) exports(w http.ResponseWriter, r *http.Request, sess session) {
-	s.ok(w, "exports.html", sess, "导出", exportsPage{Tasks: s.o.Schedule().Tasks}, r)
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
+	s.ok(w, r, sess, sc, "exports.html", "导出", exportsPage{Tasks: sc.c.Tasks})
 }
 
-// download streams an export straight to the browser.
+// download streams an export of the campaign straight to the browser.
 func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) {
-	e := &export.Exporter{Config: s.o.Config, Schedule: s.o.Schedule(), Source: s.o.Source, Now: s.o.Now}
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
+	e := &export.Exporter{Config: s.o.Config, Schedule: sc.c, Source: s.o.Source, Now: s.o.Now}
 	var name string
 	var write func(io.Writer) error
 	switch r.PathValue("kind") {
 	case "workbook":
 		name, write = export.WorkbookName, e.Workbook
 	case "report", "archive":
-		t, p, ok := s.taskPeriod(r)
+		t, p, ok := taskPeriod(r, sc.c)
 		if !ok {
 			s.notFound(w, "这一期")
 			return
@@ -380,7 +422,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) 
 		s.notFound(w, "这种导出")
 		return
 	}
-	s.o.Logger.Info().Str("admin", sess.admin).Str("file", name).Msg("dashboard export")
+	s.o.Logger.Info().Str("admin", sess.admin).Str("campaign", sc.c.ID).Str("file", name).Msg("dashboard export")
 	w.Header().Set("Content-Type", mime.TypeByExtension(path.Ext(name)))
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	if err := write(w); err != nil {
@@ -388,12 +430,17 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) 
 	}
 }
 
+// status is the bot's, not a campaign's; the campaign is kept for the links.
 func (s *Server) status(w http.ResponseWriter, r *http.Request, sess session) {
+	sc, ok := s.inScope(w, r)
+	if !ok {
+		return
+	}
 	var st Status
 	if s.o.Status != nil {
 		st = s.o.Status()
 	}
-	s.ok(w, "status.html", sess, "状态", st, r)
+	s.ok(w, r, sess, sc, "status.html", "状态", st)
 }
 
 func (s *Server) qr(w http.ResponseWriter, r *http.Request, _ session) {

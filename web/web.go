@@ -2,6 +2,7 @@
 // unit × period matrix, each unit's material with photo thumbnails, a period's
 // gallery, the schedule with an editor that validates before it saves, the
 // exports, and the bot's status with the login QR code when the platform needs a scan.
+// Each page is of one campaign, with a switcher when several are in force.
 // Nothing is shown without signing in through a one-time link the bot sends an
 // admin privately (看板); sessions expire, forms carry a CSRF token, media are
 // served only by content hash, and no page runs a script.
@@ -53,12 +54,14 @@ type Status struct {
 
 // Options build a Server.
 type Options struct {
-	Config   *bot.Config
-	Schedule func() *schedules.Schedule
-	Source   Source
-	// SaveSchedule validates a new schedule text, writes it and puts it in
-	// force the way a file edit would; it returns what will be sent next.
-	SaveSchedule func(text string) (string, error)
+	Config *bot.Config
+	// Campaigns are the campaigns in force; every page shows one of them.
+	Campaigns func() *schedules.Set
+	Source    Source
+	// SaveSchedule validates a campaign's new schedule text, writes it to
+	// that campaign's file and puts it in force the way a file edit would; it
+	// returns what will be sent next.
+	SaveSchedule func(c *schedules.Schedule, text string) (string, error)
 	// Mark marks a unit's period, as the chat command 标记 does.
 	Mark   func(t *schedules.Task, n int, unit string, st bot.Status, by string) error
 	Status func() Status
@@ -245,6 +248,12 @@ type page struct {
 	Message string
 	Error   string
 	Data    any
+	// Q carries the campaign shown into links ("?campaign=june"), And does
+	// after another parameter ("&campaign=june"); both are empty when there
+	// is a single campaign, whose links stay as they were.
+	Q, And template.URL
+	// Campaigns is the switcher; empty for a single campaign.
+	Campaigns []campaignLink
 }
 
 var funcs = template.FuncMap{
@@ -283,9 +292,20 @@ func (s *Server) render(w http.ResponseWriter, code int, name string, p page) {
 	}
 }
 
-func (s *Server) ok(w http.ResponseWriter, name string, sess session, title string, data any, r *http.Request) {
-	s.render(w, http.StatusOK, name, page{Title: title, Admin: sess.admin, CSRF: sess.csrf, Data: data,
-		Message: r.URL.Query().Get("msg")})
+func (s *Server) ok(w http.ResponseWriter, r *http.Request, sess session, sc scope, name, title string, data any) {
+	p := s.page(r, sess, sc, title, data)
+	p.Message = r.URL.Query().Get("msg")
+	s.render(w, http.StatusOK, name, p)
+}
+
+// page is a signed-in page of the campaign sc.
+func (s *Server) page(r *http.Request, sess session, sc scope, title string, data any) page {
+	p := page{Title: title, Admin: sess.admin, CSRF: sess.csrf, Data: data}
+	if q := sc.param(); q != "" {
+		p.Q, p.And = template.URL("?"+q), template.URL("&"+q)
+		p.Campaigns = s.switcher(r, sc)
+	}
+	return p
 }
 
 func (s *Server) notFound(w http.ResponseWriter, what string) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -30,7 +32,7 @@ type fixture struct {
 	srv   *Server
 	db    *store.DB
 	now   time.Time
-	sched atomic.Pointer[schedules.Schedule]
+	set   atomic.Pointer[schedules.Set]
 	photo string
 }
 
@@ -46,13 +48,42 @@ func pngOf(w, h int) []byte {
 	return b.Bytes()
 }
 
+// exampleText is the example schedule file.
+func exampleText(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "schedule.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// newFixture is the dashboard over the example campaign alone, without an
+// id, with a text and a photo of 东风社区 for the first weekly period.
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	s, err := schedules.Parse("schedule.toml", []byte(exampleText(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := serve(t, time.Date(2026, 6, 4, 14, 0, 0, 0, s.Location), s)
+	at := time.Date(2026, 6, 3, 16, 30, 0, 0, s.Location)
+	f.db.AddSubmission(&bot.Submission{MsgID: "1", Unit: "东风社区", Member: "东风社区-张三", Task: "weekly", Period: 1, At: at, Kind: schedules.Text, Text: "本周典型做法：消防疏散演练<script>alert(1)</script>"}, nil)
+	photo := pngOf(800, 600)
+	sum := sha256.Sum256(photo)
+	f.photo = hex.EncodeToString(sum[:])
+	f.db.AddSubmission(&bot.Submission{MsgID: "2", Unit: "东风社区", Member: "东风社区-张三", Task: "weekly", Period: 1, At: at, Kind: schedules.Image, Blob: f.photo, Size: int64(len(photo))}, photo)
+	return f
+}
+
+// serve is the dashboard over the campaigns given and an empty store, at now.
+func serve(t *testing.T, now time.Time, campaigns ...*schedules.Schedule) *fixture {
 	t.Helper()
 	cfg, err := bot.LoadConfig(filepath.Join("..", "config.example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := schedules.Load(filepath.Join("..", "schedule.example.toml"))
+	set, err := schedules.NewSet(campaigns...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,25 +92,30 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	f := &fixture{t: t, db: db, now: time.Date(2026, 6, 4, 14, 0, 0, 0, s.Location)}
-	f.sched.Store(s)
-	at := time.Date(2026, 6, 3, 16, 30, 0, 0, s.Location)
-	db.AddSubmission(&bot.Submission{MsgID: "1", Unit: "东风社区", Member: "东风社区-张三", Task: "weekly", Period: 1, At: at, Kind: schedules.Text, Text: "本周典型做法：消防疏散演练<script>alert(1)</script>"}, nil)
-	photo := pngOf(800, 600)
-	sum := sha256.Sum256(photo)
-	f.photo = hex.EncodeToString(sum[:])
-	db.AddSubmission(&bot.Submission{MsgID: "2", Unit: "东风社区", Member: "东风社区-张三", Task: "weekly", Period: 1, At: at, Kind: schedules.Image, Blob: f.photo, Size: int64(len(photo))}, photo)
-	f.srv, err = New(Options{Config: cfg, Schedule: f.sched.Load, Source: db, Now: func() time.Time { return f.now }, Logger: zerolog.Nop(),
+	f := &fixture{t: t, db: db, now: now}
+	f.set.Store(set)
+	f.srv, err = New(Options{Config: cfg, Campaigns: f.set.Load, Source: db, Now: func() time.Time { return f.now }, Logger: zerolog.Nop(),
 		URL: "http://bot.example", LinkTTL: 10 * time.Minute, SessionTTL: time.Hour,
 		Mark: func(t *schedules.Task, n int, unit string, st bot.Status, by string) error {
-			return db.SetMark(t.ID, n, unit, bot.Mark{Status: st, By: by, At: f.now})
+			return db.SetMark(t.Key, n, unit, bot.Mark{Status: st, By: by, At: f.now})
 		},
-		SaveSchedule: func(text string) (string, error) {
-			s, err := schedules.Parse("schedule.toml", []byte(text))
+		// As the app does: the campaign's own file, the others left as they are.
+		SaveSchedule: func(c *schedules.Schedule, text string) (string, error) {
+			s, err := schedules.Parse(c.Source, []byte(text))
 			if err != nil {
 				return "", err
 			}
-			f.sched.Store(s)
+			list := []*schedules.Schedule{s}
+			for _, other := range f.set.Load().All() {
+				if other != c {
+					list = append(list, other)
+				}
+			}
+			set, err := schedules.NewSet(list...)
+			if err != nil {
+				return "", err
+			}
+			f.set.Store(set)
 			return "日程已重新载入", nil
 		},
 		Status: func() Status {
@@ -225,7 +261,14 @@ func TestEveryPage(t *testing.T) {
 	if strings.Contains(overview, "<script") {
 		t.Error("a page runs a script")
 	}
-	for _, p := range []string{"/task/nope", "/cell/weekly/9/x", "/gallery/nope/1", "/export/report?task=weekly&period=99", "/export/x"} {
+	if strings.Contains(overview, `class="campaigns"`) || strings.Contains(overview, "campaign=") {
+		t.Error("a single campaign's pages have a campaign switcher or carry the campaign in links")
+	}
+	// The single campaign has no id: "" names it.
+	if w := f.do("GET", "/task/weekly?campaign=", c, nil); w.Code != 200 || !strings.Contains(w.Body.String(), `class="reported"`) {
+		t.Errorf("GET /task/weekly?campaign=: %d", w.Code)
+	}
+	for _, p := range []string{"/?campaign=anquan-2026-06", "/task/nope", "/cell/weekly/9/x", "/gallery/nope/1", "/export/report?task=weekly&period=99", "/export/x"} {
 		if w := f.do("GET", p, c, nil); w.Code != http.StatusNotFound {
 			t.Errorf("GET %s: %d", p, w.Code)
 		}
@@ -293,14 +336,14 @@ func TestMarkNeedsCSRF(t *testing.T) {
 func TestScheduleEditorRefusesInvalid(t *testing.T) {
 	f := newFixture(t)
 	c, csrf := f.signIn()
-	before := f.sched.Load()
+	before := f.set.Load().All()[0]
 	bad := strings.Replace(before.Text, `cron = "0 12 * * THU"`, `cron = "0 12 * * THUR"`, 1)
 	w := f.do("POST", "/schedule", c, url.Values{"csrf": {csrf}, "text": {bad}})
 	line := strings.Count(bad[:strings.Index(bad, "THUR")], "\n") + 1
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "schedule.toml:"+strconv.Itoa(line)+":") || !strings.Contains(w.Body.String(), "THUR") {
 		t.Errorf("invalid schedule: %d, want the error at line %d", w.Code, line)
 	}
-	if f.sched.Load() != before {
+	if f.set.Load().All()[0] != before {
 		t.Fatal("the running schedule changed")
 	}
 	if w := f.do("POST", "/schedule", c, url.Values{"text": {bad}}); w.Code != http.StatusForbidden {
@@ -308,7 +351,294 @@ func TestScheduleEditorRefusesInvalid(t *testing.T) {
 	}
 	good := strings.Replace(before.Text, `cron = "0 12 * * THU"`, `cron = "0 12 * * WED"`, 1)
 	w = f.do("POST", "/schedule", c, url.Values{"csrf": {csrf}, "text": {good}})
-	if w.Code != http.StatusSeeOther || f.sched.Load().TaskByID("weekly").Periods[0].Due.Weekday() != time.Wednesday {
+	if w.Code != http.StatusSeeOther || f.set.Load().All()[0].TaskByID("weekly").Periods[0].Due.Weekday() != time.Wednesday {
 		t.Errorf("valid schedule: %d", w.Code)
+	}
+}
+
+// The two campaigns of the multi-campaign tests: June's 安全生产月 and a
+// November one made from the same file, with the same task ids but for
+// consult, which November calls inspect.
+const (
+	june     = "anquan-2026-06"
+	november = "anquan-2026-11"
+)
+
+// newCampaigns is the dashboard in November over both campaigns, with a text
+// from 东风社区 for June's first weekly period and one from 北岭村 for
+// November's, each under its campaign's task key.
+func newCampaigns(t *testing.T) *fixture {
+	t.Helper()
+	text := exampleText(t)
+	withID := func(text, id string) string {
+		return strings.Replace(text, "\nname = ", "\nid = \""+id+"\"\nname = ", 1)
+	}
+	j, err := schedules.Parse("june.toml", []byte(withID(text, june)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nov := strings.NewReplacer("2026-06-", "2026-11-", "2026-07-03", "2026-12-03", `"consult"`, `"inspect"`,
+		`name = "2026年安全生产月"`, `name = "2026年11月隐患排查"`, `name = "6·16安全宣传咨询日活动"`, `name = "燃气安全检查"`).Replace(text)
+	n, err := schedules.Parse("november.toml", []byte(withID(nov, november)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := serve(t, time.Date(2026, 11, 5, 10, 0, 0, 0, n.Location), n, j)
+	for _, sub := range []bot.Submission{
+		{MsgID: "j1", Unit: "东风社区", Member: "东风社区-张三", Task: j.TaskByID("weekly").Key, Period: 1,
+			At: time.Date(2026, 6, 3, 16, 30, 0, 0, j.Location), Kind: schedules.Text, Text: "六月：消防疏散演练"},
+		{MsgID: "n1", Unit: "北岭村", Member: "北岭村-李四", Task: n.TaskByID("weekly").Key, Period: 1,
+			At: time.Date(2026, 11, 4, 9, 0, 0, 0, n.Location), Kind: schedules.Text, Text: "十一月：燃气隐患排查"},
+	} {
+		if _, err := f.db.AddSubmission(&sub, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// sentCell is the overview's cell of a unit that sent a text, no photo yet,
+// for the first weekly period of a campaign.
+func sentCell(unit, campaign string) string {
+	return `<td class="partial"><a href="/cell/weekly/1/` + url.PathEscape(unit) + `?campaign=` + campaign + `">部分`
+}
+
+func TestCampaignPages(t *testing.T) {
+	f := newCampaigns(t)
+	c, _ := f.signIn()
+	dongfeng, beiling := url.PathEscape("东风社区"), url.PathEscape("北岭村")
+	tests := []struct {
+		name       string
+		path       string
+		code       int
+		has, lacks []string
+	}{
+		{"the open campaign without a parameter", "/", 200,
+			[]string{"<h1>2026年11月隐患排查</h1>", sentCell("北岭村", november), `href="/task/weekly?campaign=` + november + `"`},
+			[]string{`<td class="partial"><a href="/cell/weekly/1/` + dongfeng}},
+		{"a past campaign by its id", "/?campaign=" + june, 200,
+			[]string{"<h1>2026年安全生产月</h1>", sentCell("东风社区", june), `href="/gallery/weekly/1?campaign=` + june + `"`},
+			[]string{`<td class="partial"><a href="/cell/weekly/1/` + beiling}},
+		{"a past campaign's task", "/task/weekly?campaign=" + june, 200,
+			[]string{sentCell("东风社区", june), `href="/schedule?campaign=` + june + `"`, `href="/exports?campaign=` + june + `"`},
+			[]string{"十一月"}},
+		{"a task only the past campaign has", "/task/consult?campaign=" + june, 200, []string{"6·16安全宣传咨询日活动"}, nil},
+		{"that task in the other campaign", "/task/consult?campaign=" + november, 404, []string{"没有找到"}, nil},
+		{"a cell of the past campaign", "/cell/weekly/1/" + dongfeng + "?campaign=" + june, 200,
+			[]string{"六月：消防疏散演练", `action="/mark?campaign=` + june + `"`, `href="/gallery/weekly/1?campaign=` + june + `"`}, nil},
+		{"the same cell in the other campaign", "/cell/weekly/1/" + dongfeng + "?campaign=" + november, 200,
+			[]string{"这一期还没有报送"}, []string{"六月"}},
+		{"a gallery of the past campaign", "/gallery/weekly/1?campaign=" + june, 200, []string{"这一期还没有照片"}, nil},
+		{"the exports of the past campaign", "/exports?campaign=" + june, 200,
+			[]string{`href="/export/workbook?campaign=` + june + `"`, `href="/export/report?task=weekly&amp;period=1&amp;campaign=` + june + `"`,
+				`href="/export/archive?task=consult&amp;period=1&amp;campaign=` + june + `"`},
+			[]string{"task=inspect"}},
+		{"the exports of the open campaign", "/exports", 200,
+			[]string{`href="/export/archive?task=inspect&amp;period=1&amp;campaign=` + november + `"`}, []string{"task=consult"}},
+		{"the schedule of the past campaign", "/schedule?campaign=" + june, 200,
+			[]string{"june.toml", `id = &#34;` + june + `&#34;`, `action="/schedule?campaign=` + june + `"`}, []string{"november.toml"}},
+		{"the status keeps the campaign", "/status?campaign=" + june, 200, []string{`href="/?campaign=` + june + `"`}, nil},
+		{"an unknown campaign", "/?campaign=nope", 404, []string{"没有找到这个活动"}, nil},
+		{"no id when every campaign has one", "/task/weekly?campaign=", 404, []string{"没有找到这个活动"}, nil},
+		{"an unknown campaign's export", "/export/workbook?campaign=nope", 404, []string{"没有找到这个活动"}, nil},
+		{"a period the campaign lacks", "/export/report?task=weekly&period=99&campaign=" + june, 404, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := f.do("GET", tt.path, c, nil)
+			body := w.Body.String()
+			if w.Code != tt.code {
+				t.Fatalf("GET %s: %d, want %d", tt.path, w.Code, tt.code)
+			}
+			for _, s := range tt.has {
+				if !strings.Contains(body, s) {
+					t.Errorf("GET %s lacks %s", tt.path, s)
+				}
+			}
+			for _, s := range tt.lacks {
+				if strings.Contains(body, s) {
+					t.Errorf("GET %s has %s", tt.path, s)
+				}
+			}
+		})
+	}
+}
+
+// TestCampaignDownloads: each campaign's exports hold its own material only.
+func TestCampaignDownloads(t *testing.T) {
+	f := newCampaigns(t)
+	c, _ := f.signIn()
+	tests := []struct {
+		path       string
+		has, lacks string // in a file's name or contents
+	}{
+		{"/export/archive?task=weekly&period=1&campaign=" + june, "东风社区", "北岭村"},
+		{"/export/archive?task=weekly&period=1&campaign=" + november, "北岭村", "东风社区"},
+		{"/export/archive?task=weekly&period=1", "北岭村", "东风社区"},
+		{"/export/workbook?campaign=" + june, "6·16安全宣传咨询日活动", "燃气安全检查"},
+		{"/export/workbook?campaign=" + november, "燃气安全检查", "6·16安全宣传咨询日活动"},
+	}
+	for _, tt := range tests {
+		w := f.do("GET", tt.path, c, nil)
+		if w.Code != 200 {
+			t.Fatalf("GET %s: %d", tt.path, w.Code)
+		}
+		z, err := zip.NewReader(bytes.NewReader(w.Body.Bytes()), int64(w.Body.Len()))
+		if err != nil {
+			t.Fatalf("GET %s: %v", tt.path, err)
+		}
+		var all strings.Builder
+		for _, file := range z.File {
+			all.WriteString(file.Name + "\n")
+			r, err := file.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(&all, r)
+			r.Close()
+		}
+		if !strings.Contains(all.String(), tt.has) || strings.Contains(all.String(), tt.lacks) {
+			t.Errorf("GET %s: want %s and not %s", tt.path, tt.has, tt.lacks)
+		}
+	}
+}
+
+func TestCampaignSwitcher(t *testing.T) {
+	f := newCampaigns(t)
+	c, _ := f.signIn()
+	dongfeng := url.PathEscape("东风社区")
+	link := func(href, name, state string, current bool) string {
+		a := `<a href="` + href + `"`
+		if current {
+			a += ` class="current" aria-current="page"`
+		}
+		return a + `>` + name + `<span class="state">` + state + `</span></a>`
+	}
+	tests := []struct {
+		name string
+		now  time.Time
+		path string
+		want []string // the switcher's links, in order
+	}{
+		{"the overview by default", time.Time{}, "/", []string{
+			link("/?campaign="+june, "2026年安全生产月", "已结束", false),
+			link("/?campaign="+november, "2026年11月隐患排查", "进行中", true)}},
+		{"a cell keeps its place", time.Time{}, "/cell/weekly/1/" + dongfeng + "?campaign=" + november + "&msg=x", []string{
+			link("/cell/weekly/1/"+dongfeng+"?campaign="+june, "2026年安全生产月", "已结束", false),
+			link("/cell/weekly/1/"+dongfeng+"?campaign="+november, "2026年11月隐患排查", "进行中", true)}},
+		{"a task the other lacks leads to its overview", time.Time{}, "/task/consult?campaign=" + june, []string{
+			link("/task/consult?campaign="+june, "2026年安全生产月", "已结束", true),
+			link("/?campaign="+november, "2026年11月隐患排查", "进行中", false)}},
+		{"before either starts, the first to come", time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC), "/exports", []string{
+			link("/exports?campaign="+june, "2026年安全生产月", "未开始", true),
+			link("/exports?campaign="+november, "2026年11月隐患排查", "未开始", false)}},
+		{"in June", time.Date(2026, 6, 10, 10, 0, 0, 0, time.UTC), "/schedule", []string{
+			link("/schedule?campaign="+june, "2026年安全生产月", "进行中", true),
+			link("/schedule?campaign="+november, "2026年11月隐患排查", "未开始", false)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.now.IsZero() {
+				defer func(now time.Time) { f.now = now }(f.now)
+				f.now = tt.now
+			}
+			w := f.do("GET", tt.path, c, nil)
+			body := w.Body.String()
+			i := strings.Index(body, `<nav class="campaigns" aria-label="活动">`)
+			if w.Code != 200 || i < 0 {
+				t.Fatalf("GET %s: %d, switcher at %d", tt.path, w.Code, i)
+			}
+			nav := body[i:]
+			nav = nav[:strings.Index(nav, "</nav>")]
+			if got, want := strings.Count(nav, "<a "), len(tt.want); got != want {
+				t.Errorf("%d campaigns in the switcher, want %d: %s", got, want, nav)
+			}
+			at := 0
+			for _, l := range tt.want {
+				j := strings.Index(nav[at:], l)
+				if j < 0 {
+					t.Fatalf("the switcher lacks, or has out of order, %s:\n%s", l, nav)
+				}
+				at += j + len(l)
+			}
+		})
+	}
+}
+
+// TestCampaignMark: marking from a campaign's page writes under that
+// campaign's task key only, and leads back to the cell in the campaign.
+func TestCampaignMark(t *testing.T) {
+	f := newCampaigns(t)
+	c, csrf := f.signIn()
+	keys := map[string]string{june: june + "/weekly", november: november + "/weekly"}
+	for _, tt := range []struct{ campaign, other string }{{june, november}, {november, june}} {
+		t.Run(tt.campaign, func(t *testing.T) {
+			unit := map[string]string{june: "南山村", november: "西湖社区"}[tt.campaign]
+			w := f.do("POST", "/mark?campaign="+tt.campaign, c, url.Values{"csrf": {csrf}, "task": {"weekly"}, "period": {"1"}, "unit": {unit}, "status": {"exempt"}})
+			back := w.Header().Get("Location")
+			if w.Code != http.StatusSeeOther || !strings.HasPrefix(back, "/cell/weekly/1/"+url.PathEscape(unit)+"?campaign="+tt.campaign+"&msg=") {
+				t.Fatalf("mark: %d, back to %q", w.Code, back)
+			}
+			if marks, _ := f.db.Marks(keys[tt.campaign], 1); marks[unit].Status != bot.Exempt {
+				t.Errorf("%s's marks %v", tt.campaign, marks)
+			}
+			for _, key := range []string{keys[tt.other], "weekly"} {
+				if marks, _ := f.db.Marks(key, 1); len(marks[unit].Status) != 0 {
+					t.Errorf("marked under %s too: %v", key, marks)
+				}
+			}
+			page := f.do("GET", back, c, nil).Body.String()
+			if !strings.Contains(page, "已标记为免报") || !strings.Contains(page, `<a href="/cell/weekly/1/`+url.PathEscape(unit)+`?campaign=`+tt.campaign+`" class="current"`) {
+				t.Error("the cell after marking is not the campaign's, with the confirmation")
+			}
+		})
+	}
+	// A task of the other campaign is not found through this one.
+	if w := f.do("POST", "/mark?campaign="+november, c, url.Values{"csrf": {csrf}, "task": {"consult"}, "period": {"1"}, "unit": {"南山村"}, "status": {"exempt"}}); w.Code != http.StatusBadRequest {
+		t.Errorf("marking June's consult from November: %d", w.Code)
+	}
+	if w := f.do("POST", "/mark?campaign=nope", c, url.Values{"csrf": {csrf}, "task": {"weekly"}, "period": {"1"}, "unit": {"南山村"}, "status": {"exempt"}}); w.Code != http.StatusNotFound {
+		t.Errorf("marking in an unknown campaign: %d", w.Code)
+	}
+}
+
+// TestCampaignScheduleEditor: the editor saves the campaign shown, and comes
+// back to it, under its new id if the edit gave it one.
+func TestCampaignScheduleEditor(t *testing.T) {
+	f := newCampaigns(t)
+	c, csrf := f.signIn()
+	campaign := func(id string) *schedules.Schedule {
+		for _, s := range f.set.Load().All() {
+			if s.ID == id {
+				return s
+			}
+		}
+		return nil
+	}
+	weekday := func(id string) time.Weekday { return campaign(id).TaskByID("weekly").Periods[0].Due.Weekday() }
+
+	nov := campaign(november).Text
+	bad := strings.Replace(nov, `cron = "0 12 * * THU"`, `cron = "0 12 * * THUR"`, 1)
+	w := f.do("POST", "/schedule?campaign="+november, c, url.Values{"csrf": {csrf}, "text": {bad}})
+	line := strings.Count(bad[:strings.Index(bad, "THUR")], "\n") + 1
+	body := w.Body.String()
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "november.toml:"+strconv.Itoa(line)+":") ||
+		!strings.Contains(body, `action="/schedule?campaign=`+november+`"`) || !strings.Contains(body, `<a href="/schedule?campaign=`+november+`" class="current"`) {
+		t.Errorf("an invalid November: %d, want the error at november.toml:%d in November's editor", w.Code, line)
+	}
+
+	good := strings.Replace(campaign(june).Text, `cron = "0 12 * * THU"`, `cron = "0 12 * * WED"`, 1)
+	w = f.do("POST", "/schedule?campaign="+june, c, url.Values{"csrf": {csrf}, "text": {good}})
+	if back := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(back, "/schedule?campaign="+june+"&msg=") {
+		t.Errorf("a valid June: %d, back to %q", w.Code, back)
+	}
+	if weekday(june) != time.Wednesday || weekday(november) != time.Thursday {
+		t.Errorf("weekly is due on %v in June and %v in November, want Wednesday and Thursday", weekday(june), weekday(november))
+	}
+
+	renamed := strings.Replace(good, `id = "`+june+`"`, `id = "anquan-june"`, 1)
+	w = f.do("POST", "/schedule?campaign="+june, c, url.Values{"csrf": {csrf}, "text": {renamed}})
+	if back := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(back, "/schedule?campaign=anquan-june&msg=") {
+		t.Errorf("June with a new id: %d, back to %q", w.Code, back)
 	}
 }
