@@ -180,15 +180,9 @@ func (a *App) SaveSchedule(ctx context.Context, path, text string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	// The campaigns must still go together (an id another campaign has, or
-	// none beside others, would be refused by the reload after the write).
-	list := []*schedules.Schedule{s}
-	for _, c := range a.campaigns.Load().All() {
-		if c.Source != path {
-			list = append(list, c)
-		}
-	}
-	if _, err := schedules.NewSet(list...); err != nil {
+	// Refused now what the reload after the write would refuse: the file
+	// must not be left changed behind a page that says nothing was saved.
+	if err := a.files.accepts(path, s); err != nil {
 		return "", err
 	}
 	if err := writeAtomic(path, []byte(text)); err != nil {

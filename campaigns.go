@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -137,6 +138,23 @@ func (f *scheduleFiles) checkWith(check func(*schedules.Schedule) error) {
 	f.check = check
 }
 
+// accepts reports whether s may replace the campaign of the file at path:
+// the data takes it (see checkBare) and it goes with the other campaigns (an
+// id of its own).
+func (f *scheduleFiles) accepts(path string, s *schedules.Schedule) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.check != nil {
+		if err := f.check(s); err != nil {
+			return err
+		}
+	}
+	next := maps.Clone(f.byPath)
+	next[path] = s
+	_, err := f.build(next)
+	return err
+}
+
 // Set is the campaigns in force.
 func (f *scheduleFiles) Set() *schedules.Set {
 	f.mu.Lock()
@@ -185,9 +203,7 @@ func (f *scheduleFiles) reload(only string) (reloaded, error) {
 	}
 	next := map[string]*schedules.Schedule{}
 	if only != "" {
-		for p, s := range f.byPath {
-			next[p] = s
-		}
+		next = maps.Clone(f.byPath)
 	}
 	var u reloaded
 	var errs []error
