@@ -161,7 +161,8 @@ func openReportbot(tb testing.TB, dir string) sink {
 		tb.Fatal(err)
 	}
 	at := time.Date(2026, 6, 4, 10, 0, 0, 0, sched.Location)
-	b, err := bot.New(bot.Options{Config: config, Schedule: func() *schedules.Schedule { return sched }, Store: db,
+	set := schedules.Single(sched)
+	b, err := bot.New(bot.Options{Config: config, Campaigns: func() *schedules.Set { return set }, Store: db,
 		Chat: discard{}, Now: func() time.Time { return at }, Logger: zerolog.Nop()})
 	if err != nil {
 		tb.Fatal(err)
