@@ -51,15 +51,26 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	s, err := schedules.Load(filepath.Join("..", "schedule.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newHarnessOver(t, s)
+}
+
+// newHarnessOver is the harness over several campaigns; sched is the first given.
+func newHarnessOver(t testing.TB, list ...*schedules.Schedule) *harness {
+	t.Helper()
 	cfg, err := bot.LoadConfig(filepath.Join("..", "config.example.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Bot.MaxMediaMB = 1
-	s, err := schedules.Load(filepath.Join("..", "schedule.example.toml"))
+	set, err := schedules.NewSet(list...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := list[0]
 	db, err := store.Open(t.TempDir(), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +82,7 @@ func newHarness(t testing.TB) *harness {
 		db.Close()
 	})
 	h := &harness{t: t, db: db, chat: &recordChat{}, sched: s, last: map[string]string{}}
-	h.bot, err = bot.New(bot.Options{Config: cfg, Campaigns: func() *schedules.Set { return schedules.Single(s) }, Store: db,
+	h.bot, err = bot.New(bot.Options{Config: cfg, Campaigns: func() *schedules.Set { return set }, Store: db,
 		Chat: h.chat, Now: func() time.Time { return h.now }, Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)

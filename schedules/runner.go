@@ -208,7 +208,8 @@ func (r *Runner) Run(ctx context.Context) error {
 // of different campaigns due in the same minute that go the same way
 // (reminders with reminders; nudges and roll-calls, which @ people, with each
 // other) are one group, so the group gets one message and not a burst. Events
-// of a single campaign keep their own messages, as they always had.
+// of a single campaign keep their own messages, as they always had, and each
+// campaign's events go out in their order.
 func Combine(events []Event) [][]Event {
 	var out [][]Event
 	used := make([]bool, len(events))
@@ -218,10 +219,18 @@ func Combine(events []Event) [][]Event {
 		}
 		group, at := []Event{e}, []int{i}
 		if way := e.Kind.way(); way != "" {
+			// A campaign with an event still waiting that does not join keeps
+			// its later ones back too: each campaign's events go in their order.
+			held := map[*Schedule]bool{}
 			for j := i + 1; j < len(events); j++ {
 				f := events[j]
-				if !used[j] && f.At.Truncate(time.Minute).Equal(e.At.Truncate(time.Minute)) && f.Kind.way() == way {
+				if used[j] || held[f.Campaign] {
+					continue
+				}
+				if f.At.Truncate(time.Minute).Equal(e.At.Truncate(time.Minute)) && f.Kind.way() == way {
 					group, at = append(group, f), append(at, j)
+				} else {
+					held[f.Campaign] = true
 				}
 			}
 		}

@@ -156,12 +156,19 @@ func (s *Set) Campaign(q string) *Schedule {
 // 典型做法 第2期"): the campaign and the rest, or nil and q when q names none.
 func (s *Set) Named(q string) (*Schedule, string) {
 	q = strings.TrimSpace(q)
+	// The longest name that q starts with: a campaign "anquan" must not take
+	// the questions about "anquan-2027".
+	var named *Schedule
+	n := 0
 	for _, c := range s.list {
 		for _, name := range []string{c.Name, c.ID} {
-			if name != "" && strings.HasPrefix(q, name) {
-				return c, strings.TrimSpace(q[len(name):])
+			if len(name) > n && strings.HasPrefix(q, name) {
+				named, n = c, len(name)
 			}
 		}
+	}
+	if named != nil {
+		return named, strings.TrimSpace(q[n:])
 	}
 	first, rest, _ := strings.Cut(q, " ")
 	if c := s.Campaign(first); c != nil && c.Task(first) == nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"reportbot/bot"
 )
 
 // Adoption gives data filed under bare task ids (schema 2, or a campaign
@@ -116,6 +118,9 @@ func (s *DB) Adopt(a Adoption) (moved int, err error) {
 				return err
 			}
 			moved += n
+			if err := addBareTallies(tx, a); err != nil {
+				return err
+			}
 			for _, name := range taskBuckets {
 				n, err := rekey(tx.Bucket(name), func(k []byte) []byte {
 					if task, ok := bareTask(k); ok && a.Tasks[task] {
@@ -191,6 +196,43 @@ func adoptSubmissions(tx *bolt.Tx, a Adoption) (int, error) {
 		}
 		return subs.Put(seq, v)
 	})
+}
+
+// addBareTallies adds a unit's bare tally of a period to the campaign's own,
+// where it has one: rekey keeps the campaign's entry, and the submissions of
+// both now file under the campaign. Marks and receipts are the campaign's own.
+func addBareTallies(tx *bolt.Tx, a Adoption) error {
+	b := tx.Bucket(bucketTallies)
+	type sum struct{ k, v []byte }
+	var sums []sum
+	err := b.ForEach(func(k, v []byte) error {
+		if task, ok := bareTask(k); !ok || !a.Tasks[task] {
+			return nil
+		}
+		to := append([]byte(a.Prefix), k...)
+		own := b.Get(to)
+		if own == nil {
+			return nil
+		}
+		var bare, mine bot.Tally
+		if err := decodeTally(v, &bare); err != nil {
+			return err
+		}
+		if err := decodeTally(own, &mine); err != nil {
+			return err
+		}
+		sums = append(sums, sum{to, encodeTally(addTallies(mine, bare))})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range sums {
+		if err := b.Put(s.k, s.v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rekey moves each entry of b for which to returns a new key (nil: stays),

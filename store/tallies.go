@@ -68,6 +68,20 @@ func decodeTally(v []byte, t *bot.Tally) error {
 	return nil
 }
 
+// addTallies is what x and y count together.
+func addTallies(x, y bot.Tally) bot.Tally {
+	for i := range x.All {
+		x.All[i] += y.All[i]
+		x.OnTime[i] += y.OnTime[i]
+	}
+	x.Items += y.Items
+	x.LateItems += y.LateItems
+	if y.Last.After(x.Last) {
+		x.Last = y.Last
+	}
+	return x
+}
+
 // retally counts every live submission afresh.
 func retally(tx *bolt.Tx) error {
 	b := tx.Bucket(bucketTallies)
