@@ -265,3 +265,28 @@ func TestFireCombinedThroughOutbox(t *testing.T) {
 		t.Errorf("outbox left %+v", items)
 	}
 }
+
+// TestFireCombinedOneHeaderPerCampaign: two events of one campaign in a group
+// with another campaign's stand under one header of their campaign.
+func TestFireCombinedOneHeaderPerCampaign(t *testing.T) {
+	h := campaignsHarness(t)
+	var group []schedules.Event
+	for _, e := range h.bot.Campaigns().Events(h.now, h.now.AddDate(0, 1, 0)) {
+		if e.Kind == schedules.Nudge && (e.Period == 4 && e.Task.ID == "weekly" || e.Task.ID == "summary" || e.Task.ID == "yinhuan" && e.Period == 6) {
+			group = append(group, e)
+		}
+	}
+	if len(group) != 3 {
+		t.Fatalf("%d nudges, want June's weekly and summary and the monthly one", len(group))
+	}
+	h.at("2026-06-25 10:00")
+	got := h.fireAll(group...)
+	if len(got) != 1 {
+		t.Fatalf("sent %d messages, want 1", len(got))
+	}
+	text := got[0].Text
+	if strings.Count(text, "【2026年安全生产月】") != 1 || strings.Count(text, "【2026年每月隐患排查】") != 1 ||
+		!strings.Contains(text, "「本周典型做法、特色项目」第4期") || !strings.Contains(text, "「活动总结、图片影像资料、活动情况统计表」") {
+		t.Errorf("text:\n%s", text)
+	}
+}

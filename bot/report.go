@@ -354,11 +354,21 @@ func (b *Bot) Fire(ctx context.Context, events ...schedules.Event) error {
 	m := Outgoing{Purpose: parts[0].purpose}
 	var blocks, ats []string
 	seenUnit, seenMember := map[string]bool{}, map[Member]bool{}
+	byCampaign := map[string]int{}
 	for _, p := range parts {
 		if len(parts) > 1 {
-			p.body = "【" + p.campaign + "】\n" + p.body
+			// One header per campaign, its events' texts under it.
+			if i, ok := byCampaign[p.campaign]; ok {
+				blocks[i] += "\n\n" + p.body
+				p.body = ""
+			} else {
+				byCampaign[p.campaign] = len(blocks)
+				p.body = "【" + p.campaign + "】\n" + p.body
+			}
 		}
-		blocks = append(blocks, p.body)
+		if p.body != "" {
+			blocks = append(blocks, p.body)
+		}
 		for _, a := range p.ats {
 			if !seenUnit[a.unit] {
 				seenUnit[a.unit] = true

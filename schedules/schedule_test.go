@@ -155,8 +155,17 @@ func TestQuietHoursMoveMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	short := map[string]string{} // today's keys to "task/period/reminder"
+	for old, key := range s.LegacyKeys() {
+		short[key] = old
+	}
+	seen := 0
 	for _, e := range s.Events(s.Start, s.End.AddDate(0, 0, 7)) {
-		switch e.Key {
+		switch short[e.Key] {
+		case "weekly/1/rollcall@+10h", "fri/1/remind@-30h":
+			seen++
+		}
+		switch short[e.Key] {
 		case "weekly/1/rollcall@+10h":
 			// 22:00 is quiet: a roll-call waits for the morning.
 			if !e.At.Equal(at(t, "2026-06-05 08:00")) {
@@ -171,6 +180,9 @@ func TestQuietHoursMoveMessages(t *testing.T) {
 		if !s.Allowed(e.At) {
 			t.Errorf("%s not allowed", e.Describe())
 		}
+	}
+	if seen != 2 {
+		t.Errorf("%d of the two reminders looked at", seen)
 	}
 	// Before a deadline, a reminder that falls in the quiet hours goes out when
 	// they end if that is still before the deadline...

@@ -114,7 +114,7 @@ func TestStandingTasks(t *testing.T) {
 					!e.At.Equal(atMinute(s.Calendar.AddWorkdays(p.Due, tt.remind), 9*60)) {
 					t.Errorf("%s: want 09:00 %d working days from the deadline", e.Describe(), tt.remind)
 				}
-				if e.Key == "t/1/remind@"+when && e.At.Format("01-02 15:04") != tt.remindDay+" 09:00" {
+				if e.Period == 1 && e.Kind == Remind && e.At.Format("01-02 15:04") != tt.remindDay+" 09:00" {
 					t.Errorf("first reminder at %v, want %s 09:00", e.At, tt.remindDay)
 				}
 			}
