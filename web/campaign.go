@@ -16,8 +16,9 @@ type scope struct {
 
 // scope reads the campaign from the query, not a cookie: a link or a
 // bookmark then always shows the same campaign, and a coordinator looking at
-// June in November stays in June. Without one it is the first of those
-// current; false for an id no campaign has.
+// June in November stays in June. Without one it is the newest of those
+// current (June's campaign rather than a report that runs all year); false
+// for an id no campaign has.
 func (s *Server) scope(r *http.Request) (scope, bool) {
 	sc := scope{set: s.o.Campaigns()}
 	if sc.set == nil {
@@ -30,7 +31,7 @@ func (s *Server) scope(r *http.Request) (scope, bool) {
 			}
 		}
 	} else if current := sc.set.Current(s.o.Now()); len(current) > 0 {
-		sc.c = current[0]
+		sc.c = current[len(current)-1]
 	}
 	return sc, sc.c != nil
 }
