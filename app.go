@@ -138,8 +138,11 @@ func exportFolder(c *schedules.Schedule, now time.Time) string {
 func (a *App) reload() (string, error) {
 	u, err := a.files.reload("")
 	summary := a.swap(u)
-	if err != nil {
+	switch {
+	case err != nil && len(u.set.All()) > 1:
 		return "", fmt.Errorf("%w\n（其余的日程已重新载入）", err)
+	case err != nil:
+		return "", err
 	}
 	return summary, nil
 }

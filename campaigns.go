@@ -6,7 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,7 +82,7 @@ func fixedSchedules(list ...*schedules.Schedule) (*scheduleFiles, error) {
 	for _, s := range list {
 		f.byPath[s.Source] = s
 	}
-	f.list = func() ([]string, error) { return sortedKeys(f.byPath), nil }
+	f.list = func() ([]string, error) { return slices.Sorted(maps.Keys(f.byPath)), nil }
 	f.read = func(path string) (*schedules.Schedule, error) { return f.byPath[path], nil }
 	var err error
 	f.set, err = schedules.NewSet(list...)
@@ -116,19 +116,10 @@ func (f *scheduleFiles) owns(name string) bool {
 
 func (f *scheduleFiles) build(byPath map[string]*schedules.Schedule) (*schedules.Set, error) {
 	list := make([]*schedules.Schedule, 0, len(byPath))
-	for _, p := range sortedKeys(byPath) {
+	for _, p := range slices.Sorted(maps.Keys(byPath)) {
 		list = append(list, byPath[p])
 	}
 	return schedules.NewSet(list...)
-}
-
-func sortedKeys(m map[string]*schedules.Schedule) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // checkWith has reloads refuse a campaign that check refuses.
