@@ -101,7 +101,7 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.backupDir, a.keep = filepath.Join(o.DataDir, store.BackupDir), backup.Keep
 	a.daily, a.dailyOn = backup.daily()
 	a.Bot, err = bot.New(bot.Options{Config: o.Config, Campaigns: a.campaigns.Load, Store: db, Chat: a.Outbox,
-		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo, Hint: o.Hint,
+		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo, Hint: o.Hint, CheckTable: export.CheckTable,
 		Backup: func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) }})
 	if err != nil {
 		db.Close()

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -12,6 +13,7 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +46,10 @@ type Options struct {
 	// Dashboard makes a personal sign-in link to the web dashboard for the admin
 	// with this verified identity (Member.Verified; the command 看板); nil when there is no dashboard.
 	Dashboard func(admin string) (string, error)
+	// CheckTable compares a unit's .xlsx with its task's template (Task.Template)
+	// and says what differs, "" when it matches; nil checks nothing. The table
+	// is kept either way: the receipt says what to fix before the deadline.
+	CheckTable func(t *schedules.Task, data []byte) string
 	// Hint tells members how to reach the bot on this platform (Transport.Hint);
 	// reminders and the help end with it. "" adds nothing.
 	Hint string
@@ -81,6 +87,9 @@ type Bot struct {
 
 type owedReceipt struct {
 	at time.Time
+	// notes say what is wrong with what came (a table that differs from its
+	// template), for the receipt to tell.
+	notes []string
 	// to is the member who reported privately, zero for the group.
 	to Member
 	// by is the member whose material made the receipt owed: a transport
@@ -195,7 +204,7 @@ func (b *Bot) UnitOf(who Member) (*Unit, error) {
 	return nil, nil
 }
 
-func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
+func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) (err error) {
 	unit, err := b.UnitOf(m.Sender)
 	if err != nil {
 		return err
@@ -229,6 +238,26 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 		}
 		sum := sha256.Sum256(media)
 		sub.Blob, sub.Size = hex.EncodeToString(sum[:]), int64(len(media))
+		if m.Kind == schedules.File && strings.EqualFold(filepath.Ext(m.FileName), ".docx") {
+			sub.Images = docxImages(media)
+		}
+	}
+	var notes []string
+	if m.Kind == schedules.File && task.Needs(schedules.Sheet) {
+		switch {
+		case oldSheet(m.FileName):
+			// Asked at once, instead of a receipt that counts it and a merge that refuses it.
+			defer func() {
+				if err == nil {
+					err = b.reply(ctx, m, fmt.Sprintf("@%s 收到《%s》，但统计表要 .xlsx 格式才能汇总，这份没有算作统计表。请用 Excel 或 WPS 打开后“另存为” .xlsx 再发一次。",
+						m.Sender.Name, m.FileName), m.Sender)
+				}
+			}()
+		case isSheet(m.FileName) && task.Template != "" && b.CheckTable != nil:
+			if diff := b.CheckTable(task, media); diff != "" {
+				notes = append(notes, fmt.Sprintf("《%s》与模板不一致：%s。表已存下，请改好后在截止前重发", m.FileName, diff))
+			}
+		}
 	}
 	dup, err := b.Store.AddSubmission(sub, media)
 	b.storeHealth(ctx, err)
@@ -245,8 +274,13 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) error {
 	if m.Private {
 		to = m.Sender
 	}
+	if m.Kind == schedules.File && task.Needs(schedules.Sheet) && oldSheet(m.FileName) {
+		return nil // answered at once (above)
+	}
+	k := periodKey{unit.Name, task.Key, period}
 	b.mu.Lock()
-	b.receipts[periodKey{unit.Name, task.Key, period}] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration), to: to, by: m.Sender}
+	notes = append(b.receipts[k].notes, notes...)
+	b.receipts[k] = owedReceipt{at: now.Add(b.Config.Bot.ReceiptDelay.Duration), to: to, by: m.Sender, notes: notes}
 	b.mu.Unlock()
 	select {
 	case b.wakeups <- struct{}{}:
@@ -590,7 +624,7 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) er
 		return err
 	}
 	level := r.receiptLevel()
-	if level <= told {
+	if level <= told && len(owed.notes) == 0 {
 		return nil // more material for a period already receipted: stored silently
 	}
 	title := fmt.Sprintf("%s %s「%s」", k.Unit, task.Label(k.Period), task.Name)
@@ -599,7 +633,7 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) er
 		title += "（迟报）"
 	}
 	verb := "已收到"
-	if told == ReceiptPartial {
+	if told == ReceiptPartial && level > told {
 		verb = "已收齐"
 	}
 	text := fmt.Sprintf("%s %s：%s", verb, title, r.CountsText())
@@ -608,6 +642,9 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) er
 	}
 	if level == ReceiptPartial {
 		text += "，还差" + r.missingText()
+	}
+	for _, n := range owed.notes {
+		text += "。" + n
 	}
 	// The reporter is named as its addressee, not written into the text: the
 	// group sees the unit's receipt, and a transport that can notify people
@@ -619,5 +656,24 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) er
 	if err := b.send(ctx, Outgoing{Purpose: Receipt, To: owed.to, Text: text, Mentions: addressee}); err != nil {
 		return err
 	}
-	return b.Store.SetReceipt(k.Task, k.Period, k.Unit, level)
+	return b.Store.SetReceipt(k.Task, k.Period, k.Unit, max(level, told))
+}
+
+// docxImages counts the pictures a Word file holds (word/media/); 0 for a
+// file that is not a readable .docx.
+func docxImages(data []byte) int {
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, f := range z.File {
+		if strings.HasPrefix(f.Name, "word/media/") {
+			switch strings.ToLower(filepath.Ext(f.Name)) {
+			case ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic":
+				n++
+			}
+		}
+	}
+	return n
 }

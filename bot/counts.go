@@ -49,6 +49,8 @@ func (c *Counts) count(s Submission, sign int) {
 	if s.Kind == schedules.File && isSheet(s.FileName) {
 		c[materialIndex(schedules.Sheet)] += sign
 	}
+	// The photos inside a Word file are photos of the report.
+	c[materialIndex(schedules.Image)] += sign * s.Images
 }
 
 // positive is c without counts below one, which a recall of something never

@@ -30,9 +30,19 @@ type UnitReport struct {
 
 var materialOrder = []schedules.Material{schedules.Text, schedules.Image, schedules.File, schedules.Video}
 
+// isSheet reports whether a file is a statistics table the merge can read:
+// .xlsx only. An .xls or .et is stored as a file and its sender asked for
+// .xlsx at once (see oldSheet), instead of being counted and then refused by
+// the merge.
 func isSheet(name string) bool {
+	return strings.EqualFold(filepath.Ext(name), ".xlsx")
+}
+
+// oldSheet reports whether a file is a spreadsheet in a form the merge cannot
+// read.
+func oldSheet(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".xlsx", ".xls", ".et", ".csv":
+	case ".xls", ".et", ".csv", ".ods", ".numbers":
 		return true
 	}
 	return false

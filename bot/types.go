@@ -33,6 +33,9 @@ type Submission struct {
 	// Blob is the sha256 (hex) of the media's content in the store.
 	Blob string
 	Size int64
+	// Images are the pictures inside a Word file: they count toward an
+	// image requirement (the 汇编 shows them inside the unit's Word content).
+	Images int `json:",omitempty"`
 	// Late is set when the submission counted for a period after its deadline.
 	Late bool
 	// Withdrawn is set when the member recalled (撤回) the message.

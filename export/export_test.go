@@ -334,9 +334,9 @@ func TestMergeTables(t *testing.T) {
 		problems[p.Unit] = p.What
 	}
 	for unit, want := range map[string]string{
-		"南山村": "统计表!A2 应为「宣传活动（场）」，实为「宣传（场）」",
+		"南山村": "第2行的“项目”应为「宣传活动（场）」，实为「宣传（场）」",
 		"城建办": "不是 .xlsx",
-		"安监站": "统计表!B2 应填数字，实为「五」",
+		"安监站": "第2行“宣传活动（场）”的“数量”应填数字，实为「五」",
 		"北岭村": "没有交统计表",
 	} {
 		if !strings.Contains(problems[unit], want) {

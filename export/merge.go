@@ -99,6 +99,26 @@ func (e *Exporter) Merge(w io.Writer, t *schedules.Task, n int) (*MergeResult, e
 	return res, tpl.Write(w)
 }
 
+// CheckTable compares a unit's .xlsx with its task's template as the merge
+// will, and says what differs; "" when it matches (or there is no template to
+// compare with: the merge says so then).
+func CheckTable(t *schedules.Task, data []byte) string {
+	if t.Template == "" {
+		return ""
+	}
+	tpl, err := excelize.OpenFile(t.Template)
+	if err != nil {
+		return ""
+	}
+	defer tpl.Close()
+	l, err := readLayout(tpl)
+	if err != nil {
+		return ""
+	}
+	_, diff := compare(l, data)
+	return diff
+}
+
 func isSpreadsheet(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".xlsx", ".xls", ".et", ".csv":
@@ -168,9 +188,10 @@ func compare(l layout, data []byte) (map[string]map[string]float64, string) {
 			cells = append(cells, c)
 		}
 		sort.Slice(cells, func(i, j int) bool { return cellLess(cells[i], cells[j]) })
+		at := func(c string) string { return where(l, sheet, c) }
 		for _, c := range cells {
 			if want := l[sheet][c]; got[c] != want {
-				diffs = append(diffs, fmt.Sprintf("%s!%s 应为「%s」，实为「%s」", sheet, c, want, got[c]))
+				diffs = append(diffs, fmt.Sprintf("%s应为「%s」，实为「%s」", at(c), want, got[c]))
 			}
 		}
 		values[sheet] = map[string]float64{}
@@ -180,7 +201,7 @@ func compare(l layout, data []byte) (map[string]map[string]float64, string) {
 			}
 			n, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64)
 			if err != nil {
-				diffs = append(diffs, fmt.Sprintf("%s!%s 应填数字，实为「%s」", sheet, c, v))
+				diffs = append(diffs, fmt.Sprintf("%s应填数字，实为「%s」", at(c), v))
 				continue
 			}
 			values[sheet][c] = n
@@ -193,6 +214,44 @@ func compare(l layout, data []byte) (map[string]map[string]float64, string) {
 		return nil, strings.Join(diffs, "；")
 	}
 	return values, ""
+}
+
+// where says where a cell is as people who fill the table see it: "第2行
+// “宣传活动（场）”的“数量”" (the row's and the column's headers from the
+// template), with the sheet's name when the template has several sheets.
+func where(l layout, sheet, c string) string {
+	col, row, err := excelize.CellNameToCoordinates(c)
+	if err != nil {
+		return c
+	}
+	var rowLabel, colLabel string
+	rowAt, colAt := 0, 0
+	for name, text := range l[sheet] {
+		cc, rr, err := excelize.CellNameToCoordinates(name)
+		if err != nil {
+			continue
+		}
+		if rr == row && cc < col && (rowAt == 0 || cc < rowAt) {
+			rowLabel, rowAt = text, cc
+		}
+		if cc == col && rr < row && rr > colAt {
+			colLabel, colAt = text, rr
+		}
+	}
+	out := fmt.Sprintf("第%d行", row)
+	if rowLabel != "" {
+		out += "“" + rowLabel + "”"
+	}
+	switch {
+	case colLabel != "":
+		out += "的“" + colLabel + "”"
+	case rowLabel == "":
+		out += fmt.Sprintf("第%d列", col)
+	}
+	if len(l) > 1 {
+		out = "工作表「" + sheet + "」" + out
+	}
+	return out
 }
 
 func cellLess(a, b string) bool {

@@ -170,6 +170,18 @@ type Period struct {
 	Moved string
 }
 
+// Needs reports whether the task's requirements ask for material m.
+func (t *Task) Needs(m Material) bool {
+	for _, r := range t.Requires {
+		for _, k := range r.Any {
+			if k == m {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Label is "第2期", or "" for a task with a single period.
 func (t *Task) Label(n int) string {
 	if len(t.Periods) <= 1 {
