@@ -147,7 +147,7 @@ func TestWeChatReportFileAndRecall(t *testing.T) {
 	eventually(t, "three submissions", func() bool { return e.stored(t, "weekly", 1) == 3 })
 	e.advance(t, "2026-06-03 10:05")
 	got := e.waitSent(t, "已收到 东风社区")
-	if got != "group:"+e2eGroup+": 已收到 东风社区 第1期「本周典型做法、特色项目」：文字1条，图片2张" {
+	if got != "group:"+e2eGroup+": 已收到 东风社区 第1期「本周典型做法、特色项目」：文字1条，图片2张（发错了回复“不算”）" {
 		t.Errorf("receipt %q", got)
 	}
 	// A Word file counts for the plan (its name says 方案) and is stored.

@@ -211,14 +211,7 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) (err er
 	}
 	now := b.Now()
 	if unit == nil {
-		if m.Kind == schedules.Text && !m.ToBot {
-			// Most likely a coordinator's instruction ("请各单位报送活动方案"): no
-			// prompt. Someone reporting sends photos too, and those get one.
-			log.Info().Msg("text from a member of no unit")
-			return nil
-		}
-		return b.reply(ctx, m, fmt.Sprintf("@%s 还不知道您是哪个单位的，材料没有记入。请发送“绑定 单位名称”，如：绑定 %s，然后重发。",
-			m.Sender.Name, b.Config.Units[0].Name), m.Sender)
+		return b.keepUnplaced(ctx, m, log)
 	}
 	task, period, late := b.attribute(unit.Name, m, now)
 	if task == nil {
@@ -646,6 +639,7 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) er
 	for _, n := range owed.notes {
 		text += "。" + n
 	}
+	text += undoHint
 	// The reporter is named as its addressee, not written into the text: the
 	// group sees the unit's receipt, and a transport that can notify people
 	// (钉钉's real @) addresses it to them.

@@ -224,18 +224,21 @@ func TestBinding(t *testing.T) {
 	}
 	// A display name with two units' names does not: the member is asked to bind.
 	h.image("东风西湖联络员", []byte(photo))
-	h.one("绑定", "没有记入")
-	// An unknown member's photo is not lost silently: they are asked to bind.
+	h.one("绑定", "已经存下")
+	// An unknown member's photo is not lost: it is kept, and they are asked
+	// to bind, once a day.
 	h.image("小赵", []byte(photo))
 	h.one("@小赵", "绑定 东风社区")
+	h.image("小赵", []byte(photo+"2"))
+	h.none()
 	h.say("小赵", "绑定 不存在的单位")
 	h.one("没有找到单位", "北岭村")
 	h.say("小赵", "绑定 北岭")
 	h.sent()
 	h.say("小赵", "绑定 北岭村")
-	h.one("已绑定：小赵 代表 北岭村")
-	h.image("小赵", []byte(photo))
-	if got := h.subs("weekly", 1); len(got) != 2 || !strings.HasPrefix(got[1], "北岭村:") {
+	h.one("已绑定：小赵 代表 北岭村", "之前发的图片2张已记入「本周典型做法、特色项目」第1期")
+	h.image("小赵", []byte(photo+"3"))
+	if got := h.subs("weekly", 1); len(got) != 4 || !strings.HasPrefix(got[1], "北岭村:") || !strings.HasPrefix(got[3], "北岭村:") {
 		t.Errorf("after 绑定: %v", got)
 	}
 	// A bound member is mentioned in nudges.

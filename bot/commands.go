@@ -62,6 +62,9 @@ var commands = []command{
 			return "绑定的写法：绑定 单位名称，如：绑定 " + b.Config.Units[0].Name, args != "" && len([]rune(args)) <= 20
 		},
 		run: func(b *Bot, ctx context.Context, m Message, args string) error { return b.bind(ctx, m, args) }},
+	{name: "undo", words: []string{"不算", "撤销报送"},
+		check: func(_ *Bot, args string) (string, bool) { return "", len([]rune(args)) <= 10 },
+		run:   func(b *Bot, ctx context.Context, m Message, args string) error { return b.undo(ctx, m, args) }},
 	{name: "remind", words: []string{"提醒", "催报"}, admin: true,
 		check: func(b *Bot, args string) (string, bool) {
 			q, valid := b.taskArg(args)
@@ -80,6 +83,11 @@ var commands = []command{
 			mark, _ := b.parseMark(args)
 			return b.applyMark(ctx, m, mark)
 		}},
+	{name: "move", words: []string{"改为", "改记"}, admin: true,
+		check: func(_ *Bot, args string) (string, bool) {
+			return "改为的写法：改为 单位 任务 [第N期]，如：改为 东风社区 活动方案", strings.Contains(strings.TrimSpace(args), " ")
+		},
+		run: func(b *Bot, ctx context.Context, m Message, args string) error { return b.move(ctx, m, args) }},
 	{name: "export", words: []string{"导出"}, admin: true, check: checkTaskArg,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
 			q, _ := b.taskArg(args)
@@ -279,12 +287,15 @@ func helpText(admin bool) string {
 		"· 我报了吗：看本单位报了什么、还差什么",
 		"· 任务 / 日程：看报送任务和近期安排",
 		"· 绑定 单位名称：说明您代表哪个单位报送",
+		"· 不算：刚发的材料发错了，撤销它",
 		"“收到”“好的”这类回复不算报送。",
 	}
 	if admin {
 		lines = append(lines, "管理员还可以：",
 			"· 提醒 任务：马上在群里催报未报单位",
 			"· 标记 单位 任务 已报|免报|撤销 [第N期]",
+			"· 改为 单位 任务 [第N期]：把这个单位最近发的一份材料改记到别的任务或期次",
+			"· 不算 单位：撤销这个单位最近发的一份材料",
 			"· 导出：报送统计表；导出 任务 [第N期]：这一期的汇编（Word）和材料包",
 			"· 重载：重新载入日程文件",
 			"· 备份：马上备份数据库",
@@ -487,7 +498,11 @@ func (b *Bot) bind(ctx context.Context, m Message, name string) error {
 		return fmt.Errorf("bind %s to %s: %w", m.Sender.Name, u.Name, err)
 	}
 	b.Logger.Info().Str("member", m.Sender.Name).Str("unit", u.Name).Msg("member bound")
-	return b.reply(ctx, m, fmt.Sprintf("已绑定：%s 代表 %s 报送。", m.Sender.Name, u.Name))
+	kept, err := b.placeKept(m, u)
+	if err != nil {
+		return fmt.Errorf("file what %s sent before binding: %w", m.Sender.Name, err)
+	}
+	return b.reply(ctx, m, fmt.Sprintf("已绑定：%s 代表 %s 报送。%s", m.Sender.Name, u.Name, kept))
 }
 
 type markArgs struct {

@@ -111,6 +111,15 @@ type Store interface {
 	Marks(task string, period int) (map[string]Mark, error)
 	Receipt(task string, period int, unit string) (int, error)
 	SetReceipt(task string, period int, unit string, level int) error
+	// Submission is the submission of a chat message, or nil.
+	Submission(msgID string) (*Submission, error)
+	// Reassign has a submission count for another task and period.
+	Reassign(msgID, task string, period int, late bool) (*Submission, error)
+	// AddPending keeps what a member the bot cannot place sent, until they
+	// bind (dup: seen before, nothing kept); TakePending hands it over, oldest
+	// first, and forgets it. member is the sender's id (its name when it has none).
+	AddPending(member string, s *Submission, media []byte) (dup bool, err error)
+	TakePending(member string) ([]Submission, error)
 	// HasBlob reports whether media with this sha256 is stored.
 	HasBlob(sum string) (bool, error)
 	// Seen reports whether a chat message id was recorded: a hot login can

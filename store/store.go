@@ -58,11 +58,13 @@ var (
 	// and checkSchema does not require it of a file opened read-only.
 	bucketAdapterState = []byte("adapter_state") // adapter 0 key -> value
 	bucketBoundNames   = []byte("bound_names")   // member id -> display name when bound
+	// Added with schema 3.
+	bucketPending = []byte("pending") // member id 0 seq -> JSON Submission of a member not placed yet
 	// optionalBuckets may be missing from a file opened read-only.
-	optionalBuckets = [][]byte{bucketAdapterState, bucketBoundNames}
+	optionalBuckets = [][]byte{bucketAdapterState, bucketBoundNames, bucketPending}
 	allBuckets      = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
 		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen, bucketThumbs, bucketTallies,
-		bucketMedia, bucketMediaByID, bucketOutbox, bucketAdapterState, bucketBoundNames}
+		bucketMedia, bucketMediaByID, bucketOutbox, bucketAdapterState, bucketBoundNames, bucketPending}
 
 	keySchema  = []byte("schema")
 	keyCursor  = []byte("cursor")

@@ -269,3 +269,47 @@ func (s *DB) BlobCount() (int, error) {
 	})
 	return n, err
 }
+
+// Reassign implements bot.Store: the submission of a chat message counts for
+// another task and period from now on (a coordinator's correction). Its index
+// entry and both tallies move with it, in one transaction.
+func (s *DB) Reassign(msgID, task string, period int, late bool) (*bot.Submission, error) {
+	var sub *bot.Submission
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		seq := tx.Bucket(bucketMsgIDs).Get([]byte(msgID))
+		if seq == nil {
+			return fmt.Errorf("no submission of message %s", msgID)
+		}
+		var err error
+		if sub, err = getSub(tx, seq); err != nil || sub == nil {
+			return err
+		}
+		idx := tx.Bucket(bucketByPeriod)
+		if err := idx.Delete(append(append(unitKey(sub.Task, sub.Period, sub.Unit), 0), seq...)); err != nil {
+			return err
+		}
+		if !sub.Withdrawn {
+			if err := addTally(tx, *sub, -1); err != nil {
+				return err
+			}
+		}
+		sub.Task, sub.Period, sub.Late = task, period, late
+		if err := idx.Put(append(append(unitKey(task, period, sub.Unit), 0), seq...), nil); err != nil {
+			return err
+		}
+		if !sub.Withdrawn {
+			if err := addTally(tx, *sub, 1); err != nil {
+				return err
+			}
+		}
+		v, err := json.Marshal(sub)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSubs).Put(seq, v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("move submission %s: %w", msgID, err)
+	}
+	return sub, nil
+}
