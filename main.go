@@ -215,6 +215,9 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	set := f.schedules.Set()
 	// stdout is one line per message; what was checked goes to stderr.
 	fmt.Fprintf(stderr, "%s：正确，%d 个报送单位，管理员 %s\n", f.configPath, len(f.config.Units), strings.Join(f.config.Bot.Admins, "、"))
+	for _, w := range f.config.Warnings() {
+		fmt.Fprintf(stderr, "%s：注意：%s\n", f.configPath, w)
+	}
 	for _, s := range set.All() {
 		fmt.Fprintf(stderr, "%s：正确，「%s」%s 至 %s，%d 项任务\n", s.Source, s.Name, s.Start.Format(time.DateOnly), s.End.Format(time.DateOnly), len(s.Tasks))
 	}

@@ -217,21 +217,62 @@ func (c *Config) Unit(name string) *Unit {
 }
 
 // unitOfDisplayName returns the one unit whose name or alias the display name
-// contains ("东风社区-张三"), or nil when none or several do.
+// contains. Where one unit's name holds another's ("东风社区" and "东风"),
+// the longer is meant: "东风社区-小王" is of 东风社区. nil when none, or two
+// units that way unrelated ("东风西湖联络员").
 func (c *Config) unitOfDisplayName(display string) *Unit {
 	var found *Unit
+	best := ""
+	var others []string
 	for i, u := range c.Units {
 		for _, n := range append([]string{u.Name}, u.Aliases...) {
-			if n != "" && strings.Contains(display, n) {
-				if found != nil && found != &c.Units[i] {
-					return nil
+			if n == "" || !strings.Contains(display, n) {
+				continue
+			}
+			switch {
+			case found == &c.Units[i]:
+				if len(n) > len(best) {
+					best = n
 				}
-				found = &c.Units[i]
-				break
+			case len(n) > len(best):
+				if found != nil {
+					others = append(others, best)
+				}
+				found, best = &c.Units[i], n
+			default:
+				others = append(others, n)
 			}
 		}
 	}
+	for _, o := range others {
+		if !strings.Contains(best, o) {
+			return nil
+		}
+	}
 	return found
+}
+
+// Warnings are what a config allows but will confuse: a unit's name or alias
+// inside another's (members are then placed by the longer one, and a short
+// nickname may be taken for the wrong unit).
+func (c *Config) Warnings() []string {
+	var out []string
+	for i, u := range c.Units {
+		for j, v := range c.Units {
+			if i == j {
+				continue
+			}
+			for _, a := range append([]string{u.Name}, u.Aliases...) {
+				for _, b := range append([]string{v.Name}, v.Aliases...) {
+					if a != "" && a != b && strings.Contains(b, a) {
+						out = append(out, fmt.Sprintf("单位“%s”的名称或简称“%s”包含在单位“%s”的“%s”里：群昵称含“%s”的人算作%s，只含“%s”的人算作%s；请确认，或改用不互相包含的简称。",
+							u.Name, a, v.Name, b, b, v.Name, a, u.Name))
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // configuredUnit is the unit whose members list names the member, by display
