@@ -437,3 +437,27 @@ func TestOneCampaignEditedBadly(t *testing.T) {
 		t.Errorf("重载 with one bad file: %q", got)
 	}
 }
+
+// TestCheckExplain: reportbot check --explain says whether a line counts and why.
+func TestCheckExplain(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--explain", "本周典型做法：开展燃气安全入户检查86户", "--from", "2026-06-03"},
+			"东风社区的成员：算报送。提到任务「本周典型做法、特色项目」，说了做的事；记到「本周典型做法、特色项目」"},
+		{[]string{"--explain", "你们的活动方案什么时候交？", "--from", "2026-06-03"}, "东风社区的成员：不算报送。是问句（有问号）"},
+		{[]string{"--explain", "请各单位于周四前报送典型做法", "--sender", "王科长"}, "王科长（管理员）：不算报送。管理员或不属于任何单位的人说的话"},
+		{[]string{"--explain", "照片是今天楼道杂物清理的现场", "--sender", "西湖社区-李四", "--follows"}, "西湖社区-李四：算报送。紧跟着本人刚发的材料"},
+	} {
+		t.Run(tt.args[1], func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(append([]string{"check"}, tt.args...), nil, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tt.want) {
+				t.Errorf("got %q, want %q", stdout.String(), tt.want)
+			}
+		})
+	}
+}

@@ -205,6 +205,9 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
 	all := fs.Bool("all", false, "列出整个活动要发的消息，而不只是接下来14天")
 	from := fs.String("from", "", "从这一天（2026-06-01）算起的14天，默认今天")
+	explain := fs.String("explain", "", "说明群里的这句话算不算报送、为什么（按现在的日程和设置）")
+	sender := fs.String("sender", "", "配合 --explain：发这句话的人的群昵称（默认：第一个单位的成员）；写管理员的备注名则按管理员算")
+	follows := fs.Bool("follows", false, "配合 --explain：这个人10分钟内刚发过照片或文件")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -213,6 +216,9 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	set := f.schedules.Set()
+	if *explain != "" {
+		return explainText(stdout, f, set, *explain, *sender, *follows, *from)
+	}
 	// stdout is one line per message; what was checked goes to stderr.
 	fmt.Fprintf(stderr, "%s：正确，%d 个报送单位，管理员 %s\n", f.configPath, len(f.config.Units), strings.Join(f.config.Bot.Admins, "、"))
 	for _, w := range f.config.Warnings() {
@@ -251,6 +257,45 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "建议在 %s 第%d行 %s 之前加一行：id = %q（活动的固定代号，以后改名也不会把数据弄混）\n", s.Source, line, before, id)
 		}
 	}
+	return nil
+}
+
+// explainText prints the report rule's decision on one line of group text
+// (check --explain): whether it counts, why, and for which task.
+func explainText(out io.Writer, f *files, set *schedules.Set, text, sender string, follows bool, day string) error {
+	cfg := f.config
+	now := time.Now().In(f.schedule.Location)
+	if day != "" {
+		t, err := time.ParseInLocation(time.DateOnly, day, f.schedule.Location)
+		if err != nil {
+			return fmt.Errorf("--from %q: 写成 2026-06-01", day)
+		}
+		now = t.Add(10 * time.Hour)
+	}
+	open := set.Open(now)
+	if len(open) == 0 {
+		open = set.Current(now)
+	}
+	facts := bot.Facts{Follows: follows}
+	who := sender
+	switch {
+	case sender == "" && len(cfg.Units) > 0:
+		who = cfg.Units[0].Name + "的成员"
+	case cfg.IsAdmin(sender):
+		facts.Coordinator, who = true, sender+"（管理员）"
+	case cfg.UnitOfName(sender) == nil:
+		facts.Coordinator, who = true, sender+"（不属于任何单位）"
+	}
+	v := bot.Judge(cfg, schedules.Tasks(open), strings.TrimSpace(text), facts)
+	verdict := "不算报送"
+	if v.Counts {
+		verdict = "算报送"
+	}
+	fmt.Fprintf(out, "%s：%s。%s", who, verdict, v.Why)
+	if v.Counts && v.Task != nil {
+		fmt.Fprintf(out, "；记到「%s」", v.Task.Name)
+	}
+	fmt.Fprintln(out)
 	return nil
 }
 

@@ -143,17 +143,47 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 		if handled, err := b.command(ctx, m, text); handled || err != nil {
 			return err
 		}
-		if !b.Config.IsReport(text) {
+		v, err := b.judge(m, text)
+		if err != nil {
+			return err
+		}
+		log.Debug().Bool("counts", v.Counts).Str("why", v.Why).Msg("report rule")
+		if !v.Counts {
 			if m.ToBot || m.Private {
 				return b.reply(ctx, m, b.withHint(helpText(b.isAdmin(m))))
 			}
-			log.Debug().Msg("not a report")
 			return nil
 		}
 		m.Text = text
 	}
 	// A report sent privately counts as in the group and is receipted privately.
 	return b.submit(ctx, m, log)
+}
+
+// judge applies the report rule to a text of m (see Judge). A member the
+// bot cannot place is judged as a unit member would be, but only a text that
+// names a task is taken from them (to keep until they bind): anything else
+// from them is most likely a coordinator's word.
+func (b *Bot) judge(m Message, text string) (Verdict, error) {
+	unit, err := b.UnitOf(m.Sender)
+	if err != nil {
+		return Verdict{}, err
+	}
+	now := b.Now()
+	f := Facts{Coordinator: b.isAdmin(m), Addressed: m.ToBot || m.Private}
+	if unit != nil {
+		last, err := b.Store.LastSubmission(m.Sender.Name)
+		if err != nil {
+			return Verdict{}, err
+		}
+		f.Follows = last != nil && last.Unit == unit.Name && !last.Withdrawn &&
+			now.Sub(last.At) <= time.Duration(b.Config.Bot.FollowMinutes)*time.Minute
+	}
+	v := Judge(b.Config, schedules.Tasks(b.Campaigns().Open(now)), text, f)
+	if unit == nil && v.Counts && v.Task == nil {
+		v.Counts, v.Why = false, "发消息的人还不属于任何单位，消息里也没有提到任务：多半是布置工作"
+	}
+	return v, nil
 }
 
 // firstSeen records m's id; false when another handling recorded it first.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,33 +15,53 @@ import (
 	"reportbot/schedules"
 )
 
-func TestAcknowledgementsAreNotReports(t *testing.T) {
+// TestReportRule: the rule's decision on lines a unit member sends, with
+// what it knows besides the words (testdata/replies holds the corpus).
+func TestReportRule(t *testing.T) {
 	cfg, err := bot.ParseConfig("c.toml", []byte("[[unit]]\nname = \"东风社区\"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	s, err := schedules.Load(filepath.Join("..", "schedule.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	follows, addressed, coordinator := bot.Facts{Follows: true}, bot.Facts{Addressed: true}, bot.Facts{Coordinator: true}
 	for _, tt := range []struct {
 		text   string
+		facts  bot.Facts
 		report bool
+		why    string
 	}{
-		{"收到", false},
-		{"好的👌", false},
-		{"已阅", false},
-		{"收到！", false},
-		{"  收到 收到  ", false},
-		{"👍👍", false},
-		{"OK", false},
-		{"好的，马上安排", false},
-		{"请问总结要交纸质版的吗？", false},
-		{"收到，我们马上组织人员学习", false},
-		{"好的，我们社区这周四前一定报送", false},
-		{"收到。本周典型做法：我社区开展消防疏散演练，居民一百二十人参加，效果很好。", true},
-		{"今天我们社区开展了消防安全演练活动共计五十人", true}, // 20 characters
-		{"东风社区活动方案已制定完成见附件", true},
+		{"收到", bot.Facts{}, false, "“收到”“好的”"},
+		{"好的👌", bot.Facts{}, false, "“收到”“好的”"},
+		{"  收到 收到  ", bot.Facts{}, false, "不到10个字"},
+		{"👍👍", bot.Facts{}, false, "没有文字内容"},
+		{"OK", bot.Facts{}, false, "“收到”“好的”"},
+		{"好的，马上安排", bot.Facts{}, false, "不到10个字"},
+		{"请问总结要交纸质版的吗？", bot.Facts{}, false, "问句"},
+		{"你们的活动方案什么时候交", bot.Facts{}, false, "问句（什么时候）"},
+		{"收到，我们马上组织人员学习", bot.Facts{}, false, "不够算一份报送"},
+		{"好的，我们社区这周四前一定报送", bot.Facts{}, false, "一定报"},
+		{"谁有安全生产月的宣传海报模板，发我一份", bot.Facts{}, false, "问句（谁有）"},
+		{"我们社区的网格员今天都在外面排查", bot.Facts{}, false, "不够算一份报送"},
+		{"请各单位于周四前报送典型做法", bot.Facts{}, false, "布置工作"},
+		{"本周典型做法：开展燃气安全入户检查86户", coordinator, false, "管理员或不属于任何单位"},
+		{"收到。本周典型做法：我社区开展消防疏散演练，居民一百二十人参加，效果很好。", bot.Facts{}, true, "提到任务「本周典型做法、特色项目」"},
+		{"今天我们社区开展了消防安全演练活动共计五十人", bot.Facts{}, true, "做的事（开展）和数字（五十人）"},
+		{"东风社区活动方案已制定完成见附件", bot.Facts{}, false, "见附件"},
+		{"照片是今天楼道杂物清理的现场", follows, true, "紧跟着本人刚发的材料"},
+		{"照片有点糊，凑合看吧😂", follows, false, "不到10个字"},
+		{"照片有点糊，拍的时候光线不太好，大家凑合着看", follows, false, "凑合"},
+		{"我们社区今天组织了楼道杂物清理", addressed, true, "发给机器人的"},
+		{"帮北岭村转一下：北岭村本周巡查河道4次，劝离游泳3人", bot.Facts{}, false, "替别人转"},
 	} {
-		if got := cfg.IsReport(tt.text); got != tt.report {
-			t.Errorf("IsReport(%q) = %v, want %v", tt.text, got, tt.report)
-		}
+		t.Run(tt.text, func(t *testing.T) {
+			v := bot.Judge(cfg, s.Tasks, tt.text, tt.facts)
+			if v.Counts != tt.report || !strings.Contains(v.Why, tt.why) {
+				t.Errorf("Judge(%q) = %v (%s), want %v (%s)", tt.text, v.Counts, v.Why, tt.report, tt.why)
+			}
+		})
 	}
 }
 

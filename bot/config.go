@@ -275,6 +275,15 @@ func (c *Config) Warnings() []string {
 	return out
 }
 
+// UnitOfName is the unit a member of this display name belongs to by the
+// config alone (its members lists, or a unit's name in the nickname), nil if none.
+func (c *Config) UnitOfName(display string) *Unit {
+	if u := c.configuredUnit(Member{Name: display}); u != nil {
+		return u
+	}
+	return c.unitOfDisplayName(display)
+}
+
 // configuredUnit is the unit whose members list names the member, by display
 // name or by platform id.
 func (c *Config) configuredUnit(who Member) *Unit {
@@ -286,36 +295,6 @@ func (c *Config) configuredUnit(who Member) *Unit {
 		}
 	}
 	return nil
-}
-
-// IsReport reports whether a text carries content: not an acknowledgement, not a
-// question, and at least MinChars characters of words.
-func (c *Config) IsReport(text string) bool {
-	words := contentRunes(text)
-	if len(words) == 0 {
-		return false
-	}
-	trimmed := strings.TrimSpace(text)
-	if strings.HasSuffix(trimmed, "?") || strings.HasSuffix(trimmed, "？") {
-		return false
-	}
-	w := strings.ToLower(string(words))
-	rest := w
-	for _, n := range c.Reports.NotReports {
-		ack := strings.ToLower(string(contentRunes(n)))
-		if w == ack {
-			return false
-		}
-		if ack != "" && strings.HasPrefix(w, ack) && len(ack) > len(w)-len(rest) {
-			rest = w[len(ack):]
-		}
-	}
-	// "收到，我们马上组织学习" acknowledges and promises; it is not the report.
-	// After an acknowledgement, only a text of some length is.
-	if rest != w {
-		return len([]rune(rest)) >= 2*c.Reports.MinChars
-	}
-	return len(words) >= c.Reports.MinChars
 }
 
 // contentRunes keeps letters and digits: Han characters, Latin words, numbers.

@@ -130,3 +130,21 @@ func TestFilesMeetRequirements(t *testing.T) {
 	h.one("已收到 北岭村「活动总结、图片影像资料、活动情况统计表」：文件1个，还差至少1张图片",
 		"《活动情况统计表.xlsx》与模板不一致：第3行“检查次数”应填数字，实为「三次」。表已存下，请改好后在截止前重发")
 }
+
+// TestChatNearADeadline: after its weekly report is complete, a unit's chat
+// near the plan's deadline does not become its plan.
+func TestChatNearADeadline(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-03 10:00")
+	h.say("东风社区-张三", "本周典型做法："+longText)
+	h.image("东风社区-张三", []byte(photo))
+	h.at("2026-06-08 16:00")
+	for _, chat := range []string{"谁有安全生产月的宣传海报模板，发我一份", "我们社区的网格员今天都在外面排查", "你们的活动方案什么时候交？"} {
+		h.say("东风社区-张三", chat)
+	}
+	if got := h.subs("plan", 1); len(got) != 0 {
+		t.Errorf("chat stored as the plan: %v", got)
+	}
+	h.say("东风社区-张三", "我报了吗")
+	h.one("「活动方案」（截止6月9日（周二）18:00） 未报")
+}

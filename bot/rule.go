@@ -1,0 +1,202 @@
+package bot
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"reportbot/schedules"
+)
+
+// Facts are what the report rule knows of a text besides its words.
+type Facts struct {
+	// Coordinator is set for an admin or a member of no unit: their texts
+	// are instructions, never reports.
+	Coordinator bool
+	// Follows is set when the same member sent material (media or a report)
+	// within follow_minutes before.
+	Follows bool
+	// Addressed is set for a text @ the bot or sent to it privately.
+	Addressed bool
+}
+
+// Verdict is the report rule's decision on a text, with its reason in words
+// an admin reads (reportbot check --explain, the debug log).
+type Verdict struct {
+	Counts bool
+	// Task is the task the text names, if any.
+	Task *schedules.Task
+	Why  string
+}
+
+// The rule's word lists. A false 已报 hides a unit from the 催报 and 点名
+// that would have chased it, so the rule leans to missing a report (the
+// member is asked again by the next reminder) rather than counting chat.
+var (
+	// questionRE: asking, not telling ("怎么写", "要几张", "能不能"). Words
+	// like 怎么 also tell ("教大家怎么关阀门"): they ask only in a short text
+	// or in its last clause.
+	questionRE = regexp.MustCompile(`请问|什么时候|怎么|多少张|几张[啊呀呢吗]|要几张|有没有|哪里|哪个|谁[去来有]|咋|有啥|行不行|对吧|还是.{0,12}[呢吧]?$`)
+	// askEndRE: a sentence that ends asking (吗、呢、没、吧).
+	askEndRE = regexp.MustCompile(`[吗呢没吧][^\p{Han}\p{L}\p{N}]*$`)
+	// pendingRE: a report promised, being written, sent elsewhere, or meta
+	// talk about one already sent ("晚点报", "方案发了", "就不重复写了").
+	pendingRE = regexp.MustCompile(`写到一半|快好了|对不上|对上了|重复算|核一下|跟.{0,6}核对?|都在上面|在上面了|见上[面条]|晚点|晚上[发报交]|[上下]午[报发交]|明天[报发交]|稍后|等会|一会儿?[报发]|马上[报发]|回头[报发补]|待会|还没|没来得及|在改|在写|在整理|还在|还差|一定[发报交]|先发个|初稿|定稿|等.{0,6}审|审一下|私发|发你了|[已都]?发了[，,。！!]|^补上了|就不重复|不重复写|不报了|有问题跟我说|有情况再报|再报$|凑合|在(word|Word|WORD|文档|附件|表)里|见附件`)
+	// futureRE: what is to be done, not what was ("明天跟安监站一起摆摊").
+	futureRE = regexp.MustCompile(`明天|明早|后天|下周|过两天|准备|打算|将要|要去`)
+	// requestRE: asking for something ("发我一份", "谁有模板").
+	requestRE = regexp.MustCompile(`发我|给我发|求.{0,6}模板|谁有|谁那|谁手里|有多的|借我|帮忙.{0,8}[发找看]`)
+	// relayRE: someone else's report passed on ("帮北岭村赵书记转一下"): it
+	// must not make the relaying unit 已报.
+	relayRE = regexp.MustCompile(`帮.{0,10}转|转一下|转发一下|代.{0,6}[报发]|替.{0,8}[报发]`)
+	// aboutOthersRE: talk to or about others' work ("你们两个村…真旺啊").
+	aboutOthersRE = regexp.MustCompile(`^你们|你们.{0,12}(真|好|棒|厉害|不错|旺|强)|(真|好)(棒|厉害|不错|漂亮|旺)|简洁明了|学习了|点赞|值得学习`)
+	// instructionRE: telling others what to do, whoever says it.
+	instructionRE = regexp.MustCompile(`^(请|各单位|各社区|各村|各位|大家|务必|注意)|请各|请大家|请于|抓紧报|按时报|于.{0,12}前报`)
+	// measureRE: a figure of something done ("86户", "发放2000份", "4分30秒").
+	measureRE = regexp.MustCompile(`[0-9０-９一二三四五六七八九十百千两]+\s*(余|多)?\s*(户|家|处|人|名|位|份|场|次|人次|台|个|块|条|辆|具|座|间|栋|起|张|所|幅|本|套|袋|车|公里|米|小时|分钟|分|秒|天|批|轮|项|支|只|组|单元|包)`)
+	// deedRE: what units report doing.
+	deedRE = regexp.MustCompile(`开展|组织|检查|排查|整改|演练|宣传|发放|走访|巡查|巡逻|培训|清理|清出|劝离|转移|签订|签了|值守|入户|督促|举办|摆摊|咨询|设点|张贴|悬挂|挂了|播放|更换|换了|拆除|查了|查处|处置|疏散|摸排|回头看|承诺书|责任书|动员|讲座|授课|科普|配备|配了|储备|加固|封堵|警示|隐患|讲了|教了|搞了|办了|贴了|装了|安装|送去|送了|发了[一0-9０-９]|每户发`)
+)
+
+// askingRE: asking how, wherever in the text ("“存在问题”怎么写比较好").
+var askingRE = regexp.MustCompile(`怎么(写|填|报|弄|办|算|交|整)|(写|填|报)什么好|比较好[，,。]|是否|是不是|要不要|能不能|可不可以|算不算`)
+
+// embeddedRE: a question word inside a telling ("教大家怎么关阀门", "看了燃气灶有没有熄火保护").
+var embeddedRE = regexp.MustCompile(`(看|教|讲|查|问|告诉|演示|示范|学|练|懂得?|知道)了?[^，,。；;]{0,8}(怎么|有没有|是不是|什么)`)
+
+// clauses splits a text at its punctuation.
+var clauseRE = regexp.MustCompile(`[，,。；;！!\n]+`)
+
+// asks reports whether a text asks rather than tells.
+func asks(body string, runes int) (string, bool) {
+	if strings.ContainsAny(body, "?？") {
+		return "有问号", true
+	}
+	trimmed := strings.TrimSpace(body)
+	if askEndRE.MatchString(trimmed) {
+		return "以“" + askEndRE.FindString(trimmed) + "”结尾", true
+	}
+	if w := askingRE.FindString(body); w != "" {
+		return w, true
+	}
+	parts := clauseRE.Split(trimmed, -1)
+	last := ""
+	for i := len(parts) - 1; i >= 0 && last == ""; i-- {
+		last = strings.TrimSpace(parts[i])
+	}
+	if w := questionRE.FindString(last); w != "" && !embeddedRE.MatchString(last) {
+		return w, true
+	}
+	if w := questionRE.FindString(body); w != "" && runes < 25 && !embeddedRE.MatchString(body) {
+		return w, true
+	}
+	return "", false
+}
+
+// Judge applies the report rule to a text among the tasks in force. A text
+// counts when nothing marks it as something else (an acknowledgement, a
+// question, a promise, a request, an instruction, a coordinator's word) and
+// it carries report content: it names a task, follows the member's material,
+// or is addressed to the bot, and tells of something done; or, on its own,
+// tells of deeds with figures.
+func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
+	text = strings.TrimSpace(text)
+	v := Verdict{Task: keywordTask(tasks, text)}
+	if v.Task == nil {
+		v.Task = namedTask(tasks, text)
+	}
+	not := func(why string) Verdict { v.Why = why; return v }
+	words := contentRunes(text)
+	switch {
+	case f.Coordinator:
+		return not("管理员或不属于任何单位的人说的话，是布置工作，不算报送")
+	case len(words) == 0:
+		return not("没有文字内容（表情、标点）")
+	case isAck(c, words):
+		return not("是“收到”“好的”这类回复")
+	}
+	body := afterAck(c, text)
+	runes := len(contentRunes(body))
+	// The deed is looked for without the task's own words: "咨询日" names
+	// the task; it does not say a 咨询 took place.
+	rest := body
+	if v.Task != nil {
+		for _, k := range append([]string{v.Task.Name}, v.Task.Keywords...) {
+			rest = strings.ReplaceAll(rest, k, "")
+		}
+	}
+	deed, figure := deedRE.FindString(rest), measureRE.FindString(body)
+	if runes < c.Reports.MinChars {
+		return not(fmt.Sprintf("内容不到%d个字", c.Reports.MinChars))
+	}
+	if w, ok := asks(body, runes); ok {
+		return not("是问句（" + w + "）")
+	}
+	switch {
+	case instructionRE.MatchString(body):
+		return not("是在布置工作：" + instructionRE.FindString(body))
+	case requestRE.MatchString(body):
+		return not("是在要东西：" + requestRE.FindString(body))
+	case relayRE.MatchString(body):
+		return not("是替别人转的：" + relayRE.FindString(body) + "（谁的报送由谁的单位报，或由管理员标记）")
+	case aboutOthersRE.MatchString(body):
+		return not("是在说别人的事：" + aboutOthersRE.FindString(body))
+	// A word of what is still to come, unless the text goes on to tell
+	// what was done, with figures ("总结和表都发了。简单说下：巡查26次…").
+	case pendingRE.MatchString(body) && (figure == "" || runes < 30):
+		return not("说的是还没报、在准备或已经发过：" + strings.Trim(pendingRE.FindString(body), "，,。！!"))
+	case futureRE.MatchString(body) && v.Task == nil && runes < 40:
+		return not("说的是要做的事：" + futureRE.FindString(body))
+	}
+	switch {
+	case deed == "" && figure == "":
+		return not("没有说做了什么（开展、检查、发放……）或数字")
+	case v.Task != nil:
+		v.Counts, v.Why = true, "提到任务「"+v.Task.Name+"」，说了做的事"
+	case f.Follows:
+		v.Counts, v.Why = true, "紧跟着本人刚发的材料，说了做的事"
+	case f.Addressed:
+		v.Counts, v.Why = true, "发给机器人的，说了做的事"
+	case deed != "" && figure != "":
+		v.Counts, v.Why = true, fmt.Sprintf("说了做的事（%s）和数字（%s）", deed, figure)
+	default:
+		return not("没有提到任务，也不是紧跟着材料发的；只说了" + deed + figure + "，不够算一份报送")
+	}
+	return v
+}
+
+// namedTask is the task whose name the text holds.
+func namedTask(tasks []*schedules.Task, text string) *schedules.Task {
+	for _, t := range tasks {
+		if strings.Contains(text, t.Name) {
+			return t
+		}
+	}
+	return nil
+}
+
+// isAck reports whether the words are an acknowledgement and nothing else.
+func isAck(c *Config, words []rune) bool {
+	w := strings.ToLower(string(words))
+	for _, n := range c.Reports.NotReports {
+		if w == strings.ToLower(string(contentRunes(n))) {
+			return true
+		}
+	}
+	return false
+}
+
+// afterAck is the text after a leading acknowledgement ("收到。本周…").
+func afterAck(c *Config, text string) string {
+	best := ""
+	for _, n := range c.Reports.NotReports {
+		if strings.HasPrefix(text, n) && len(n) > len(best) {
+			best = n
+		}
+	}
+	if best == "" {
+		return text
+	}
+	return strings.TrimLeft(text[len(best):], "，,。.！!、 \u3000")
+}
