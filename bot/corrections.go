@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -61,7 +62,16 @@ func (b *Bot) latestOf(m Member, unit *Unit) (*Submission, error) {
 // unit: 不算 东风社区.
 func (b *Bot) undo(ctx context.Context, m Message, args string) error {
 	var unit *Unit
-	if args != "" {
+	if u := b.receiptUnit(m.Quote); u != nil && args == "" {
+		// 不算 quoting a receipt: that unit's material, for its members and admins.
+		if mine, err := b.UnitOf(m.Sender); err != nil || mine != u && !b.isAdmin(m) {
+			if err != nil {
+				return err
+			}
+			return b.reply(ctx, m, "这条回执不是您单位的：撤销自己刚发的，直接回复“不算”。")
+		}
+		unit = u
+	} else if args != "" {
 		if !b.isAdmin(m) {
 			return b.reply(ctx, m, "撤销自己刚发的，直接回复“不算”；撤销别的单位的，请联系管理员。")
 		}
@@ -184,4 +194,15 @@ func (b *Bot) move(ctx context.Context, m Message, args string) error {
 		return err
 	}
 	return b.reply(ctx, m, fmt.Sprintf("已改记：%s 最近的%s记到%s。%s", unit.Name, moved.CountsText(), periodTitle(t, p), standing(now)))
+}
+
+// receiptRE reads the unit out of one of the bot's receipts.
+var receiptRE = regexp.MustCompile(`已收[到齐] ([^\s「]+)`)
+
+// receiptUnit is the unit a quoted receipt was for, or nil.
+func (b *Bot) receiptUnit(quote string) *Unit {
+	if m := receiptRE.FindStringSubmatch(quote); m != nil {
+		return b.Config.Unit(m[1])
+	}
+	return nil
 }

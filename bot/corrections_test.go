@@ -148,3 +148,28 @@ func TestChatNearADeadline(t *testing.T) {
 	h.say("东风社区-张三", "我报了吗")
 	h.one("「活动方案」（截止6月9日（周二）18:00） 未报")
 }
+
+// TestQuotes: where the platform shows quotes, a reply quoting a reminder
+// counts as a report when it tells what was done, and 不算 quoting a receipt
+// takes back that unit's material (for its members and admins only).
+func TestQuotes(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-03 10:00")
+	quote := func(from, text, quoted string) {
+		h.t.Helper()
+		h.deliver(bot.Message{Sender: bot.Member{Name: from}, Kind: schedules.Text, Text: text, Quote: quoted, Size: -1})
+	}
+	quote("西湖社区-李四", "我们社区今天组织了楼道杂物清理", "【提醒】请各单位于6月4日（周四）12:00前报送第1期「本周典型做法、特色项目」")
+	if got := h.subs("weekly", 1); len(got) != 1 || got[0] != "西湖社区:text" {
+		t.Errorf("a reply quoting the reminder: %v", got)
+	}
+	h.say("南山村-王五", "我们村今天组织了楼道杂物清理")
+	if got := h.subs("weekly", 1); len(got) != 1 {
+		t.Errorf("the same words without the quote counted: %v", got)
+	}
+	receipt := "已收到 西湖社区 第1期「本周典型做法、特色项目」：文字1条，还差至少1张图片（发错了回复“不算”）"
+	quote("南山村-王五", "不算", receipt)
+	h.one("不是您单位的")
+	quote("西湖社区-李四", "不算", receipt)
+	h.one("已撤销：西湖社区 第1期「本周典型做法、特色项目」的文字1条不再计入。现在：未报。")
+}

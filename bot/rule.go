@@ -18,7 +18,16 @@ type Facts struct {
 	Follows bool
 	// Addressed is set for a text @ the bot or sent to it privately.
 	Addressed bool
+	// Answers is set for a text that quotes one of the bot's reminders,
+	// nudges or roll-calls, where the platform shows quotes.
+	Answers bool
 }
+
+// reminderRE knows the bot's scheduled messages when a reply quotes one.
+var reminderRE = regexp.MustCompile(`【(提醒|催报|点名)】|截止`)
+
+// answersReminder reports whether a quoted text is one of the bot's reminders.
+func answersReminder(quote string) bool { return quote != "" && reminderRE.MatchString(quote) }
 
 // Verdict is the report rule's decision on a text, with its reason in words
 // an admin reads (reportbot check --explain, the debug log).
@@ -158,6 +167,8 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 		v.Counts, v.Why = true, "紧跟着本人刚发的材料，说了做的事"
 	case f.Addressed:
 		v.Counts, v.Why = true, "发给机器人的，说了做的事"
+	case f.Answers:
+		v.Counts, v.Why = true, "引用了机器人的提醒作答，说了做的事"
 	case deed != "" && figure != "":
 		v.Counts, v.Why = true, fmt.Sprintf("说了做的事（%s）和数字（%s）", deed, figure)
 	default:

@@ -149,6 +149,9 @@ type Message struct {
 	Size int64
 	// Open reads the media; a stop (ctx) cancels its download and retries.
 	Open func(ctx context.Context) (io.ReadCloser, error)
+	// Quote is the text of the message this one replies to by quoting it,
+	// where the platform shows that (钉钉's quote-reply); "" otherwise.
+	Quote string
 	// Recalls is the id of the message this one withdraws (撤回), if it is a recall.
 	Recalls string
 }

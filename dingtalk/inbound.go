@@ -125,6 +125,17 @@ func (cb *callback) messages(dl Downloader) (out []bot.Message, unsupported stri
 	}
 	switch cb.MsgType {
 	case "text":
+		if q := cb.Text.RepliedMsg; cb.Text.IsReplyMsg && q != nil && q.MsgType == "text" {
+			// A reply quoting a text (the bot's reminder or receipt): the domain
+			// reads the quote. The quoted content's shape is not documented;
+			// both forms seen in connectors are read.
+			var qt struct {
+				Content string `json:"content"`
+				Text    string `json:"text"`
+			}
+			_ = json.Unmarshal(q.Content, &qt)
+			base.Quote = qt.Content + qt.Text
+		}
 		text(cb.Text.Content)
 		if q := cb.Text.RepliedMsg; cb.Text.IsReplyMsg && q != nil {
 			var qc media

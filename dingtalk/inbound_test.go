@@ -21,7 +21,7 @@ func (codes) Download(_ context.Context, code string) (io.ReadCloser, error) {
 
 func TestCallbackMessages(t *testing.T) {
 	type msg struct {
-		id, kind, text, file, content string
+		id, kind, text, file, content, quote string
 	}
 	for _, tt := range []struct {
 		file        string
@@ -32,18 +32,21 @@ func TestCallbackMessages(t *testing.T) {
 		unsupported string
 	}{
 		{"group_text.json", bot.Member{ID: "user001", Name: "东风社区-张三", Verified: "user001"}, false, true,
-			[]msg{{"msgT1#0", "text", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", "", ""}}, ""},
+			[]msg{{"msgT1#0", "text", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", "", "", ""}}, ""},
 		{"group_richtext.json", bot.Member{ID: "user002", Name: "西湖社区-李四", Verified: "user002"}, false, true,
-			[]msg{{"msgR1#0", "text", "本周典型做法：入户检查", "", ""}, {"msgR1#1", "image", "", "", "bytes of dc-p1"}, {"msgR1#2", "image", "", "", "bytes of dc-p2"}}, ""},
+			[]msg{{"msgR1#0", "text", "本周典型做法：入户检查", "", "", ""}, {"msgR1#1", "image", "", "", "bytes of dc-p1", ""}, {"msgR1#2", "image", "", "", "bytes of dc-p2", ""}}, ""},
 		{"group_quoted_file.json", bot.Member{ID: "user003", Name: "南山村-王五", Verified: "user003"}, false, true,
-			[]msg{{"msgQ1#0", "text", "活动方案", "", ""}, {"msgQ1#1", "file", "", "南山村活动方案.docx", "bytes of dc-f1"}}, ""},
+			[]msg{{"msgQ1#0", "text", "活动方案", "", "", ""}, {"msgQ1#1", "file", "", "南山村活动方案.docx", "bytes of dc-f1", ""}}, ""},
+		// A reply quoting the bot's receipt: the domain reads the quote (不算 of that unit).
+		{"group_quoted_text.json", bot.Member{ID: "user003", Name: "南山村-王五", Verified: "user003"}, false, true,
+			[]msg{{"msgQ2#0", "text", "不算", "", "", "已收到 南山村「活动方案」：文件1个（发错了回复“不算”）"}}, ""},
 		{"private_file.json", bot.Member{ID: "user005", Name: "刘洋", Verified: "user005"}, true, true,
-			[]msg{{"msgF1#0", "file", "", "统计表.xlsx", "bytes of dc-f2"}}, ""},
+			[]msg{{"msgF1#0", "file", "", "统计表.xlsx", "bytes of dc-f2", ""}}, ""},
 		{"private_audio.json", bot.Member{ID: "user005", Name: "刘洋", Verified: "user005"}, true, true,
-			[]msg{{"msgA1#0", "text", "我们报了吗", "", ""}}, ""},
+			[]msg{{"msgA1#0", "text", "我们报了吗", "", "", ""}}, ""},
 		// Outside the org: no staffId, so no verified identity, whatever the nick says.
 		{"group_picture_outsider.json", bot.Member{ID: "$:LWCP_v1:$outsider", Name: "王科长"}, false, true,
-			[]msg{{"msgP1#0", "image", "", "", "bytes of dc-p9"}}, ""},
+			[]msg{{"msgP1#0", "image", "", "", "bytes of dc-p9", ""}}, ""},
 		{"group_emoji.json", bot.Member{ID: "user006", Name: "陈静", Verified: "user006"}, false, true, nil, "interactiveCard"},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
@@ -64,7 +67,7 @@ func TestCallbackMessages(t *testing.T) {
 			}
 			for i, w := range tt.want {
 				m := got[i]
-				if m.ID != w.id || string(m.Kind) != w.kind || m.Text != w.text || m.FileName != w.file {
+				if m.ID != w.id || string(m.Kind) != w.kind || m.Text != w.text || m.FileName != w.file || m.Quote != w.quote {
 					t.Errorf("message %d = %s %s %q %q, want %+v", i, m.ID, m.Kind, m.Text, m.FileName, w)
 				}
 				if m.Sender != tt.sender || m.Private != tt.private || m.ToBot != tt.toBot || m.Size != -1 {
