@@ -170,7 +170,7 @@ func (b *Bot) judge(m Message, text string) (Verdict, error) {
 		return Verdict{}, err
 	}
 	now := b.Now()
-	f := Facts{Coordinator: b.isAdmin(m), Addressed: m.ToBot || m.Private, Answers: answersReminder(m.Quote)}
+	f := Facts{Coordinator: b.isAdmin(m), Addressed: m.ToBot || m.Private, Answers: answersReminder(m.Quote), Unit: unit}
 	if unit != nil {
 		last, err := b.Store.LastSubmission(m.Sender.Name)
 		if err != nil {
