@@ -15,15 +15,6 @@ import (
 	"reportbot/schedules"
 )
 
-// corpusLine is one labelled message of testdata/replies.
-type corpusLine struct {
-	line   int
-	label  string // report, not, command
-	sender bot.Member
-	priv   bool
-	text   string
-}
-
 // score counts, for "counts as a report", what the bot decided against the labels.
 type score struct {
 	tp, fp, fn, tn int
