@@ -48,14 +48,16 @@ var (
 	// questionRE: asking, not telling ("怎么写", "要几张", "能不能"). Words
 	// like 怎么 also tell ("教大家怎么关阀门"): they ask only in a short text
 	// or in its last clause.
-	questionRE = regexp.MustCompile(`请问|什么时候|怎么|多少张|几张[啊呀呢吗]|要几张|有没有|哪里|哪个|谁[去来有]|咋|有啥|行不行|对吧|还是.{0,12}[呢吧]?$`)
+	questionRE = regexp.MustCompile(`请问|什么时候|怎么|多少张|几张[啊呀呢吗]|要几张|有没有|哪里|哪个|谁[去来有]|咋|有啥|行不行|对吧|还是.{0,12}[呢吧]$|(填|交|写|报|用|算|要).{0,10}还是.{0,12}$`)
 	// askEndRE: a sentence that ends asking (吗、呢、没、吧).
 	askEndRE = regexp.MustCompile(`[吗呢没吧][^\p{Han}\p{L}\p{N}]*$`)
+	// settledRE: a 吧 that settles rather than asks ("这期就报这个吧").
+	settledRE = regexp.MustCompile(`(就|先)?报这个吧|就这样吧|就这些吧`)
 	// pendingRE: a report promised, being written, sent elsewhere, or meta
 	// talk about one already sent ("晚点报", "方案发了", "就不重复写了").
-	pendingRE = regexp.MustCompile(`来不及|补上|节后|改天|见谅|整理好[报发]|写到一半|快好了|对不上|对上了|重复算|核一下|跟.{0,6}核对?|都在上面|在上面了|见上[面条]|晚点|晚上[发报交]|[上下]午[报发交]|明天[报发交]|稍后|等会|一会儿?[报发]|马上[报发]|回头[报发补]|待会|还没|没来得及|在改|在写|在整理|还在|还差|一定[发报交]|先发个|初稿|定稿|等.{0,6}审|审一下|私发|发你了|[已都]?发了[，,。！!]|^补上了|就不重复|不重复写|不报了|有问题跟我说|有情况再报|再报$|凑合|在(word|Word|WORD|文档|附件|表)里|见附件`)
+	pendingRE = regexp.MustCompile(`撤回|重发|填错|写了一半|肯定[交发报]|那有|那里有|在.{0,4}那[里儿]?$|来不及|补上|节后|改天|见谅|整理好[报发]|写到一半|快好了|对不上|对上了|重复算|核一下|跟.{0,6}核对?|都在上面|在上面了|见上[面条]|晚点|晚上[发报交]|[上下]午[报发交]|明天[报发交]|稍后|等会|一会儿?[报发]|马上[报发]|回头[报发补]|待会|还没|没来得及|在改|在写|在整理|还在|还差|一定[发报交]|先发个|初稿|定稿|等.{0,6}审|审一下|私发|发你了|[已都]?发了[，,。！!]|^补上了|就不重复|不重复写|不报了|有问题跟我说|有情况再报|再报$|凑合|在(word|Word|WORD|文档|附件|表)里|见附件`)
 	// futureRE: what is to be done, not what was ("明天跟安监站一起摆摊").
-	futureRE = regexp.MustCompile(`明天|明早|后天|下周|过两天|准备|打算|将要|要去|回头`)
+	futureRE = regexp.MustCompile(`明天|明早|后天|(^|[^一])下周|过两天|准备|打算|将要|要去|回头[^看]`)
 	// requestRE: asking for something ("发我一份", "谁有模板").
 	requestRE = regexp.MustCompile(`发我|给我发|求.{0,6}模板|谁有|谁那|谁手里|有多的|借我|帮忙.{0,8}[发找看]`)
 	// relayRE: someone else's report passed on ("帮北岭村赵书记转一下"): it
@@ -72,7 +74,11 @@ var (
 	// doneRE: something finished ("已经修好", "全部放下", "抽干了").
 	doneRE = regexp.MustCompile(`了|已|完成|全部|当天|当场`)
 	// storyRE: another year's doings, told as a story ("去年咨询日我们搞了…").
-	storyRE = regexp.MustCompile(`(^|[^比同])(去年|往年|前年|以前)`)
+	storyRE = regexp.MustCompile(`(^|[^比同])(去年|往年|前年|以前)([^同]|$)`)
+	// correctionRE: a report put right ("更正一下前天的：…6个小区不是5个").
+	correctionRE = regexp.MustCompile(`^(更正|补充|纠正|修正)`)
+	// offeredRE: a text given as this period's report ("这期就报这个吧").
+	offeredRE = regexp.MustCompile(`这期就?报|本期就?报|就报这个`)
 	// photoTalkRE: words about the photos themselves ("拍糊了", "别用那张").
 	photoTalkRE = regexp.MustCompile(`拍(的|糊|得不|歪|得不好)|别用|看不清|乱了点|将就|凑合`)
 	// deedRE: what units report doing.
@@ -83,7 +89,7 @@ var (
 var askingRE = regexp.MustCompile(`怎么(写|填|报|弄|办|算|交|整)|(写|填|报)什么好|比较好[，,。]|是否|是不是|要不要|能不能|可不可以|算不算`)
 
 // embeddedRE: a question word inside a telling ("教大家怎么关阀门", "看了燃气灶有没有熄火保护").
-var embeddedRE = regexp.MustCompile(`(看|教|讲|查|问|告诉|演示|示范|学|练|懂得?|知道)了?[^，,。；;]{0,8}(怎么|有没有|是不是|什么)`)
+var embeddedRE = regexp.MustCompile(`(看|教|讲|查|问|告诉|演示|示范|学|练|懂得?|知道|问得最多的是|咨询)了?[^，,。；;]{0,12}(怎么|有没有|是不是|什么|要不要|能不能)`)
 
 // clauses splits a text at its punctuation.
 var clauseRE = regexp.MustCompile(`[，,。；;！!\n]+`)
@@ -94,10 +100,10 @@ func asks(body string, runes int) (string, bool) {
 		return "有问号", true
 	}
 	trimmed := strings.TrimSpace(body)
-	if askEndRE.MatchString(trimmed) {
+	if askEndRE.MatchString(trimmed) && !settledRE.MatchString(trimmed) {
 		return "以“" + askEndRE.FindString(trimmed) + "”结尾", true
 	}
-	if w := askingRE.FindString(body); w != "" {
+	if w := askingRE.FindString(body); w != "" && !embeddedRE.MatchString(body) {
 		return w, true
 	}
 	parts := clauseRE.Split(trimmed, -1)
@@ -146,11 +152,13 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 			rest = strings.ReplaceAll(rest, k, "")
 		}
 	}
-	deed, figure := deedRE.FindString(rest), thingsRE.FindString(body)
+	// "一起" is "together", not one 起 of something.
+	counted := strings.ReplaceAll(body, "一起", "")
+	deed, figure := deedRE.FindString(rest), thingsRE.FindString(counted)
 	if figure == "" {
 		figure = timesRE.FindString(body)
 	}
-	things := thingsRE.MatchString(body)
+	things := thingsRE.MatchString(counted)
 	own := false
 	if f.Unit != nil {
 		head := string([]rune(body)[:min(len([]rune(body)), 12)])
@@ -177,7 +185,7 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 	// what was done, with figures ("总结和表都发了。简单说下：巡查26次…").
 	case pendingRE.MatchString(body) && (!things || runes < 30):
 		return not("说的是还没报、在准备或已经发过：" + strings.Trim(pendingRE.FindString(body), "，,。！!"))
-	case futureRE.MatchString(body) && v.Task == nil && runes < 40:
+	case futureRE.MatchString(body) && v.Task == nil && runes < 40 && !(things && doneRE.MatchString(body)):
 		return not("说的是要做的事：" + futureRE.FindString(body))
 	case storyRE.MatchString(body):
 		return not("说的是往年的事：" + strings.TrimLeft(storyRE.FindString(body), "，,。"))
@@ -197,8 +205,12 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 		v.Counts, v.Why = true, "引用了机器人的提醒作答，说了做的事"
 	case own:
 		v.Counts, v.Why = true, "以本单位名义说了做的事"
+	case offeredRE.MatchString(body):
+		v.Counts, v.Why = true, "说明这是本期的报送，说了做的事"
 	case deed != "" && figure != "":
 		v.Counts, v.Why = true, fmt.Sprintf("说了做的事（%s）和数字（%s）", deed, figure)
+	case things && correctionRE.MatchString(body):
+		v.Counts, v.Why = true, fmt.Sprintf("更正、补充了报过的数字（%s）", figure)
 	case things && doneRE.MatchString(body) && runes >= 15:
 		v.Counts, v.Why = true, fmt.Sprintf("说了办完的事和数字（%s）", figure)
 	default:
