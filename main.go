@@ -276,11 +276,11 @@ func explainText(out io.Writer, f *files, set *schedules.Set, text, sender strin
 	if len(open) == 0 {
 		open = set.Current(now)
 	}
-	facts := bot.Facts{Follows: follows}
+	facts := bot.Facts{Follows: follows, Unit: cfg.UnitOfName(sender)}
 	who := sender
 	switch {
 	case sender == "" && len(cfg.Units) > 0:
-		who = cfg.Units[0].Name + "的成员"
+		who, facts.Unit = cfg.Units[0].Name+"的成员", &cfg.Units[0]
 	case cfg.IsAdmin(sender):
 		facts.Coordinator, who = true, sender+"（管理员）"
 	case cfg.UnitOfName(sender) == nil:
