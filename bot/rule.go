@@ -51,28 +51,33 @@ var (
 	questionRE = regexp.MustCompile(`请问|什么时候|怎么|多少张|几张[啊呀呢吗]|要几张|有没有|哪里|哪个|谁[去来有]|咋|有啥|行不行|对吧|还是.{0,12}[呢吧]$|(填|交|写|报|用|算|要).{0,10}还是.{0,12}$`)
 	// askEndRE: a sentence that ends asking (吗、呢、没、吧).
 	askEndRE = regexp.MustCompile(`[吗呢没吧][^\p{Han}\p{L}\p{N}]*$`)
+	// classifyRE: a report that ends asking only where it belongs ("…4分20秒，这个算典型做法吧").
+	classifyRE = regexp.MustCompile(`[，,。]\s*((这个|这种|这|这样)?也?能?算.{0,10}[吧吗]|(发群里|这样)?可以吧|行吧)[？?]?\s*$`)
 	// settledRE: a 吧 that settles rather than asks ("这期就报这个吧").
 	settledRE = regexp.MustCompile(`(就|先)?报这个吧|就这样吧|就这些吧`)
 	// pendingRE: a report promised, being written, sent elsewhere, or meta
 	// talk about one already sent ("晚点报", "方案发了", "就不重复写了").
-	pendingRE = regexp.MustCompile(`撤回|重发|填错|写了一半|肯定[交发报]|那有|那里有|在.{0,4}那[里儿]?$|来不及|补上|节后|改天|见谅|整理好[报发]|写到一半|快好了|对不上|对上了|重复算|核一下|跟.{0,6}核对?|都在上面|在上面了|见上[面条]|晚点|晚上[发报交]|[上下]午[报发交]|明天[报发交]|稍后|等会|一会儿?[报发]|马上[报发]|回头[报发补]|待会|还没|没来得及|在改|在写|在整理|还在|还差|一定[发报交]|先发个|初稿|定稿|等.{0,6}审|审一下|私发|发你了|[已都]?发了[，,。！!]|^补上了|就不重复|不重复写|不报了|有问题跟我说|有情况再报|再报$|凑合|在(word|Word|WORD|文档|附件|表)里|见附件`)
+	// promiseRE: the report itself is still to come ("典型做法下午补").
+	promiseRE = regexp.MustCompile(`[上下]午补|晚点[报发补]|明天[报发交补]|回头[报发补]|稍后[报发补]|再报$`)
+	pendingRE = regexp.MustCompile(`是估的|为准|好像也不对|再说$|问问|都发了$|照片.{0,6}发了|手下留情|不好意思|撤回|重发|填错|写了一半|肯定[交发报]|那有|那里有|在.{0,4}那[里儿]?$|来不及|补上|节后|改天|见谅|整理好[报发]|写到一半|快好了|对不上|对上了|重复算|核一下|跟.{0,6}核对?|都在上面|在上面了|见上[面条]|晚点|晚上[发报交]|[上下]午[报发交]|明天[报发交]|稍后|等会|一会儿?[报发]|马上[报发]|回头[报发补]|待会|还没|没来得及|在改|在写|在整理|还在(写|改|整理|弄|做|收尾|审)|还差|一定[发报交]|先发个|初稿|定稿|等.{0,6}审|审一下|私发|发你了|[已都]?发了[，,。！!]|^补上了|就不重复|不重复写|不报了|有问题跟我说|有情况再报|再报$|凑合|在(word|Word|WORD|文档|附件|表)里|见附件`)
 	// futureRE: what is to be done, not what was ("明天跟安监站一起摆摊").
 	futureRE = regexp.MustCompile(`明天|明早|后天|(^|[^一])下周|过两天|准备|打算|将要|要去|回头[^看]`)
 	// requestRE: asking for something ("发我一份", "谁有模板").
 	requestRE = regexp.MustCompile(`发我|给我发|求.{0,6}模板|谁有|谁那|谁手里|有多的|借我|帮忙.{0,8}[发找看]`)
 	// relayRE: someone else's report passed on ("帮北岭村赵书记转一下"): it
 	// must not make the relaying unit 已报.
-	relayRE = regexp.MustCompile(`帮.{0,10}(转|发一下)|让我转|转一下|转发一下|代.{0,6}[报发]|替.{0,8}[报发]`)
+	relayRE = regexp.MustCompile(`帮.{0,10}(转|发一下)|让我转|转一下|转发一下|代(他|她|他们|为)?[报发]|替.{0,4}[报发]`)
 	// aboutOthersRE: talk to or about others' work ("你们两个村…真旺啊").
-	aboutOthersRE = regexp.MustCompile(`^你们|你们.{0,12}(真|好|棒|厉害|不错|旺|强)|(真|好)(棒|厉害|不错|漂亮|旺)|简洁明了|学习了|点赞|值得学习|学学|也学|号召力|有一套`)
+	aboutOthersRE = regexp.MustCompile(`吓人|跟你一比|寒碜|比不了|羡慕|^你们|你们.{0,12}(真|好|棒|厉害|不错|旺|强)|(真|好)(棒|厉害|不错|漂亮|旺)|简洁明了|学习了|点赞|值得学习|学学|也学|号召力|有一套`)
 	// instructionRE: telling others what to do, whoever says it.
 	instructionRE = regexp.MustCompile(`^(请|各单位|各社区|各村|各位|大家|务必|注意)|请各|请大家|请于|抓紧报|按时报|于.{0,12}前报`)
 	// thingsRE: a count of things done or found ("86户", "发放2000份");
 	// timesRE: a length of time ("4分30秒"), a weaker figure.
-	thingsRE = regexp.MustCompile(`[0-9０-９一二三四五六七八九十百千两]+\s*(余|多)?\s*(户|家|处|人|名|位|份|场|次|人次|台|个|块|条|辆|具|座|间|栋|起|张|所|幅|本|套|袋|车|公里|米|批|轮|项|支|只|组|单元|包|部|瓶|摊|根|盏|扇|桶|箱)`)
-	timesRE  = regexp.MustCompile(`[0-9０-９一二三四五六七八九十百千两]+\s*(余|多)?\s*(小时|分钟|分|秒|天)`)
+	thingsRE  = regexp.MustCompile(`[0-9０-９一二三四五六七八九十百千两]+\s*(余|多)?\s*(户|家|处|人|名|位|份|场|次|人次|台|个|块|条|辆|具|座|间|栋|起|张|所|幅|本|套|袋|车|公里|米|批|轮|项|支|只|组|单元|包|部|瓶|摊|根|盏|扇|桶|箱|平米|平方|号楼)`)
+	ordinalRE = regexp.MustCompile(`第[0-9０-９一二三四五六七八九十]+`)
+	timesRE   = regexp.MustCompile(`[0-9０-９一二三四五六七八九十百千两]+\s*(余|多)?\s*(小时|分钟|分|秒|天)`)
 	// doneRE: something finished ("已经修好", "全部放下", "抽干了").
-	doneRE = regexp.MustCompile(`了|已|完成|全部|当天|当场`)
+	doneRE = regexp.MustCompile(`了|已|完成|全部|当天|当场|缺|发现|存在|没问题|正常|无异常|合格`)
 	// storyRE: another year's doings, told as a story ("去年咨询日我们搞了…").
 	storyRE = regexp.MustCompile(`(^|[^比同])(去年|往年|前年|以前)([^同]|$)`)
 	// correctionRE: a report put right ("更正一下前天的：…6个小区不是5个").
@@ -82,7 +87,7 @@ var (
 	// photoTalkRE: words about the photos themselves ("拍糊了", "别用那张").
 	photoTalkRE = regexp.MustCompile(`拍(的|糊|得不|歪|得不好)|别用|看不清|乱了点|将就|凑合`)
 	// deedRE: what units report doing.
-	deedRE = regexp.MustCompile(`开展|组织|检查|排查|整改|演练|宣传|发放|走访|巡查|巡逻|培训|清理|清出|劝离|转移|签订|签了|值守|入户|督促|举办|摆摊|咨询|设点|张贴|悬挂|挂了|播放|更换|换了|拆除|查了|查处|处置|疏散|摸排|回头看|承诺书|责任书|动员|讲座|授课|科普|配备|配了|储备|加固|封堵|警示|隐患|讲了|教了|搞了|办了|贴了|装了|安装|送去|送了|发了[一0-9０-９]|每户发|摸底|摸了|叫停|停产|复查|抽干|抽水|试了|修好|修复|放下|收进|守着|挡水|关停|约谈|通报|讲解|展板|主场|调试|测试|演示|救援|抢修|疏通|清扫|巡护|盯守|值班|登记|核查|上门|入企|进村|进校|进社区`)
+	deedRE = regexp.MustCompile(`开展|组织|检查|排查|整改|演练|宣传|发放|走访|巡查|巡逻|培训|清理|清出|劝离|转移|签订|签了|值守|入户|督促|举办|摆摊|咨询|设点|张贴|悬挂|挂了|播放|更换|换了|拆除|查了|查处|处置|疏散|摸排|回头看|承诺书|责任书|动员|讲座|授课|科普|配备|配了|储备|加固|封堵|警示|隐患|讲了|教了|搞了|办了|贴了|装了|安装|送去|送了|发了[一0-9０-９]|每户发|摸底|摸了|叫停|抽查|停产|复查|抽干|抽水|试了|修好|修复|放下|收进|守着|挡水|关停|约谈|通报|讲解|展板|主场|调试|测试|演示|救援|抢修|疏通|清扫|巡护|盯守|值班|登记|核查|上门|入企|进村|进校|进社区`)
 )
 
 // askingRE: asking how, wherever in the text ("“存在问题”怎么写比较好").
@@ -152,8 +157,8 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 			rest = strings.ReplaceAll(rest, k, "")
 		}
 	}
-	// "一起" is "together", not one 起 of something.
-	counted := strings.ReplaceAll(body, "一起", "")
+	// "一起" is "together", not one 起 of something; "第一个" is a rank.
+	counted := ordinalRE.ReplaceAllString(strings.ReplaceAll(body, "一起", ""), "")
 	deed, figure := deedRE.FindString(rest), thingsRE.FindString(counted)
 	if figure == "" {
 		figure = timesRE.FindString(body)
@@ -169,6 +174,10 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 	if runes < c.Reports.MinChars {
 		return not(fmt.Sprintf("内容不到%d个字", c.Reports.MinChars))
 	}
+	// Where it belongs is the question, not what was done: judged on the rest.
+	if loc := classifyRE.FindStringIndex(body); loc != nil && things && doneRE.MatchString(body[:loc[0]]) {
+		body = body[:loc[0]]
+	}
 	if w, ok := asks(body, runes); ok {
 		return not("是问句（" + w + "）")
 	}
@@ -183,6 +192,8 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 		return not("是在说别人的事：" + aboutOthersRE.FindString(body))
 	// A word of what is still to come, unless the text goes on to tell
 	// what was done, with figures ("总结和表都发了。简单说下：巡查26次…").
+	case promiseRE.MatchString(body) && !(deed != "" && runes >= 60):
+		return not("说的是报送还没好：" + promiseRE.FindString(body))
 	case pendingRE.MatchString(body) && (!things || runes < 30):
 		return not("说的是还没报、在准备或已经发过：" + strings.Trim(pendingRE.FindString(body), "，,。！!"))
 	case futureRE.MatchString(body) && v.Task == nil && runes < 40 && !(things && doneRE.MatchString(body)):
@@ -211,7 +222,7 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 		v.Counts, v.Why = true, fmt.Sprintf("说了做的事（%s）和数字（%s）", deed, figure)
 	case things && correctionRE.MatchString(body):
 		v.Counts, v.Why = true, fmt.Sprintf("更正、补充了报过的数字（%s）", figure)
-	case things && doneRE.MatchString(body) && runes >= 15:
+	case things && doneRE.MatchString(body):
 		v.Counts, v.Why = true, fmt.Sprintf("说了办完的事和数字（%s）", figure)
 	default:
 		return not("没有提到任务，也不是紧跟着材料发的；只说了" + deed + figure + "，不够算一份报送")
