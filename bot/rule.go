@@ -55,11 +55,12 @@ var (
 	classifyRE = regexp.MustCompile(`[，,。]\s*((这个|这种|这|这样)?也?能?算.{0,10}[吧吗]|(发群里|这样)?可以吧|行吧)[？?]?\s*$`)
 	// settledRE: a 吧 that settles rather than asks ("这期就报这个吧").
 	settledRE = regexp.MustCompile(`(就|先)?报这个吧|就这样吧|就这些吧`)
-	// pendingRE: a report promised, being written, sent elsewhere, or meta
-	// talk about one already sent ("晚点报", "方案发了", "就不重复写了").
-	// promiseRE: the report itself is still to come ("典型做法下午补").
+	// promiseRE: the report itself is still to come ("典型做法下午补"); only
+	// a long account of deeds before it still counts.
 	promiseRE = regexp.MustCompile(`[上下]午补|晚点[报发补]|明天[报发交补]|回头[报发补]|稍后[报发补]|再报$`)
-	pendingRE = regexp.MustCompile(`是估的|为准|好像也不对|再说$|问问|都发了$|照片.{0,6}发了|手下留情|不好意思|撤回|重发|填错|写了一半|肯定[交发报]|那有|那里有|在.{0,4}那[里儿]?$|来不及|补上|节后|改天|见谅|整理好[报发]|写到一半|快好了|对不上|对上了|重复算|核一下|跟.{0,6}核对?|都在上面|在上面了|见上[面条]|晚点|晚上[发报交]|[上下]午[报发交]|明天[报发交]|稍后|等会|一会儿?[报发]|马上[报发]|回头[报发补]|待会|还没|没来得及|在改|在写|在整理|还在(写|改|整理|弄|做|收尾|审)|还差|一定[发报交]|先发个|初稿|定稿|等.{0,6}审|审一下|私发|发你了|[已都]?发了[，,。！!]|^补上了|就不重复|不重复写|不报了|有问题跟我说|有情况再报|再报$|凑合|在(word|Word|WORD|文档|附件|表)里|见附件`)
+	// pendingRE: a report being written, sent elsewhere, unsure, or meta talk
+	// about one already sent ("方案发了", "就不重复写了", "户数是估的").
+	pendingRE = regexp.MustCompile(`是估的|为准|好像也不对|再说$|问问|都发了$|照片.{0,6}发了|手下留情|不好意思|撤回|重发|填错|写了一半|肯定[交发报]|那有|那里有|在.{0,4}那[里儿]?$|来不及|补上|节后|改天|见谅|整理好[报发]|写到一半|快好了|对不上|对上了|重复算|核一下|跟.{0,6}核对?|都在上面|在上面了|见上[面条]|晚点|晚上[发报交]|[上下]午[报发交]|明天[报发交]|稍后|等会|一会儿?[报发]|马上[报发]|待会|还没|没来得及|在改|在写|在整理|还在(写|改|整理|弄|做|收尾|审)|还差|一定[发报交]|先发个|初稿|定稿|等.{0,6}审|审一下|私发|发你了|[已都]?发了[，,。！!]|就不重复|不重复写|不报了|有问题跟我说|有情况再报|凑合|在(word|Word|WORD|文档|附件|表)里|见附件`)
 	// futureRE: what is to be done, not what was ("明天跟安监站一起摆摊").
 	futureRE = regexp.MustCompile(`明天|明早|后天|(^|[^一])下周|过两天|准备|打算|将要|要去|回头[^看]`)
 	// requestRE: asking for something ("发我一份", "谁有模板").
@@ -96,7 +97,7 @@ var askingRE = regexp.MustCompile(`怎么(写|填|报|弄|办|算|交|整)|(写|
 // embeddedRE: a question word inside a telling ("教大家怎么关阀门", "看了燃气灶有没有熄火保护").
 var embeddedRE = regexp.MustCompile(`(看|教|讲|查|问|告诉|演示|示范|学|练|懂得?|知道|问得最多的是|咨询)了?[^，,。；;]{0,12}(怎么|有没有|是不是|什么|要不要|能不能)`)
 
-// clauses splits a text at its punctuation.
+// clauseRE splits a text at its punctuation.
 var clauseRE = regexp.MustCompile(`[，,。；;！!\n]+`)
 
 // asks reports whether a text asks rather than tells.
