@@ -26,7 +26,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	campaignName := fs.String("campaign", "", "活动（id 或名称）：有多个活动时指定导出哪一个（默认：正在进行的，或最近结束的）")
 	taskName := fs.String("task", "", "任务（id、名称或关键词）：导出这一期的汇编（Word）和材料包；不写则只导出统计表")
 	period := fs.Int("period", 0, "第几期（默认：当前这一期）")
-	all := fs.Bool("all", false, "导出统计表和所有任务所有期次的材料包")
+	all := fs.Bool("all", false, "导出统计表、所有任务所有期次的汇编（Word）和全部材料包")
 	out := fs.String("out", "", "把文件写到这个目录（默认：exports-当前时间）")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -65,14 +65,9 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	var paths []string
 	switch {
 	case *all:
-		if paths, err = e.WriteFiles(dir, nil, 0); err != nil {
+		if paths, err = e.WriteAll(dir); err != nil {
 			return err
 		}
-		p := filepath.Join(dir, export.ArchiveName(nil, 0))
-		if err := export.WriteFile(p, func(w io.Writer) error { return e.Archive(w, nil, 0) }); err != nil {
-			return err
-		}
-		paths = append(paths, p)
 	case *taskName != "":
 		t := c.Task(*taskName)
 		if t == nil {

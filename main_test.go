@@ -1,12 +1,14 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/console"
+	"reportbot/export"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -406,6 +409,49 @@ func TestExportCLI(t *testing.T) {
 		if !strings.Contains(stdout.String(), name) {
 			t.Errorf("stdout does not list %s", name)
 		}
+	}
+	// --all: the workbook, a 汇编 for every task period (one for a task without
+	// deadline), and the whole-campaign archive holding the same 汇编.
+	all := filepath.Join(dir, "all")
+	stdout.Reset()
+	if code := run([]string{"export", "--data", data, "--all", "--out", all}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("export --all exit %d: %s", code, stderr.String())
+	}
+	files, _ := loadFiles("", "")
+	campaign, err := exportCampaign(files.schedules.Set(), "", timeNow())
+	if err != nil {
+		t.Fatal(err)
+	}
+	archive, err := zip.OpenReader(filepath.Join(all, export.ArchiveName(nil, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer archive.Close()
+	inArchive := map[string]bool{}
+	for _, e := range archive.File {
+		inArchive[path.Base(e.Name)] = true
+	}
+	reports := 0
+	for _, task := range campaign.Tasks {
+		if task.Anytime && len(task.Periods) != 1 {
+			t.Errorf("%s: %d periods without deadline", task.Name, len(task.Periods))
+		}
+		for _, p := range task.Periods {
+			name := export.ReportName(task, p.N)
+			reports++
+			if st, err := os.Stat(filepath.Join(all, name)); err != nil || st.Size() == 0 {
+				t.Errorf("export --all: %s: %v", name, err)
+			}
+			if !strings.Contains(stdout.String(), name) {
+				t.Errorf("export --all: stdout does not list %s", name)
+			}
+			if !inArchive[name] {
+				t.Errorf("export --all: %s is not in the archive", name)
+			}
+		}
+	}
+	if written, _ := filepath.Glob(filepath.Join(all, "*-汇编.docx")); len(written) != reports || reports < len(campaign.Tasks) {
+		t.Errorf("export --all wrote %d 汇编 for %d task periods: %v", len(written), reports, written)
 	}
 	// A database file, such as a backup, exports the same way.
 	stdout.Reset()

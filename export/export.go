@@ -94,6 +94,30 @@ func (e *Exporter) WriteFiles(dir string, t *schedules.Task, n int) ([]string, e
 	return paths, nil
 }
 
+// WriteAll writes into dir everything collected in the campaign: the
+// workbook, every task period's 汇编 (a task without deadline has one) and
+// the whole-campaign archive. It returns the paths written.
+func (e *Exporter) WriteAll(dir string) ([]string, error) {
+	paths, err := e.WriteFiles(dir, nil, 0)
+	if err != nil {
+		return paths, err
+	}
+	for _, t := range e.Schedule.Tasks {
+		for _, p := range t.Periods {
+			path := filepath.Join(dir, ReportName(t, p.N))
+			if err := WriteFile(path, func(w io.Writer) error { return e.Report(w, t, p.N) }); err != nil {
+				return paths, err
+			}
+			paths = append(paths, path)
+		}
+	}
+	path := filepath.Join(dir, ArchiveName(nil, 0))
+	if err := WriteFile(path, func(w io.Writer) error { return e.Archive(w, nil, 0) }); err != nil {
+		return paths, err
+	}
+	return append(paths, path), nil
+}
+
 // WriteFile writes a file whole or not at all: into path.part, renamed when done.
 func WriteFile(path string, write func(io.Writer) error) error {
 	tmp := path + ".part"

@@ -275,6 +275,9 @@ func TestArchiveLayoutAndHostileNames(t *testing.T) {
 			continue
 		}
 		parts := strings.Split(name, "/")
+		if len(parts) == 3 && strings.HasPrefix(parts[2], parts[0]) && strings.HasSuffix(parts[2], "-汇编.docx") {
+			continue // the period's 汇编, checked in TestArchiveEntryDatesAndNames
+		}
 		if len(parts) != 4 || strings.ContainsAny(name, "\x00\\:") || filepath.IsAbs(name) {
 			t.Errorf("%q is not task/period/unit/file", name)
 		}
