@@ -664,7 +664,7 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) er
 		text = "【" + task.Campaign.Name + "】" + text
 	}
 	if level == ReceiptPartial {
-		text += "，还差" + r.missingText()
+		text += "，还差" + r.MissingText()
 	}
 	for _, n := range owed.notes {
 		text += "。" + n

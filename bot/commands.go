@@ -436,7 +436,7 @@ func (b *Bot) mine(ctx context.Context, m Message) error {
 		case Reported, Late:
 			line += "（" + r.CountsText() + "）"
 		case Partial:
-			line += "（" + r.CountsText() + "，还差" + r.missingText() + "）"
+			line += "（" + r.CountsText() + "，还差" + r.MissingText() + "）"
 		}
 		if t.Anytime {
 			line = "· " + b.campaignTag(t) + "「" + t.Name + "」已报（" + r.CountsText() + "）"

@@ -132,7 +132,7 @@ func (b *Bot) settleReceipt(t *schedules.Task, n int, unit string) (UnitReport, 
 func standing(r UnitReport) string {
 	switch r.Status {
 	case Partial:
-		return fmt.Sprintf("现在：部分（%s，还差%s）。", r.CountsText(), r.missingText())
+		return fmt.Sprintf("现在：部分（%s，还差%s）。", r.CountsText(), r.MissingText())
 	case Missing:
 		return "现在：未报。"
 	}

@@ -240,8 +240,9 @@ func (r UnitReport) CountsText() string {
 	return strings.Join(parts, "，")
 }
 
-// missingText is "至少1张图片、至少1个统计表".
-func (r UnitReport) missingText() string {
+// MissingText is what a partial report still lacks, as the bot and the
+// workbook tell it: "至少1张图片、至少1个统计表"; "" when nothing is missing.
+func (r UnitReport) MissingText() string {
 	parts := make([]string, len(r.Missing))
 	for i, m := range r.Missing {
 		parts[i] = m.String()
@@ -271,7 +272,7 @@ func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines
 	var lacks []string
 	for _, r := range reports {
 		if r.Status == Partial {
-			lacks = append(lacks, r.Unit+" "+r.missingText())
+			lacks = append(lacks, r.Unit+" "+r.MissingText())
 		}
 		if r.Status == Partial || r.Status == Missing {
 			owing = append(owing, r)

@@ -138,7 +138,7 @@ func TestWorkbookStatusesAndCounts(t *testing.T) {
 		"东风社区": "已报\n最后 06-03 16:31\n文字1 图片1",
 		"西湖社区": "迟报\n最后 06-04 12:31\n文字1 图片1",
 		"南山村":  "已报\n最后 06-04 09:41\n图片1 文件1",
-		"城建办":  "部分\n最后 06-04 11:20\n文字1",
+		"城建办":  "部分\n最后 06-04 11:20\n文字1\n还差至少1张图片",
 		"北岭村":  "未报",
 		"安监站":  "免报\n（王科长标记）",
 	} {
@@ -165,6 +165,99 @@ func TestWorkbookStatusesAndCounts(t *testing.T) {
 	}
 	if w, _ := x.GetColWidth(weekly, "B"); w < 20 {
 		t.Errorf("column width %v", w)
+	}
+}
+
+func TestWorkbookPrintsAndNamesWhoOwes(t *testing.T) {
+	f := newFixture(t, "")
+	f.scenario()
+	img := pngBytes(t, 8, 8, color.Black)
+	f.add("东风社区", "东风社区-张三", "activity", 1, "2026-06-20 09:00", schedules.Text, "重要活动：应急演练。", "", nil, false)
+	f.add("东风社区", "东风社区-张三", "activity", 1, "2026-06-20 09:01", schedules.Text, "补充：参加80人。", "", nil, false)
+	f.add("东风社区", "东风社区-张三", "activity", 1, "2026-06-20 09:02", schedules.Image, "", "1.png", img, false)
+	f.add("南山村", "南山村-王五", "activity", 1, "2026-06-21 10:00", schedules.Image, "", "2.png", img, false)
+	for _, u := range []string{"东风社区", "西湖社区", "南山村", "北岭村", "城建办"} {
+		f.add(u, u+"-甲", "consult", 1, "2026-06-16 10:00", schedules.Image, "", "3.png", img, false)
+	}
+	if err := f.db.SetMark("consult", 1, "安监站", bot.Mark{Status: bot.Exempt, By: "王科长"}); err != nil {
+		t.Fatal(err)
+	}
+	workbook := func(now string) *excelize.File {
+		t.Helper()
+		at, _ := time.ParseInLocation("2006-01-02 15:04", now, f.loc)
+		f.e.Now = func() time.Time { return at }
+		var out bytes.Buffer
+		if err := f.e.Workbook(&out); err != nil {
+			t.Fatal(err)
+		}
+		x, err := excelize.OpenReader(&out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { x.Close() })
+		return x
+	}
+	x := workbook("2026-07-01 10:00")
+	for _, sheet := range x.GetSheetList() {
+		checkPrint(t, x, sheet, "landscape")
+	}
+
+	const weekly, activity = "本周典型做法、特色项目", "重要活动"
+	chase := func(x *excelize.File, task, period string) string {
+		t.Helper()
+		rows, _ := x.GetRows("汇总")
+		if head := rows[1]; len(head) != 10 || head[9] != "还差哪些单位（可直接发到群里）" {
+			t.Fatalf("summary columns %q", head)
+		}
+		for _, r := range rows {
+			if len(r) > 9 && r[0] == task && strings.HasPrefix(r[1], period) {
+				return r[9]
+			}
+		}
+		t.Fatalf("no summary row for %s %s", task, period)
+		return ""
+	}
+	early := workbook("2026-06-05 10:00")
+	for _, c := range []struct {
+		name         string
+		x            *excelize.File
+		task, period string
+		want         string
+	}{
+		{"missing and partial", x, weekly, "第1期", "未报：北岭村；部分：城建办（还差至少1张图片）"},
+		{"nobody reported", x, weekly, "第2期", "未报：东风社区、西湖社区、南山村、北岭村、安监站、城建办"},
+		{"all in but one exempt", x, "6·16安全宣传咨询日活动", "", "已全部报齐"},
+		{"not open yet", early, weekly, "第3期", "未开始"},
+		{"open, not due", early, weekly, "第2期", "未报：东风社区、西湖社区、南山村、北岭村、安监站、城建办"},
+		{"no deadline", x, activity, "随时报送", "—"},
+	} {
+		if got := chase(c.x, c.task, c.period); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+
+	// A task without deadline shows what came, never 未报.
+	for unit, want := range map[string]string{
+		"东风社区": "文字2条，图片1张\n最后 06-20 09:02",
+		"南山村":  "图片1张\n最后 06-21 10:00",
+		"北岭村":  "—",
+		"城建办":  "—",
+	} {
+		if got, _ := x.GetCellValue(activity, cell(2, 3+f.unitIndex(unit))); got != want {
+			t.Errorf("%s %s: %q, want %q", activity, unit, got, want)
+		}
+	}
+	rows, _ := x.GetRows(activity)
+	for _, r := range rows[2:] {
+		for _, v := range r[1:] {
+			if strings.Contains(v, "未报") || strings.Contains(v, "部分") {
+				t.Errorf("%s: %q", activity, v)
+			}
+		}
+	}
+	style, _ := x.GetCellStyle(activity, cell(2, 3+f.unitIndex("北岭村")))
+	if fill, _ := x.GetStyle(style); len(fill.Fill.Color) > 0 && fill.Fill.Color[0] == statusFill[bot.Missing] {
+		t.Errorf("%s: 北岭村 is filled red", activity)
 	}
 }
 
@@ -340,7 +433,7 @@ func TestMergeTables(t *testing.T) {
 		"南山村": "第2行的“项目”应为「宣传活动（场）」，实为「宣传（场）」",
 		"城建办": "不是 .xlsx",
 		"安监站": "第2行“宣传活动（场）”的“数量”应填数字，实为「五」",
-		"北岭村": "没有交统计表",
+		"北岭村": "未交",
 	} {
 		if !strings.Contains(problems[unit], want) {
 			t.Errorf("%s: %q, want %q", unit, problems[unit], want)
@@ -350,14 +443,79 @@ func TestMergeTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b2, _ := x.GetCellValue("统计表", "B2"); b2 != "20" {
-		t.Errorf("B2 = %q, want 20", b2)
+	// The sums sit one row down, under the line that says whom they cover.
+	if b3, _ := x.GetCellValue("统计表", "B3"); b3 != "20" {
+		t.Errorf("B3 = %q, want 20", b3)
 	}
-	if b3, _ := x.GetCellValue("统计表", "B3"); b3 != "2400" {
-		t.Errorf("B3 = %q, want 2400", b3)
+	if b4, _ := x.GetCellValue("统计表", "B4"); b4 != "2400" {
+		t.Errorf("B4 = %q, want 2400", b4)
 	}
-	if a, _ := x.GetCellValue("合并情况", "B5"); a == "" {
-		t.Error("no 合并情况 sheet")
+	if a1, _ := x.GetCellValue("统计表", "A1"); !strings.HasPrefix(a1, "合计 2 个单位（共 6 个）") || !strings.Contains(a1, "未计入的 4 个单位") {
+		t.Errorf("统计表 A1 = %q", a1)
+	}
+	if a2, _ := x.GetCellValue("统计表", "A2"); a2 != "项目" {
+		t.Errorf("the template's first row moved to %q", a2)
+	}
+	rows, err := x.GetRows("合并情况")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rows[0][0], "合计 2 个单位（共 6 个）") {
+		t.Errorf("合并情况 title %q", rows[0][0])
+	}
+	listed := map[string]string{}
+	for _, r := range rows[2:] {
+		listed[r[0]] = r[1]
+	}
+	for unit, want := range map[string]string{
+		"东风社区": "已合计",
+		"南山村":  "格式与模板不一致：第2行",
+		"城建办":  "不是 .xlsx（交的是《城建.xls》）",
+		"北岭村":  "未交",
+	} {
+		if !strings.HasPrefix(listed[unit], want) {
+			t.Errorf("合并情况 %s: %q, want %q…", unit, listed[unit], want)
+		}
+	}
+	for unit, what := range listed {
+		if cellRef.MatchString(what) {
+			t.Errorf("合并情况 %s names a cell: %q", unit, what)
+		}
+	}
+	checkPrint(t, x, "合并情况", "portrait")
+}
+
+// cellRef is a cell reference such as D3 or 统计表!D3, which people who fill
+// the tables do not read.
+var cellRef = regexp.MustCompile(`(^|[^A-Za-z])[A-Z]{1,3}[0-9]+|!`)
+
+// checkPrint checks that a sheet prints on A4 in the orientation given, one
+// page wide, with its first two rows on every page and numbered pages.
+func checkPrint(t *testing.T, x *excelize.File, sheet, orientation string) {
+	t.Helper()
+	pl, err := x.GetPageLayout(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *pl.Size != 9 || *pl.Orientation != orientation || pl.FitToWidth == nil || *pl.FitToWidth != 1 || pl.FitToHeight == nil || *pl.FitToHeight != 0 {
+		t.Errorf("%s: paper %d %s, fit %v×%v; want A4 (9) %s, 1 page wide", sheet, *pl.Size, *pl.Orientation, pl.FitToWidth, pl.FitToHeight, orientation)
+	}
+	props, err := x.GetSheetProps(sheet)
+	if err != nil || props.FitToPage == nil || !*props.FitToPage {
+		t.Errorf("%s: fit to page not set: %v", sheet, err)
+	}
+	hf, err := x.GetHeaderFooter(sheet)
+	if err != nil || !strings.Contains(hf.OddFooter, "&P") || !strings.Contains(hf.OddFooter, "&N") {
+		t.Errorf("%s: footer %q %v, want page numbers", sheet, hf.OddFooter, err)
+	}
+	titles := ""
+	for _, d := range x.GetDefinedName() {
+		if d.Name == "_xlnm.Print_Titles" && d.Scope == sheet {
+			titles = d.RefersTo
+		}
+	}
+	if want := "'" + sheet + "'!$1:$2"; titles != want {
+		t.Errorf("%s: print titles %q, want %q", sheet, titles, want)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"reportbot/bot"
 	"reportbot/schedules"
 )
 
@@ -59,12 +60,16 @@ func (e *Exporter) Merge(w io.Writer, t *schedules.Task, n int) (*MergeResult, e
 			}
 		}
 		if latest == nil {
-			res.Problems = append(res.Problems, UnitProblem{r.Unit, "没有交统计表"})
+			what := "未交"
+			if r.Status == bot.Exempt {
+				what = "免报"
+			}
+			res.Problems = append(res.Problems, UnitProblem{r.Unit, what})
 			continue
 		}
 		s := r.Submissions[*latest]
 		if !strings.EqualFold(filepath.Ext(s.FileName), ".xlsx") {
-			res.Problems = append(res.Problems, UnitProblem{r.Unit, fmt.Sprintf("《%s》不是 .xlsx：请用 Excel 或 WPS 另存为 .xlsx 后重发", s.FileName)})
+			res.Problems = append(res.Problems, UnitProblem{r.Unit, fmt.Sprintf("不是 .xlsx（交的是《%s》）：请用 Excel 或 WPS 另存为 .xlsx 后重发", s.FileName)})
 			continue
 		}
 		data, err := e.Source.Blob(s.Blob)
@@ -72,8 +77,13 @@ func (e *Exporter) Merge(w io.Writer, t *schedules.Task, n int) (*MergeResult, e
 			return nil, err
 		}
 		values, diff := compare(layout, data)
-		if diff != "" {
-			res.Problems = append(res.Problems, UnitProblem{r.Unit, fmt.Sprintf("《%s》与模板不符：%s", s.FileName, diff)})
+		switch diff {
+		case "":
+		case unreadable:
+			res.Problems = append(res.Problems, UnitProblem{r.Unit, fmt.Sprintf("《%s》%s，请重新另存为 .xlsx 后重发", s.FileName, unreadable)})
+			continue
+		default:
+			res.Problems = append(res.Problems, UnitProblem{r.Unit, "格式与模板不一致：" + diff})
 			continue
 		}
 		for sheet, cells := range values {
@@ -92,6 +102,9 @@ func (e *Exporter) Merge(w io.Writer, t *schedules.Task, n int) (*MergeResult, e
 				return nil, err
 			}
 		}
+	}
+	if err := coverage(tpl, layout, res, len(reports)); err != nil {
+		return nil, err
 	}
 	if err := e.mergeSheet(tpl, t, n, res); err != nil {
 		return nil, err
@@ -154,12 +167,16 @@ func isNumber(s string) bool {
 	return err == nil
 }
 
+// unreadable is compare's word for a file that is no workbook at all, which
+// the merge tells apart from a workbook laid out differently.
+const unreadable = "打不开（文件已损坏，或不是真正的 .xlsx）"
+
 // compare checks a unit's workbook against the template's layout and returns
 // its numbers, or what differs (the first few differences).
 func compare(l layout, data []byte) (map[string]map[string]float64, string) {
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, "打不开（" + err.Error() + "）"
+		return nil, unreadable
 	}
 	defer f.Close()
 	var diffs []string
@@ -263,12 +280,54 @@ func cellLess(a, b string) bool {
 	return ac < bc
 }
 
+// coverage puts above each summed sheet how many units its figures cover:
+// without it a table of 2 units out of 14 passes upward as the whole street's.
+// A row is inserted rather than a cell taken, since every cell of the
+// template may be part of its layout.
+func coverage(f *excelize.File, l layout, res *MergeResult, units int) error {
+	note := fmt.Sprintf("合计 %d 个单位（共 %d 个）", len(res.Merged), units)
+	if len(res.Problems) > 0 {
+		note += fmt.Sprintf("，未计入的 %d 个单位及原因见「%s」表", len(res.Problems), mergeSheetName)
+	}
+	style, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "C00000", Size: 11}})
+	if err != nil {
+		return err
+	}
+	for _, sheet := range f.GetSheetList() {
+		if _, ok := l[sheet]; !ok {
+			continue
+		}
+		if err := f.InsertRows(sheet, 1, 1); err != nil {
+			return err
+		}
+		if err := f.SetCellValue(sheet, "A1", note); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sheet, "A1", "A1", style); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeSheetName is the sheet that says whose tables were summed.
+const mergeSheetName = "合并情况"
+
+// mergeSheet lists every unit with whether its table was summed and, if
+// not, why in words its sender can act on; wrapped to fit one page wide.
 func (e *Exporter) mergeSheet(f *excelize.File, t *schedules.Task, n int, res *MergeResult) error {
-	const name = "合并情况"
+	const name = mergeSheetName
 	if _, err := f.NewSheet(name); err != nil {
 		return err
 	}
-	title := fmt.Sprintf("%s %s：合计 %d 个单位的统计表", t.Name, t.Label(n), len(res.Merged))
+	if err := printA4(f, name, "portrait", 2); err != nil {
+		return err
+	}
+	head := t.Name
+	if l := t.Label(n); l != "" {
+		head += " " + l
+	}
+	title := fmt.Sprintf("%s：合计 %d 个单位（共 %d 个）", head, len(res.Merged), len(res.Merged)+len(res.Problems))
 	rows := [][]any{{title}, {"单位", "情况"}}
 	for _, u := range res.Merged {
 		rows = append(rows, []any{u, "已合计"})
@@ -276,13 +335,43 @@ func (e *Exporter) mergeSheet(f *excelize.File, t *schedules.Task, n int, res *M
 	for _, p := range res.Problems {
 		rows = append(rows, []any{p.Unit, p.What})
 	}
+	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{Vertical: "top", WrapText: true},
+		Border: []excelize.Border{{Type: "bottom", Color: "BFBFBF", Style: 1}}})
+	if err != nil {
+		return err
+	}
+	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}})
+	if err != nil {
+		return err
+	}
+	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Alignment: &excelize.Alignment{Vertical: "center"},
+		Border: []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}}})
+	if err != nil {
+		return err
+	}
+	const widthB = 70
 	for i, r := range rows {
 		if err := f.SetSheetRow(name, cell(1, i+1), &r); err != nil {
+			return err
+		}
+		style := wrap
+		switch i {
+		case 0:
+			style = bold
+		case 1:
+			style = header
+		}
+		if i > 0 {
+			if err := f.SetRowHeight(name, i+1, rowHeight(15, []string{fmt.Sprint(r[1])}, widthB)); err != nil {
+				return err
+			}
+		}
+		if err := f.SetCellStyle(name, cell(1, i+1), cell(2, i+1), style); err != nil {
 			return err
 		}
 	}
 	if err := f.SetColWidth(name, "A", "A", 14); err != nil {
 		return err
 	}
-	return f.SetColWidth(name, "B", "B", 80)
+	return f.SetColWidth(name, "B", "B", widthB)
 }
