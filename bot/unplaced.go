@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -89,7 +90,7 @@ func (b *Bot) placeKept(m Message, unit *Unit) (string, error) {
 		}
 		counts.count(*sub, 1)
 		name := "「" + task.Name + "」" + task.Label(period)
-		if !containsString(tasks, name) {
+		if !slices.Contains(tasks, name) {
 			tasks = append(tasks, name)
 		}
 		b.mu.Lock()
@@ -101,13 +102,4 @@ func (b *Bot) placeKept(m Message, unit *Unit) (string, error) {
 	}
 	r := UnitReport{Counts: counts}
 	return fmt.Sprintf("之前发的%s已记入%s。", r.CountsText(), strings.Join(tasks, "、")), nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
