@@ -62,8 +62,11 @@ var commands = []command{
 			return "绑定的写法：绑定 单位名称，如：绑定 " + b.Config.Units[0].Name, args != "" && len([]rune(args)) <= 20
 		},
 		run: func(b *Bot, ctx context.Context, m Message, args string) error { return b.bind(ctx, m, args) }},
-	{name: "undo", words: []string{"不算", "撤销报送"},
-		check: func(_ *Bot, args string) (string, bool) { return "", len([]rune(args)) <= 10 },
+	{name: "undo", words: []string{"不算", "不算数", "撤销报送"},
+		// Only alone or with a unit's name: "不算多，今天查了5户" is a report.
+		check: func(b *Bot, args string) (string, bool) {
+			return "撤销刚发的材料，直接回复“不算”；管理员撤销某单位的：不算 单位名称", args == "" || b.Config.Unit(args) != nil
+		},
 		run:   func(b *Bot, ctx context.Context, m Message, args string) error { return b.undo(ctx, m, args) }},
 	{name: "remind", words: []string{"提醒", "催报"}, admin: true,
 		check: func(b *Bot, args string) (string, bool) {

@@ -173,3 +173,16 @@ func TestQuotes(t *testing.T) {
 	quote("西湖社区-李四", "不算", receipt)
 	h.one("已撤销：西湖社区 第1期「本周典型做法、特色项目」的文字1条不再计入。现在：未报。")
 }
+
+// TestUndoIsNoReportsWord: a report that starts with 不算 is a report.
+func TestUndoIsNoReportsWord(t *testing.T) {
+	h := newHarness(t)
+	h.at("2026-06-03 10:00")
+	h.say("东风社区-张三", "不算多，本周典型做法：今天入户检查燃气用户15户")
+	if got := h.subs("weekly", 1); len(got) != 1 {
+		t.Errorf("a report starting with 不算: %v", got)
+	}
+	h.sent()
+	h.say("东风社区-张三", "不算数")
+	h.one("已撤销：东风社区 第1期")
+}
