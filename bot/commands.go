@@ -67,7 +67,7 @@ var commands = []command{
 		check: func(b *Bot, args string) (string, bool) {
 			return "撤销刚发的材料，直接回复“不算”；管理员撤销某单位的：不算 单位名称", args == "" || b.Config.Unit(args) != nil
 		},
-		run:   func(b *Bot, ctx context.Context, m Message, args string) error { return b.undo(ctx, m, args) }},
+		run: func(b *Bot, ctx context.Context, m Message, args string) error { return b.undo(ctx, m, args) }},
 	{name: "remind", words: []string{"提醒", "催报"}, admin: true,
 		check: func(b *Bot, args string) (string, bool) {
 			q, valid := b.taskArg(args)
