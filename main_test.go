@@ -336,7 +336,7 @@ func TestCheck(t *testing.T) {
 	}
 	lineOf := func(substr string) int { return strings.Count(bad[:strings.Index(bad, substr)], "\n") + 1 }
 	for _, want := range []string{
-		fmt.Sprintf(`bad.toml:%d: cron "0 12 * * THUR" 无法识别`, lineOf(`cron = "0 12 * * THUR"`)),
+		fmt.Sprintf(`bad.toml:%d: cron "0 12 * * THUR" 第5段「周」"THUR" 无法识别`, lineOf(`cron = "0 12 * * THUR"`)),
 		fmt.Sprintf(`bad.toml:%d: 提醒里的任务 "consul" 不存在`, lineOf(`task = "consul"`)),
 	} {
 		if !strings.Contains(stderr.String(), want) {
