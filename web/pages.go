@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/image/draw"
 
@@ -223,8 +224,15 @@ type galleryPage struct {
 
 type photo struct {
 	Unit string
+	// Text is what the unit wrote for the period, shortened for the card;
+	// Full is all of it, for the card's tooltip.
+	Text, Full string
 	bot.Submission
 }
+
+// galleryText is how many characters of a unit's text a card shows: three
+// lines of a card, the rest is on the cell page.
+const galleryText = 60
 
 func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
 	sc, ok := s.inScope(w, r)
@@ -243,13 +251,49 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
 	}
 	g := galleryPage{Task: t, Period: p, Label: t.Label(p.N)}
 	for _, rep := range reports {
+		var texts []string
+		for _, sub := range rep.Submissions {
+			if sub.Kind == schedules.Text {
+				texts = append(texts, withoutKeyword(sub.Text, t.Keywords))
+			}
+		}
+		full := strings.Join(texts, "\n")
 		for _, sub := range rep.Submissions {
 			if sub.Kind == schedules.Image {
-				g.Photos = append(g.Photos, photo{Unit: rep.Unit, Submission: sub})
+				g.Photos = append(g.Photos, photo{Unit: rep.Unit, Text: shorten(full, galleryText), Full: full, Submission: sub})
 			}
 		}
 	}
 	s.ok(w, r, sess, sc, "gallery.html", t.Name+" 照片", g)
+}
+
+// withoutKeyword drops the label a member starts a report with so the bot
+// files it under the task ("本周典型做法：…"): on a card it only repeats the
+// page's title. A text with no such label stays as it is.
+func withoutKeyword(text string, keywords []string) string {
+	text = strings.TrimSpace(text)
+	head, rest, ok := strings.Cut(text, "：")
+	if !ok {
+		head, rest, ok = strings.Cut(text, ":")
+	}
+	if !ok || utf8.RuneCountInString(head) > 12 {
+		return text
+	}
+	for _, k := range keywords {
+		if strings.Contains(head, k) {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return text
+}
+
+// shorten keeps the first n characters of text on one line, with "…" when cut.
+func shorten(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if r := []rune(text); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return text
 }
 
 var sumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -418,6 +462,13 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) 
 		} else {
 			name, write = export.ArchiveName(t, p.N), func(w io.Writer) error { return e.Archive(w, t, p.N) }
 		}
+	case "photos":
+		t, p, ok := taskPeriod(r, sc.c)
+		if !ok {
+			s.notFound(w, "这一期")
+			return
+		}
+		name, write = export.PhotosName(t, p.N), func(w io.Writer) error { return e.Photos(w, t, p.N) }
 	default:
 		s.notFound(w, "这种导出")
 		return

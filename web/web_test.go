@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"net/http"
@@ -171,7 +172,7 @@ func (f *fixture) signIn() (*http.Cookie, string) {
 }
 
 var pages = []string{"/", "/task/weekly", "/cell/weekly/1/" + url.PathEscape("东风社区"), "/gallery/weekly/1", "/schedule", "/exports", "/status",
-	"/export/workbook", "/export/report?task=weekly&period=1", "/export/archive?task=weekly&period=1", "/status/qr.png"}
+	"/export/workbook", "/export/report?task=weekly&period=1", "/export/archive?task=weekly&period=1", "/export/photos?task=weekly&period=1", "/status/qr.png"}
 
 func TestNothingWithoutSignIn(t *testing.T) {
 	f := newFixture(t)
@@ -238,6 +239,7 @@ func TestEveryPage(t *testing.T) {
 		"/export/workbook":                     "PK",
 		"/export/report?task=weekly&period=1":  "PK",
 		"/export/archive?task=weekly&period=1": "PK",
+		"/export/photos?task=weekly&period=1":  "PK",
 		"/status/qr.png":                       "\x89PNG",
 	}
 	for _, p := range pages {
@@ -272,6 +274,147 @@ func TestEveryPage(t *testing.T) {
 		if w := f.do("GET", p, c, nil); w.Code != http.StatusNotFound {
 			t.Errorf("GET %s: %d", p, w.Code)
 		}
+	}
+}
+
+// addPhotos gives 北岭村 two photos, a JPEG sent without a name and a PNG
+// sent as a file, and a long text for weekly's first period; 南山村 a photo and no text.
+func (f *fixture) addPhotos() (jpegData, pngData []byte, at time.Time) {
+	f.t.Helper()
+	loc := f.set.Load().All()[0].Location
+	at = time.Date(2026, 6, 4, 9, 15, 30, 0, loc)
+	img := image.NewRGBA(image.Rect(0, 0, 300, 500))
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, img, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	jpegData, pngData = jb.Bytes(), pngOf(40, 30)
+	long := "特色项目：" + strings.Repeat("组织村民开展燃气安全隐患排查，", 8)
+	for _, sub := range []struct {
+		bot.Submission
+		data []byte
+	}{
+		{bot.Submission{MsgID: "b1", Unit: "北岭村", Member: "北岭村-李四", Kind: schedules.Text, Text: long}, nil},
+		{bot.Submission{MsgID: "b2", Unit: "北岭村", Member: "北岭村-李四", Kind: schedules.Image}, jpegData},
+		{bot.Submission{MsgID: "b3", Unit: "北岭村", Member: "北岭村-李四", Kind: schedules.Image, FileName: "现场.PNG"}, pngData},
+		{bot.Submission{MsgID: "n1", Unit: "南山村", Member: "南山村-赵六", Kind: schedules.Image}, jpegData},
+	} {
+		sum := sha256.Sum256(sub.data)
+		if sub.data != nil {
+			sub.Blob, sub.Size = hex.EncodeToString(sum[:]), int64(len(sub.data))
+		}
+		sub.Task, sub.Period, sub.At = "weekly", 1, at
+		if _, err := f.db.AddSubmission(&sub.Submission, sub.data); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return jpegData, pngData, at
+}
+
+// TestGalleryCards: each card shows its unit and the unit's text of the
+// period, without the task's keyword label, escaped and shortened, and the
+// page links the period's photos ZIP.
+func TestGalleryCards(t *testing.T) {
+	f := newFixture(t)
+	f.addPhotos()
+	c, _ := f.signIn()
+	page := f.do("GET", "/gallery/weekly/1", c, nil).Body.String()
+	cards := strings.Split(page, "<figure>")[1:]
+	if len(cards) != 4 {
+		t.Fatalf("%d cards, want 4:\n%s", len(cards), page)
+	}
+	tests := []struct {
+		name       string
+		card       int // in config order: 东风社区, 南山村, then 北岭村's two
+		has, lacks []string
+	}{
+		{"a text without its label, escaped", 0,
+			[]string{"<b>东风社区</b>", `<span class="text">消防疏散演练&lt;script&gt;alert(1)&lt;/script&gt;</span>`}, []string{"本周典型做法", "title="}},
+		{"no text", 1, []string{"<b>南山村</b>", "（没有文字说明）"}, nil},
+		{"a long text shortened, whole on hover", 2,
+			[]string{"<b>北岭村</b>", "组织村民开展燃气安全隐患排查，组织村民", "…</span>", `title="组织村民开展`}, []string{"特色项目："}},
+		{"the same text on the unit's other photo", 3, []string{"<b>北岭村</b>", "…</span>"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			card := cards[tt.card]
+			for _, s := range tt.has {
+				if !strings.Contains(card, s) {
+					t.Errorf("card lacks %q:\n%s", s, card)
+				}
+			}
+			for _, s := range tt.lacks {
+				if strings.Contains(card, s) {
+					t.Errorf("card has %q:\n%s", s, card)
+				}
+			}
+		})
+	}
+	if !strings.Contains(page, `href="/export/photos?task=weekly&amp;period=1">下载本期全部照片</a>`) {
+		t.Error("no link to the photos ZIP")
+	}
+	if empty := f.do("GET", "/gallery/weekly/2", c, nil).Body.String(); strings.Contains(empty, "下载本期全部照片") {
+		t.Error("a period without photos offers their ZIP")
+	}
+}
+
+// TestPhotosZIP: the period's original photos, named by unit in config order,
+// each dated when it was sent on the campaign's clock and flagged UTF-8.
+func TestPhotosZIP(t *testing.T) {
+	f := newFixture(t)
+	jpegData, pngData, at := f.addPhotos()
+	c, _ := f.signIn()
+	if w := f.do("GET", "/export/photos?task=weekly&period=1", nil, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("without a session: %d", w.Code)
+	}
+	w := f.do("GET", "/export/photos?task=weekly&period=1", c, nil)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/zip" ||
+		!strings.Contains(w.Header().Get("Content-Disposition"), url.PathEscape("本周典型做法、特色项目-第1期-照片.zip")) {
+		t.Fatalf("photos ZIP: %d %v", w.Code, w.Header())
+	}
+	z, err := zip.NewReader(bytes.NewReader(w.Body.Bytes()), int64(w.Body.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo, _ := f.db.Blob(f.photo)
+	dongfeng := time.Date(2026, 6, 3, 16, 30, 0, 0, at.Location())
+	want := []struct {
+		name string
+		data []byte
+		at   time.Time
+	}{
+		{"东风社区-1.png", photo, dongfeng},
+		{"南山村-1.jpg", jpegData, at},
+		{"北岭村-1.jpg", jpegData, at},
+		{"北岭村-2.png", pngData, at},
+	}
+	if len(z.File) != len(want) {
+		t.Fatalf("%d entries, want %d", len(z.File), len(want))
+	}
+	for i, e := range z.File {
+		t.Run(want[i].name, func(t *testing.T) {
+			if e.Name != want[i].name {
+				t.Errorf("entry %d is %q", i, e.Name)
+			}
+			if e.Flags&0x800 == 0 {
+				t.Error("the name is not flagged UTF-8")
+			}
+			// The MS-DOS date has no zone: it must read as the campaign's clock did.
+			if got := e.Modified; got.Year() < 1980 || got.Format("2006-01-02 15:04:05") != want[i].at.Format("2006-01-02 15:04:05") {
+				t.Errorf("dated %v, want %v", got, want[i].at)
+			}
+			r, err := e.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(r)
+			if !bytes.Equal(data, want[i].data) {
+				t.Error("not the original photo")
+			}
+		})
+	}
+	if w := f.do("GET", "/export/photos?task=weekly&period=99", c, nil); w.Code != http.StatusNotFound {
+		t.Errorf("a period that does not exist: %d", w.Code)
 	}
 }
 
