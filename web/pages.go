@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/gif" // thumbnails of the photos members send
@@ -257,6 +258,14 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
 				texts = append(texts, withoutKeyword(sub.Text, t.Keywords))
 			}
 		}
+		if len(texts) == 0 {
+			// A Word file is the report's text then: say where it is rather than that there is none.
+			for _, sub := range rep.Submissions {
+				if sub.Kind == schedules.File && sub.FileName != "" {
+					texts = append(texts, "文字说明见文件《"+sub.FileName+"》")
+				}
+			}
+		}
 		full := strings.Join(texts, "\n")
 		for _, sub := range rep.Submissions {
 			if sub.Kind == schedules.Image {
@@ -383,7 +392,63 @@ type schedulePage struct {
 	Upcoming []schedules.Event
 	Text     string
 	Source   string
-	Errors   []string
+	Errors   []scheduleError
+	// Lines number the text's lines in a gutter beside the editor, those
+	// with an error marked; Rows is the editor's height in lines.
+	Lines []editorLine
+	Rows  int
+}
+
+// scheduleError is one problem of the edited text: at Line (0 for the file
+// as a whole), which reads Code.
+type scheduleError struct {
+	Line int
+	Code string
+	Msg  string
+}
+
+type editorLine struct {
+	N   int
+	Bad bool
+}
+
+// editorSlack is how many empty lines the editor has below the text: room to
+// add lines while the gutter still numbers them, the page having no script to
+// grow it.
+const editorSlack = 15
+
+// editor is the schedule page for text, with err's problems at their lines.
+func (s *Server) editor(c *schedules.Schedule, text string, err error) schedulePage {
+	now := s.o.Now()
+	p := schedulePage{Upcoming: c.Events(now, now.AddDate(0, 0, 14)), Text: text, Source: c.Source}
+	lines := strings.Split(text, "\n")
+	var es schedules.Errors
+	switch {
+	case err == nil:
+	case errors.As(err, &es):
+		for _, e := range es {
+			se := scheduleError{Line: e.Line, Msg: e.Msg}
+			if e.Line > 0 && e.Line <= len(lines) {
+				se.Code = strings.TrimSpace(lines[e.Line-1])
+			}
+			p.Errors = append(p.Errors, se)
+		}
+	default:
+		for _, l := range strings.Split(err.Error(), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				p.Errors = append(p.Errors, scheduleError{Msg: l})
+			}
+		}
+	}
+	bad := map[int]bool{}
+	for _, e := range p.Errors {
+		bad[e.Line] = true
+	}
+	for i := 1; i <= len(lines)+editorSlack; i++ {
+		p.Lines = append(p.Lines, editorLine{N: i, Bad: bad[i]})
+	}
+	p.Rows = len(p.Lines)
+	return p
 }
 
 func (s *Server) schedule(w http.ResponseWriter, r *http.Request, sess session) {
@@ -391,8 +456,7 @@ func (s *Server) schedule(w http.ResponseWriter, r *http.Request, sess session) 
 	if !ok {
 		return
 	}
-	now := s.o.Now()
-	s.ok(w, r, sess, sc, "schedule.html", "日程", schedulePage{Upcoming: sc.c.Events(now, now.AddDate(0, 0, 14)), Text: sc.c.Text, Source: sc.c.Source})
+	s.ok(w, r, sess, sc, "schedule.html", "日程", s.editor(sc.c, sc.c.Text, nil))
 }
 
 // saveSchedule validates the edited text first: nothing is saved until it is right.
@@ -404,15 +468,8 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request, sess sessi
 	text := strings.ReplaceAll(r.PostFormValue("text"), "\r\n", "\n")
 	summary, err := s.o.SaveSchedule(sc.c, text)
 	if err != nil {
-		var lines []string
-		for _, l := range strings.Split(err.Error(), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				lines = append(lines, l)
-			}
-		}
-		now := s.o.Now()
-		p := s.page(r, sess, sc, "日程", schedulePage{Upcoming: sc.c.Events(now, now.AddDate(0, 0, 14)), Text: text, Source: sc.c.Source, Errors: lines})
-		p.Error = "日程文件有错误，没有保存，机器人仍按原来的日程运行。请按下面的提示修改："
+		p := s.page(r, sess, sc, "日程", s.editor(sc.c, text, err))
+		p.Error = "日程文件有错误，没有保存，机器人仍按原来的日程运行。请按下面的提示修改（行号见编辑框左侧）："
 		s.render(w, http.StatusUnprocessableEntity, "schedule.html", p)
 		return
 	}
