@@ -189,7 +189,9 @@ func (a *App) SaveSchedule(ctx context.Context, path, text string) (string, erro
 		return "", err
 	}
 	if err := writeAtomic(path, []byte(text)); err != nil {
-		return "", fmt.Errorf("save %s: %w", path, err)
+		// The admin reads this in the editor: the system's words go to the log.
+		a.log.Error().Err(err).Str("file", path).Msg("save the schedule")
+		return "", fmt.Errorf("日程文件 %s 无法写入，没有保存：请让管理服务器的人检查这个文件的权限和磁盘空间", path)
 	}
 	u, err := a.files.reload(path)
 	if err != nil {

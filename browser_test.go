@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,9 +21,12 @@ import (
 	"reportbot/console"
 )
 
+var shotsDir = flag.String("shots", "", "write full-page screenshots of the dashboard's pages to this directory, to look at")
+
 // TestDashboardInBrowser drives the real pages in headless Chromium over the
 // June campaign: sign in with a link, the matrix, a cell and its thumbnails,
-// the gallery, and a schedule edit saved from the editor. With -update it
+// the gallery with its texts, a schedule edit refused with its line shown
+// and marked in the editor's gutter, and one saved from the editor. With -update it
 // writes the screenshots the README shows to docs/.
 func TestDashboardInBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
@@ -95,6 +101,19 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	full := func(name string) {
+		t.Helper()
+		if *shotsDir == "" {
+			return
+		}
+		png, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(*shotsDir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	allLoaded := func(sel string) {
 		t.Helper()
 		if _, err := chromedp.Run(browser, chromedp.Poll[bool](`Array.from(document.querySelectorAll("`+sel+`")).every(i => i.complete && i.naturalWidth > 0)`)); err != nil {
@@ -118,6 +137,54 @@ func TestDashboardInBrowser(t *testing.T) {
 	do("open the gallery", chromedp.Navigate(ts.URL+"/gallery/weekly/1"), chromedp.WaitVisible(`.gallery img`))
 	allLoaded(".gallery img")
 	shot("dashboard-gallery.png")
+	full("gallery.png")
+	// Cards of equal size whatever the photo's shape and the text's length.
+	sizes, err := chromedp.Run(browser, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(".gallery figure")).map(f => f.offsetWidth + "x" + f.offsetHeight)`))
+	if err != nil || len(sizes) < 2 {
+		t.Fatalf("gallery cards %v %v", sizes, err)
+	}
+	for _, s := range sizes {
+		if s != sizes[0] {
+			t.Errorf("gallery cards of different sizes: %v", sizes)
+			break
+		}
+	}
+	if text, err := chromedp.Run(browser, chromedp.Text(`.gallery figcaption .text`)); err != nil || text == "" {
+		t.Errorf("the first card has no text: %q %v", text, err)
+	}
+	if _, err := chromedp.Run(browser, chromedp.Text(`a[href="/export/photos?task=weekly&period=1"]`)); err != nil {
+		t.Errorf("no link to the photos ZIP: %v", err)
+	}
+
+	bad := strings.Replace(string(exampleSchedule), `cron = "0 12 * * THU"`, `cron = "0 12 * * THUR"`, 1)
+	badLine := strings.Count(bad[:strings.Index(bad, "THUR")], "\n") + 1
+	do("save a wrong schedule", chromedp.Navigate(ts.URL+"/schedule"), chromedp.WaitVisible(`textarea`),
+		chromedp.SetValue(`textarea`, bad), chromedp.Click(`form[action="/schedule"] button`), chromedp.WaitVisible(`ol.errors`))
+	errText, err := chromedp.Run(browser, chromedp.Text(`ol.errors`))
+	if err != nil || !strings.Contains(errText, fmt.Sprintf("第%d行 cron = \"0 12 * * THUR\"", badLine)) || !strings.Contains(errText, "第5段「周」") {
+		t.Errorf("the error does not show line %d: %q %v", badLine, errText, err)
+	}
+	do("the wrong line marked in the gutter", chromedp.WaitVisible(fmt.Sprintf(`#L%d.bad`, badLine)))
+	full("schedule-error.png")
+	// The gutter's numbers sit on the editor's lines: the marked number at its
+	// line's height, and the text's lines as tall as the gutter's.
+	align, err := chromedp.Run(browser, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => {
+		const ta = document.querySelector(".editor textarea"), st = getComputedStyle(ta);
+		const lh = parseFloat(st.lineHeight), pad = parseFloat(st.paddingTop);
+		const at = document.querySelector("#L%d").getBoundingClientRect().top - ta.getBoundingClientRect().top;
+		const lines = ta.value.split("\n").length;
+		ta.rows = 1;
+		const tall = (ta.scrollHeight - 2 * pad) / lines;
+		return [at, pad + %d * lh, tall, lh];
+	})()`, badLine, badLine-1)))
+	if err != nil || len(align) != 4 {
+		t.Errorf("measure the editor: %v %v", align, err)
+	} else if math.Abs(align[0]-align[1]) > 1 || math.Abs(align[2]-align[3]) > 0.5 {
+		t.Errorf("gutter and text out of line (number at %v, line at %v; text lines %v px, gutter lines %v px)", align[0], align[1], align[2], align[3])
+	}
+	if app.campaigns.Load().All()[0].TaskByID("weekly").Periods[1].Due.Weekday() != time.Thursday || strings.Contains(readFile(t, schedPath), "THUR") {
+		t.Error("the wrong schedule was put in force or saved")
+	}
 	edited := strings.Replace(string(exampleSchedule), `cron = "0 12 * * THU"`, `cron = "0 12 * * FRI"`, 1)
 	do("save a schedule edit", chromedp.Navigate(ts.URL+"/schedule"), chromedp.WaitVisible(`textarea`),
 		chromedp.SetValue(`textarea`, edited), chromedp.Click(`form[action="/schedule"] button`), chromedp.WaitVisible(`p.message`))

@@ -369,26 +369,44 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer p.Close()
 	defer stopDashboard()
+	// With the dashboard a script only sets the scene: what it played is
+	// then looked at in the browser, so the demo stays up until Ctrl-C or
+	// SIGTERM, as --web's help says.
+	keepServing := func() error {
+		if dashboard == nil {
+			return nil
+		}
+		// The answers to the last lines first: they would otherwise wait for the end.
+		if err := p.Flush(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "播放完毕，看板 %s 继续运行，按 Ctrl-C 结束。\n", f.settings.Web.URL)
+		<-ctx.Done()
+		return nil
+	}
 	if *script == "-" {
 		// Line by line as they come: another program can drive the console bot
 		// and read its answers (the start-up and memory benchmarks do).
-		return p.Play(ctx, stdin, "标准输入", console.DirFiles("."))
+		if err := p.Play(ctx, stdin, "标准输入", console.DirFiles(".")); err != nil {
+			return err
+		}
+		return keepServing()
 	}
 	if *script != "" {
 		data, err := os.ReadFile(*script)
 		if err != nil {
 			return err
 		}
-		return p.Play(ctx, bytes.NewReader(data), *script, console.DirFiles(filepath.Dir(*script)))
+		if err := p.Play(ctx, bytes.NewReader(data), *script, console.DirFiles(filepath.Dir(*script))); err != nil {
+			return err
+		}
+		return keepServing()
 	}
 	if err := p.Play(ctx, bytes.NewReader(console.DemoScript), "内置演示", console.FSFiles(console.DemoFiles)); err != nil {
 		return err
 	}
 	if in, ok := stdin.(*os.File); !ok || !isatty.IsTerminal(in.Fd()) {
-		if dashboard != nil {
-			<-ctx.Done() // the dashboard stays up until Ctrl-C
-		}
-		return nil
+		return keepServing()
 	}
 	return interactive(ctx, p, stdin, stdout)
 }

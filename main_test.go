@@ -7,11 +7,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -301,6 +304,95 @@ func TestDemoScriptFile(t *testing.T) {
 	}
 }
 
+// lockedBuffer is a bytes.Buffer written by a command running in another goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestDemoWebScriptKeepsServing: with --web the demo keeps the dashboard up
+// after its script, as the flag's help says, until it is stopped (Ctrl-C or
+// SIGTERM cancel the context); then it returns and the dashboard is gone.
+func TestDemoWebScriptKeepsServing(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := strings.NewReplacer(`listen = "127.0.0.1:8080"`, `listen = "`+addr+`"`, `url = "http://127.0.0.1:8080"`, `url = "http://`+addr+`"`).Replace(string(exampleConfig))
+	os.WriteFile(filepath.Join(dir, "config.toml"), []byte(cfg), 0o644)
+	os.WriteFile(filepath.Join(dir, "schedule.example.toml"), exampleSchedule, 0o644)
+	script := filepath.Join(dir, "s.txt")
+	os.WriteFile(script, []byte("/time 2026-06-03 09:30\n东风社区-张三: 本周典型做法：东风社区开展消防演练一次。\n"), 0o644)
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- demoCmd(ctx, []string{"--web", "--config", filepath.Join(dir, "config.toml"), "--script", script, "--data", filepath.Join(dir, "data")}, nil, &stdout, &stderr)
+	}()
+	healthy := func() bool {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "播放完毕") {
+		select {
+		case err := <-done:
+			t.Fatalf("demo --web --script returned when the script ended: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the script did not end: %s", stderr.String())
+		}
+	}
+	// The receipt leaves through the outbox, after the script's last line.
+	for !strings.Contains(stdout.String(), "已收到 东风社区 第1期") {
+		select {
+		case err := <-done:
+			t.Fatalf("demo --web --script returned after the script: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no receipt for the script's report:\n%s", stdout.String())
+		}
+	}
+	if !healthy() {
+		t.Error("the dashboard does not answer after the script")
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("stopped: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running after the stop")
+	}
+	if healthy() {
+		t.Error("the dashboard still answers after the demo ended")
+	}
+}
+
 func TestCheck(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"check", "--from", "2026-06-01"}, nil, &stdout, &stderr); code != 0 {
@@ -336,7 +428,7 @@ func TestCheck(t *testing.T) {
 	}
 	lineOf := func(substr string) int { return strings.Count(bad[:strings.Index(bad, substr)], "\n") + 1 }
 	for _, want := range []string{
-		fmt.Sprintf(`bad.toml:%d: cron "0 12 * * THUR" 无法识别`, lineOf(`cron = "0 12 * * THUR"`)),
+		fmt.Sprintf(`bad.toml:%d: cron "0 12 * * THUR" 第5段「周」"THUR" 无法识别`, lineOf(`cron = "0 12 * * THUR"`)),
 		fmt.Sprintf(`bad.toml:%d: 提醒里的任务 "consul" 不存在`, lineOf(`task = "consul"`)),
 	} {
 		if !strings.Contains(stderr.String(), want) {

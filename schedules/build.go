@@ -346,12 +346,35 @@ func (b *builder) task(s *Schedule, path string, f *fileTask) *Task {
 	return t
 }
 
+// cronFields name the five fields of a cron expression and what each takes.
+var cronFields = [5]struct{ name, allowed string }{
+	{"分", "0–59"}, {"时", "0–23"}, {"日", "1–31"}, {"月", "1–12"}, {"周", "0–6 或 MON–SUN"},
+}
+
+// badCronField finds the first field of a five-field cron expression that is
+// wrong on its own, by parsing it with every other field a "*": the cron
+// library's own error is Go text (strconv.Atoi: parsing "x"…) an admin cannot
+// act on. It returns -1 when each field is right alone.
+func badCronField(expr string) (int, string) {
+	fields := strings.Fields(expr)
+	for i, field := range fields {
+		probe := []string{"*", "*", "*", "*", "*"}
+		probe[i] = field
+		if _, err := cron.ParseStandard(strings.Join(probe, " ")); err != nil {
+			return i, field
+		}
+	}
+	return -1, ""
+}
+
 func (b *builder) cronDues(s *Schedule, path string, f *fileTask) []time.Time {
 	sched, err := cron.ParseStandard(f.Cron)
 	if err != nil {
-		why := fmt.Sprintf("无法识别（%v）", err)
+		why := "无法识别"
 		if n := len(strings.Fields(f.Cron)); n != 5 {
 			why = fmt.Sprintf("写了%d段", n)
+		} else if i, field := badCronField(f.Cron); i >= 0 {
+			why = fmt.Sprintf("第%d段「%s」%q 无法识别（应为 %s）", i+1, cronFields[i].name, field, cronFields[i].allowed)
 		}
 		b.at(path+".cron", "cron %q %s：写成5段「分 时 日 月 周」，如 \"0 12 * * THU\" 表示每周四12:00，"+
 			"\"0 18 25 * *\" 表示每月25日18:00，\"0 17 * * MON-FRI\" 表示每个工作日17:00", f.Cron, why)

@@ -1,9 +1,9 @@
 package schedules
 
 import (
-	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -125,16 +125,22 @@ func Load(path string) (*Schedule, error) {
 // Parse validates a schedule file's contents; name is used in error messages.
 // A returned error is an Errors listing every problem with its line.
 func Parse(name string, data []byte) (*Schedule, error) {
+	// Decoded twice: first loosely, so that a value of the wrong type is
+	// reported at its own line and in Chinese, then into the file's shape.
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return nil, Errors{syntaxError(name, string(data), err)}
+	}
+	b := &builder{file: name, lines: indexLines(string(data))}
+	if b.checkTypes(reflect.TypeFor[fileSchedule](), raw, ""); len(b.errs) > 0 {
+		return nil, b.errs
+	}
 	var f fileSchedule
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, Errors{{File: name, Line: pe.Position.Line, Msg: "TOML 格式错误：" + pe.Message + "（检查引号、括号和等号）"}}
-		}
-		return nil, Errors{{File: name, Msg: "TOML 格式错误：" + err.Error()}}
+		// Not expected after checkTypes; still no decoder text for the admin.
+		return nil, Errors{syntaxError(name, string(data), err)}
 	}
-	b := &builder{file: name, lines: indexLines(string(data))}
 	for _, k := range md.Undecoded() {
 		for _, line := range b.lines.find(k.String()) {
 			b.errorf(line, "不认识的设置项 %q：检查拼写（可用的设置见 schedule.example.toml）", k.String())

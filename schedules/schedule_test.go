@@ -221,7 +221,7 @@ func TestErrorsNameLineAndFix(t *testing.T) {
 		{"duplicate task id", [][2]string{{`id = "consult"`, `id = "plan"`}}, "id = \"plan\"\nname = \"6·16", "重复"},
 		{"quiet hours", [][2]string{{`quiet_hours = "21:00-08:00"`, `quiet_hours = "9pm-8am"`}}, `quiet_hours`, "21:00-08:00"},
 		{"reminder on a task without deadline", [][2]string{{"task = \"summary\"\nkind = \"remind\"", "task = \"activity\"\nkind = \"remind\""}}, `task = "activity"`, "随时报送"},
-		{"syntax", [][2]string{{`name = "重要活动"`, `name = "重要活动`}}, `name = "重要活动`, "TOML"},
+		{"syntax", [][2]string{{`name = "重要活动"`, `name = "重要活动`}}, `name = "重要活动`, "引号没有配对"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/gif" // thumbnails of the photos members send
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/image/draw"
 
@@ -223,8 +225,15 @@ type galleryPage struct {
 
 type photo struct {
 	Unit string
+	// Text is what the unit wrote for the period, shortened for the card;
+	// Full is all of it, for the card's tooltip.
+	Text, Full string
 	bot.Submission
 }
+
+// galleryText is how many characters of a unit's text a card shows: three
+// lines of a card, the rest is on the cell page.
+const galleryText = 60
 
 func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
 	sc, ok := s.inScope(w, r)
@@ -243,13 +252,57 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
 	}
 	g := galleryPage{Task: t, Period: p, Label: t.Label(p.N)}
 	for _, rep := range reports {
+		var texts []string
+		for _, sub := range rep.Submissions {
+			if sub.Kind == schedules.Text {
+				texts = append(texts, withoutKeyword(sub.Text, t.Keywords))
+			}
+		}
+		if len(texts) == 0 {
+			// A Word file is the report's text then: say where it is rather than that there is none.
+			for _, sub := range rep.Submissions {
+				if sub.Kind == schedules.File && sub.FileName != "" {
+					texts = append(texts, "文字说明见文件《"+sub.FileName+"》")
+				}
+			}
+		}
+		full := strings.Join(texts, "\n")
 		for _, sub := range rep.Submissions {
 			if sub.Kind == schedules.Image {
-				g.Photos = append(g.Photos, photo{Unit: rep.Unit, Submission: sub})
+				g.Photos = append(g.Photos, photo{Unit: rep.Unit, Text: shorten(full, galleryText), Full: full, Submission: sub})
 			}
 		}
 	}
 	s.ok(w, r, sess, sc, "gallery.html", t.Name+" 照片", g)
+}
+
+// withoutKeyword drops the label a member starts a report with so the bot
+// files it under the task ("本周典型做法：…"): on a card it only repeats the
+// page's title. A text with no such label stays as it is.
+func withoutKeyword(text string, keywords []string) string {
+	text = strings.TrimSpace(text)
+	head, rest, ok := strings.Cut(text, "：")
+	if !ok {
+		head, rest, ok = strings.Cut(text, ":")
+	}
+	if !ok || utf8.RuneCountInString(head) > 12 {
+		return text
+	}
+	for _, k := range keywords {
+		if strings.Contains(head, k) {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return text
+}
+
+// shorten keeps the first n characters of text on one line, with "…" when cut.
+func shorten(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if r := []rune(text); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return text
 }
 
 var sumRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -339,7 +392,63 @@ type schedulePage struct {
 	Upcoming []schedules.Event
 	Text     string
 	Source   string
-	Errors   []string
+	Errors   []scheduleError
+	// Lines number the text's lines in a gutter beside the editor, those
+	// with an error marked; Rows is the editor's height in lines.
+	Lines []editorLine
+	Rows  int
+}
+
+// scheduleError is one problem of the edited text: at Line (0 for the file
+// as a whole), which reads Code.
+type scheduleError struct {
+	Line int
+	Code string
+	Msg  string
+}
+
+type editorLine struct {
+	N   int
+	Bad bool
+}
+
+// editorSlack is how many empty lines the editor has below the text: room to
+// add lines while the gutter still numbers them, the page having no script to
+// grow it.
+const editorSlack = 15
+
+// editor is the schedule page for text, with err's problems at their lines.
+func (s *Server) editor(c *schedules.Schedule, text string, err error) schedulePage {
+	now := s.o.Now()
+	p := schedulePage{Upcoming: c.Events(now, now.AddDate(0, 0, 14)), Text: text, Source: c.Source}
+	lines := strings.Split(text, "\n")
+	var es schedules.Errors
+	switch {
+	case err == nil:
+	case errors.As(err, &es):
+		for _, e := range es {
+			se := scheduleError{Line: e.Line, Msg: e.Msg}
+			if e.Line > 0 && e.Line <= len(lines) {
+				se.Code = strings.TrimSpace(lines[e.Line-1])
+			}
+			p.Errors = append(p.Errors, se)
+		}
+	default:
+		for _, l := range strings.Split(err.Error(), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				p.Errors = append(p.Errors, scheduleError{Msg: l})
+			}
+		}
+	}
+	bad := map[int]bool{}
+	for _, e := range p.Errors {
+		bad[e.Line] = true
+	}
+	for i := 1; i <= len(lines)+editorSlack; i++ {
+		p.Lines = append(p.Lines, editorLine{N: i, Bad: bad[i]})
+	}
+	p.Rows = len(p.Lines)
+	return p
 }
 
 func (s *Server) schedule(w http.ResponseWriter, r *http.Request, sess session) {
@@ -347,8 +456,7 @@ func (s *Server) schedule(w http.ResponseWriter, r *http.Request, sess session) 
 	if !ok {
 		return
 	}
-	now := s.o.Now()
-	s.ok(w, r, sess, sc, "schedule.html", "日程", schedulePage{Upcoming: sc.c.Events(now, now.AddDate(0, 0, 14)), Text: sc.c.Text, Source: sc.c.Source})
+	s.ok(w, r, sess, sc, "schedule.html", "日程", s.editor(sc.c, sc.c.Text, nil))
 }
 
 // saveSchedule validates the edited text first: nothing is saved until it is right.
@@ -360,15 +468,8 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request, sess sessi
 	text := strings.ReplaceAll(r.PostFormValue("text"), "\r\n", "\n")
 	summary, err := s.o.SaveSchedule(sc.c, text)
 	if err != nil {
-		var lines []string
-		for _, l := range strings.Split(err.Error(), "\n") {
-			if l = strings.TrimSpace(l); l != "" {
-				lines = append(lines, l)
-			}
-		}
-		now := s.o.Now()
-		p := s.page(r, sess, sc, "日程", schedulePage{Upcoming: sc.c.Events(now, now.AddDate(0, 0, 14)), Text: text, Source: sc.c.Source, Errors: lines})
-		p.Error = "日程文件有错误，没有保存，机器人仍按原来的日程运行。请按下面的提示修改："
+		p := s.page(r, sess, sc, "日程", s.editor(sc.c, text, err))
+		p.Error = "日程文件有错误，没有保存，机器人仍按原来的日程运行。请按下面的提示修改（行号见编辑框左侧）："
 		s.render(w, http.StatusUnprocessableEntity, "schedule.html", p)
 		return
 	}
@@ -418,6 +519,13 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) 
 		} else {
 			name, write = export.ArchiveName(t, p.N), func(w io.Writer) error { return e.Archive(w, t, p.N) }
 		}
+	case "photos":
+		t, p, ok := taskPeriod(r, sc.c)
+		if !ok {
+			s.notFound(w, "这一期")
+			return
+		}
+		name, write = export.PhotosName(t, p.N), func(w io.Writer) error { return e.Photos(w, t, p.N) }
 	default:
 		s.notFound(w, "这种导出")
 		return

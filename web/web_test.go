@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"html"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -171,7 +174,7 @@ func (f *fixture) signIn() (*http.Cookie, string) {
 }
 
 var pages = []string{"/", "/task/weekly", "/cell/weekly/1/" + url.PathEscape("东风社区"), "/gallery/weekly/1", "/schedule", "/exports", "/status",
-	"/export/workbook", "/export/report?task=weekly&period=1", "/export/archive?task=weekly&period=1", "/status/qr.png"}
+	"/export/workbook", "/export/report?task=weekly&period=1", "/export/archive?task=weekly&period=1", "/export/photos?task=weekly&period=1", "/status/qr.png"}
 
 func TestNothingWithoutSignIn(t *testing.T) {
 	f := newFixture(t)
@@ -238,6 +241,7 @@ func TestEveryPage(t *testing.T) {
 		"/export/workbook":                     "PK",
 		"/export/report?task=weekly&period=1":  "PK",
 		"/export/archive?task=weekly&period=1": "PK",
+		"/export/photos?task=weekly&period=1":  "PK",
 		"/status/qr.png":                       "\x89PNG",
 	}
 	for _, p := range pages {
@@ -272,6 +276,152 @@ func TestEveryPage(t *testing.T) {
 		if w := f.do("GET", p, c, nil); w.Code != http.StatusNotFound {
 			t.Errorf("GET %s: %d", p, w.Code)
 		}
+	}
+}
+
+// addPhotos gives 北岭村 two photos, a JPEG sent without a name and a PNG
+// sent as a file, and a long text for weekly's first period; 南山村 a photo
+// and no text; 西湖社区 a photo and its text in a Word file.
+func (f *fixture) addPhotos() (jpegData, pngData []byte, at time.Time) {
+	f.t.Helper()
+	loc := f.set.Load().All()[0].Location
+	at = time.Date(2026, 6, 4, 9, 15, 30, 0, loc)
+	img := image.NewRGBA(image.Rect(0, 0, 300, 500))
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, img, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	jpegData, pngData = jb.Bytes(), pngOf(40, 30)
+	long := "特色项目：" + strings.Repeat("组织村民开展燃气安全隐患排查，", 8)
+	for _, sub := range []struct {
+		bot.Submission
+		data []byte
+	}{
+		{bot.Submission{MsgID: "b1", Unit: "北岭村", Member: "北岭村-李四", Kind: schedules.Text, Text: long}, nil},
+		{bot.Submission{MsgID: "b2", Unit: "北岭村", Member: "北岭村-李四", Kind: schedules.Image}, jpegData},
+		{bot.Submission{MsgID: "b3", Unit: "北岭村", Member: "北岭村-李四", Kind: schedules.Image, FileName: "现场.PNG"}, pngData},
+		{bot.Submission{MsgID: "n1", Unit: "南山村", Member: "南山村-赵六", Kind: schedules.Image}, jpegData},
+		{bot.Submission{MsgID: "x1", Unit: "西湖社区", Member: "西湖社区-王五", Kind: schedules.Image}, pngData},
+		{bot.Submission{MsgID: "x2", Unit: "西湖社区", Member: "西湖社区-王五", Kind: schedules.File, FileName: "典型做法.docx"}, []byte("PK docx")},
+	} {
+		sum := sha256.Sum256(sub.data)
+		if sub.data != nil {
+			sub.Blob, sub.Size = hex.EncodeToString(sum[:]), int64(len(sub.data))
+		}
+		sub.Task, sub.Period, sub.At = "weekly", 1, at
+		if _, err := f.db.AddSubmission(&sub.Submission, sub.data); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return jpegData, pngData, at
+}
+
+// TestGalleryCards: each card shows its unit and the unit's text of the
+// period, without the task's keyword label, escaped and shortened, and the
+// page links the period's photos ZIP.
+func TestGalleryCards(t *testing.T) {
+	f := newFixture(t)
+	f.addPhotos()
+	c, _ := f.signIn()
+	page := f.do("GET", "/gallery/weekly/1", c, nil).Body.String()
+	cards := strings.Split(page, "<figure>")[1:]
+	if len(cards) != 5 {
+		t.Fatalf("%d cards, want 5:\n%s", len(cards), page)
+	}
+	tests := []struct {
+		name       string
+		card       int // in config order: 东风社区, 西湖社区, 南山村, then 北岭村's two
+		has, lacks []string
+	}{
+		{"a text without its label, escaped", 0,
+			[]string{"<b>东风社区</b>", `<span class="text">消防疏散演练&lt;script&gt;alert(1)&lt;/script&gt;</span>`}, []string{"本周典型做法", "title="}},
+		{"a Word file for a text", 1, []string{"<b>西湖社区</b>", "文字说明见文件《典型做法.docx》"}, nil},
+		{"no text", 2, []string{"<b>南山村</b>", "（没有文字说明）"}, nil},
+		{"a long text shortened, whole on hover", 3,
+			[]string{"<b>北岭村</b>", "组织村民开展燃气安全隐患排查，组织村民", "…</span>", `title="组织村民开展`}, []string{"特色项目："}},
+		{"the same text on the unit's other photo", 4, []string{"<b>北岭村</b>", "…</span>"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			card := cards[tt.card]
+			for _, s := range tt.has {
+				if !strings.Contains(card, s) {
+					t.Errorf("card lacks %q:\n%s", s, card)
+				}
+			}
+			for _, s := range tt.lacks {
+				if strings.Contains(card, s) {
+					t.Errorf("card has %q:\n%s", s, card)
+				}
+			}
+		})
+	}
+	if !strings.Contains(page, `href="/export/photos?task=weekly&amp;period=1">下载本期全部照片</a>`) {
+		t.Error("no link to the photos ZIP")
+	}
+	if empty := f.do("GET", "/gallery/weekly/2", c, nil).Body.String(); strings.Contains(empty, "下载本期全部照片") {
+		t.Error("a period without photos offers their ZIP")
+	}
+}
+
+// TestPhotosZIP: the period's original photos, named by unit in config order,
+// each dated when it was sent on the campaign's clock and flagged UTF-8.
+func TestPhotosZIP(t *testing.T) {
+	f := newFixture(t)
+	jpegData, pngData, at := f.addPhotos()
+	c, _ := f.signIn()
+	if w := f.do("GET", "/export/photos?task=weekly&period=1", nil, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("without a session: %d", w.Code)
+	}
+	w := f.do("GET", "/export/photos?task=weekly&period=1", c, nil)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/zip" ||
+		!strings.Contains(w.Header().Get("Content-Disposition"), url.PathEscape("本周典型做法、特色项目-第1期-照片.zip")) {
+		t.Fatalf("photos ZIP: %d %v", w.Code, w.Header())
+	}
+	z, err := zip.NewReader(bytes.NewReader(w.Body.Bytes()), int64(w.Body.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo, _ := f.db.Blob(f.photo)
+	dongfeng := time.Date(2026, 6, 3, 16, 30, 0, 0, at.Location())
+	want := []struct {
+		name string
+		data []byte
+		at   time.Time
+	}{
+		{"东风社区-1.png", photo, dongfeng},
+		{"西湖社区-1.png", pngData, at},
+		{"南山村-1.jpg", jpegData, at},
+		{"北岭村-1.jpg", jpegData, at},
+		{"北岭村-2.png", pngData, at},
+	}
+	if len(z.File) != len(want) {
+		t.Fatalf("%d entries, want %d", len(z.File), len(want))
+	}
+	for i, e := range z.File {
+		t.Run(want[i].name, func(t *testing.T) {
+			if e.Name != want[i].name {
+				t.Errorf("entry %d is %q", i, e.Name)
+			}
+			if e.Flags&0x800 == 0 {
+				t.Error("the name is not flagged UTF-8")
+			}
+			// The MS-DOS date has no zone: it must read as the campaign's clock did.
+			if got := e.Modified; got.Year() < 1980 || got.Format("2006-01-02 15:04:05") != want[i].at.Format("2006-01-02 15:04:05") {
+				t.Errorf("dated %v, want %v", got, want[i].at)
+			}
+			r, err := e.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(r)
+			if !bytes.Equal(data, want[i].data) {
+				t.Error("not the original photo")
+			}
+		})
+	}
+	if w := f.do("GET", "/export/photos?task=weekly&period=99", c, nil); w.Code != http.StatusNotFound {
+		t.Errorf("a period that does not exist: %d", w.Code)
 	}
 }
 
@@ -333,24 +483,72 @@ func TestMarkNeedsCSRF(t *testing.T) {
 	}
 }
 
+// goWords are words of Go's and the TOML decoder's error texts: an admin
+// must never read them in the editor.
+var goWords = regexp.MustCompile(`(?i)strconv|parsing|atoi|invalid syntax|incompatible|expected|instead|destination|int64|toml: `)
+
+// TestScheduleEditorRefusesInvalid: a wrong edit is not saved; the page
+// names the line in Chinese, quotes it, marks it in the editor's gutter, and
+// keeps the text as edited.
 func TestScheduleEditorRefusesInvalid(t *testing.T) {
 	f := newFixture(t)
 	c, csrf := f.signIn()
 	before := f.set.Load().All()[0]
-	bad := strings.Replace(before.Text, `cron = "0 12 * * THU"`, `cron = "0 12 * * THUR"`, 1)
-	w := f.do("POST", "/schedule", c, url.Values{"csrf": {csrf}, "text": {bad}})
-	line := strings.Count(bad[:strings.Index(bad, "THUR")], "\n") + 1
-	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "schedule.toml:"+strconv.Itoa(line)+":") || !strings.Contains(w.Body.String(), "THUR") {
-		t.Errorf("invalid schedule: %d, want the error at line %d", w.Code, line)
+	tests := []struct {
+		name, old, new string
+		code           string // the line as the page quotes it
+		msg            string
+	}{
+		{"a weekday cron cannot read", `cron = "0 12 * * THU"`, `cron = "0 12 * * THUR"`, `cron = &#34;0 12 * * THUR&#34;`, `第5段「周」&#34;THUR&#34; 无法识别`},
+		{"a minute that is not a number", `cron = "0 12 * * THU"`, `cron = "x 12 * * THU"`, `cron = &#34;x 12 * * THU&#34;`, `第1段「分」&#34;x&#34; 无法识别`},
+		{"a number without quotes", `quiet_hours = "21:00-08:00"`, `quiet_hours = 21`, `quiet_hours = 21`, "quiet_hours 应写成带英文双引号的文字"},
+		{"Chinese quotes", `name = "活动方案"`, `name = “活动方案”`, `name = “活动方案”`, "中文标点 “"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := strings.Replace(before.Text, tt.old, tt.new, 1)
+			line := strconv.Itoa(strings.Count(bad[:strings.Index(bad, tt.new)], "\n") + 1)
+			w := f.do("POST", "/schedule", c, url.Values{"csrf": {csrf}, "text": {bad}})
+			body := w.Body.String()
+			if w.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("invalid schedule: %d", w.Code)
+			}
+			for _, want := range []string{
+				`<li><a href="#L` + line + `">第` + line + `行</a> <code>` + tt.code,
+				tt.msg,
+				`<span id="L` + line + `" class="bad">` + line + `</span>`,
+			} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the page lacks %s", want)
+				}
+			}
+			if n := strings.Count(body, `class="bad"`); n != 1 {
+				t.Errorf("%d lines marked, want 1", n)
+			}
+			// The text is kept as edited, its first line on the gutter's first.
+			i := strings.Index(body, `aria-label="日程文件">`+"\n")
+			j := strings.Index(body, "</textarea>")
+			if i < 0 || j < i || html.UnescapeString(body[i+len(`aria-label="日程文件">`)+1:j]) != bad {
+				t.Error("the editor does not hold the text as edited")
+			}
+			if w := goWords.FindString(body[:max(i, 0)] + body[j:]); w != "" {
+				t.Errorf("Go text %q on the page", w)
+			}
+		})
 	}
 	if f.set.Load().All()[0] != before {
 		t.Fatal("the running schedule changed")
 	}
-	if w := f.do("POST", "/schedule", c, url.Values{"text": {bad}}); w.Code != http.StatusForbidden {
+	if w := f.do("POST", "/schedule", c, url.Values{"text": {before.Text}}); w.Code != http.StatusForbidden {
 		t.Errorf("without CSRF: %d", w.Code)
 	}
+	page := f.do("GET", "/schedule", c, nil).Body.String()
+	lines := strings.Count(before.Text, "\n") + 1
+	if !strings.Contains(page, `<span id="L1">1</span>`) || !strings.Contains(page, `<span id="L`+strconv.Itoa(lines)+`">`) || strings.Contains(page, `class="bad"`) {
+		t.Error("the editor's gutter does not number every line")
+	}
 	good := strings.Replace(before.Text, `cron = "0 12 * * THU"`, `cron = "0 12 * * WED"`, 1)
-	w = f.do("POST", "/schedule", c, url.Values{"csrf": {csrf}, "text": {good}})
+	w := f.do("POST", "/schedule", c, url.Values{"csrf": {csrf}, "text": {good}})
 	if w.Code != http.StatusSeeOther || f.set.Load().All()[0].TaskByID("weekly").Periods[0].Due.Weekday() != time.Wednesday {
 		t.Errorf("valid schedule: %d", w.Code)
 	}
@@ -622,9 +820,9 @@ func TestCampaignScheduleEditor(t *testing.T) {
 	w := f.do("POST", "/schedule?campaign="+november, c, url.Values{"csrf": {csrf}, "text": {bad}})
 	line := strings.Count(bad[:strings.Index(bad, "THUR")], "\n") + 1
 	body := w.Body.String()
-	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "november.toml:"+strconv.Itoa(line)+":") ||
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `<a href="#L`+strconv.Itoa(line)+`">第`+strconv.Itoa(line)+`行</a>`) ||
 		!strings.Contains(body, `action="/schedule?campaign=`+november+`"`) || !strings.Contains(body, `<a href="/schedule?campaign=`+november+`" class="current"`) {
-		t.Errorf("an invalid November: %d, want the error at november.toml:%d in November's editor", w.Code, line)
+		t.Errorf("an invalid November: %d, want the error at line %d in November's editor", w.Code, line)
 	}
 
 	good := strings.Replace(campaign(june).Text, `cron = "0 12 * * THU"`, `cron = "0 12 * * WED"`, 1)
