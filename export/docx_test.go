@@ -325,8 +325,8 @@ func TestReportClosingLine(t *testing.T) {
 // TestReportSize: a 40-unit period with three 12-megapixel phone photos
 // each stays small enough to mail.
 func TestReportSize(t *testing.T) {
-	if testing.Short() {
-		t.Skip("makes 120 print copies of 12-megapixel photos")
+	if testing.Short() || raceDetector {
+		t.Skip("makes 120 print copies of 12-megapixel photos: run without -short and -race (.ci/run does)")
 	}
 	f := newFixture(t, "")
 	cfg := *f.e.Config
