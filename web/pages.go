@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ type matrix struct {
 	Task    *schedules.Task
 	Periods []column
 	Rows    []row
+	// current is where every unit stands for the current period, kept for
+	// the panel of who is missing: it reads the same statuses as the cells.
+	current []bot.UnitReport
 }
 
 type column struct {
@@ -50,6 +54,36 @@ type cellView struct {
 	Counts string
 	// None marks a task without deadline that the unit sent nothing for: nothing is owed.
 	None bool
+	// Current is the current period's cell, kept in view on a narrow screen.
+	Current bool
+	// Mark is the coordinator's, when the status is theirs rather than the material's.
+	Mark *bot.Mark
+}
+
+// Class is the cell's CSS classes: its status, then whether it is the
+// current period's and whether a coordinator marked it by hand.
+func (c cellView) Class() string {
+	class := string(c.Status)
+	if c.None {
+		class = "none"
+	}
+	if c.Current {
+		class += " now"
+	}
+	if c.Mark != nil {
+		class += " manual"
+	}
+	return class
+}
+
+// manualMark is the mark that decides a unit's status, or nil: a mark taken
+// back (Missing) leaves the status to the material.
+func manualMark(r bot.UnitReport) *bot.Mark {
+	if r.Mark.Status == bot.Reported || r.Mark.Status == bot.Exempt {
+		m := r.Mark
+		return &m
+	}
+	return nil
 }
 
 func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
@@ -64,6 +98,9 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 
 		if err != nil {
 			return nil, err
+		}
+		if p.N == current {
+			m.current = reports
 		}
 		label := t.Label(p.N)
 		if label == "" {
@@ -83,12 +120,95 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 				counts = r.CountsText()
 			}
 			m.Rows[i].Cells = append(m.Rows[i].Cells, cellView{Period: p.N, Status: r.Status, Counts: counts,
-				None: t.Anytime && r.Status == bot.Missing})
+				None: t.Anytime && r.Status == bot.Missing, Current: col.Current, Mark: manualMark(r)})
 		}
 		m.Periods = append(m.Periods, col)
 	}
 	return m, nil
 }
+
+// overviewPage is the matrices of a campaign's tasks (or of one task), the
+// overview's led by who is still missing.
+type overviewPage struct {
+	// Owing is set on the overview only: the task page is one matrix.
+	Owing     []deadline
+	ShowOwing bool
+	Matrices  []*matrix
+}
+
+// deadline is an open deadline and the units that still owe it.
+type deadline struct {
+	Task   *schedules.Task
+	Period schedules.Period
+	Label  string
+	// Passed says the deadline is behind us, while late reports still count.
+	Passed           bool
+	Missing, Partial []bot.UnitReport
+	// Text is the same list in the words a coordinator posts to the group.
+	Text string
+}
+
+// openDeadline reports whether period p is one a coordinator chases now: due
+// within the coming week, or passed within the last day while late reports
+// still count, as the bot's own 还差谁 answers.
+func openDeadline(t *schedules.Task, p schedules.Period, now time.Time) bool {
+	if t.Anytime || !p.Due.Before(now.AddDate(0, 0, 7)) {
+		return false
+	}
+	return !now.After(p.Due) || now.Before(p.Due.Add(24*time.Hour)) && now.Before(p.LateUntil)
+}
+
+// owing lists the open deadlines of the matrices' tasks, soonest first, with
+// the units missing or partial for each.
+func owing(all []*matrix, now time.Time) []deadline {
+	var out []deadline
+	for _, m := range all {
+		p := bot.CurrentPeriod(m.Task, now)
+		if !openDeadline(m.Task, p, now) {
+			continue
+		}
+		d := deadline{Task: m.Task, Period: p, Label: m.Task.Label(p.N), Passed: now.After(p.Due)}
+		for _, r := range m.current {
+			switch r.Status {
+			case bot.Missing:
+				d.Missing = append(d.Missing, r)
+			case bot.Partial:
+				d.Partial = append(d.Partial, r)
+			}
+		}
+		d.Text = d.groupText()
+		out = append(out, d)
+	}
+	slices.SortStableFunc(out, func(a, b deadline) int { return a.Period.Due.Compare(b.Period.Due) })
+	return out
+}
+
+// groupText is "「任务」第2期（截止…）" and a line for 未报 and for 部分 with
+// what each lacks, as the workbook's summary words it; "" when nobody owes.
+func (d deadline) groupText() string {
+	if len(d.Missing)+len(d.Partial) == 0 {
+		return ""
+	}
+	lines := []string{"「" + d.Task.Name + "」" + d.Label + "（截止" + schedules.FormatDue(d.Period.Due) + "）还没有报齐："}
+	if len(d.Missing) > 0 {
+		names := make([]string, len(d.Missing))
+		for i, r := range d.Missing {
+			names[i] = r.Unit
+		}
+		lines = append(lines, "未报："+strings.Join(names, "、"))
+	}
+	if len(d.Partial) > 0 {
+		names := make([]string, len(d.Partial))
+		for i, r := range d.Partial {
+			names[i] = r.Unit + "（还差" + r.MissingText() + "）"
+		}
+		lines = append(lines, "部分："+strings.Join(names, "、"))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Lines is how many lines the text takes, for the height of its box.
+func (d deadline) Lines() int { return strings.Count(d.Text, "\n") + 1 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess session) {
 	sc, ok := s.inScope(w, r)
@@ -104,7 +224,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess session) 
 		}
 		all = append(all, m)
 	}
-	s.ok(w, r, sess, sc, "overview.html", sc.c.Name, all)
+	s.ok(w, r, sess, sc, "overview.html", sc.c.Name, overviewPage{Owing: owing(all, s.o.Now()), ShowOwing: true, Matrices: all})
 }
 
 func (s *Server) task(w http.ResponseWriter, r *http.Request, sess session) {
@@ -122,7 +242,7 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request, sess session) {
 		s.fail(w, err)
 		return
 	}
-	s.ok(w, r, sess, sc, "overview.html", t.Name, []*matrix{m})
+	s.ok(w, r, sess, sc, "overview.html", t.Name, overviewPage{Matrices: []*matrix{m}})
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {
@@ -160,6 +280,8 @@ type cellPage struct {
 	Period schedules.Period
 	Label  string
 	Report bot.UnitReport
+	// Manual is the coordinator's mark that decides the status, or nil.
+	Manual *bot.Mark
 	Items  []item
 }
 
@@ -179,7 +301,7 @@ func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
 		s.fail(w, err)
 		return
 	}
-	cp := cellPage{Task: t, Period: p, Label: t.Label(p.N), Report: rep}
+	cp := cellPage{Task: t, Period: p, Label: t.Label(p.N), Report: rep, Manual: manualMark(rep)}
 	for _, sub := range cp.Report.Submissions {
 		it := item{Submission: sub, Image: sub.Kind == schedules.Image}
 		if sub.FileName != "" {

@@ -255,8 +255,8 @@ func TestEveryPage(t *testing.T) {
 		t.Error("a member's text is not escaped")
 	}
 	overview := f.do("GET", "/", c, nil).Body.String()
-	if !strings.Contains(overview, `<td class="reported"><a href="/cell/weekly/1/%E4%B8%9C%E9%A3%8E%E7%A4%BE%E5%8C%BA">已报`) {
-		t.Error("the matrix cell of 东风社区 is not 已报 with its link")
+	if !strings.Contains(overview, `<td class="reported now"><a href="/cell/weekly/1/%E4%B8%9C%E9%A3%8E%E7%A4%BE%E5%8C%BA">已报`) {
+		t.Error("the matrix cell of 东风社区 is not 已报 in the current period with its link")
 	}
 	if strings.Contains(overview, "<script") {
 		t.Error("a page runs a script")
@@ -398,9 +398,10 @@ func newCampaigns(t *testing.T) *fixture {
 }
 
 // sentCell is the overview's cell of a unit that sent a text, no photo yet,
-// for the first weekly period of a campaign.
-func sentCell(unit, campaign string) string {
-	return `<td class="partial"><a href="/cell/weekly/1/` + url.PathEscape(unit) + `?campaign=` + campaign + `">部分`
+// for the first weekly period of a campaign; class is "partial", with " now"
+// when that period is the current one.
+func sentCell(class, unit, campaign string) string {
+	return `<td class="` + class + `"><a href="/cell/weekly/1/` + url.PathEscape(unit) + `?campaign=` + campaign + `">部分`
 }
 
 func TestCampaignPages(t *testing.T) {
@@ -414,13 +415,13 @@ func TestCampaignPages(t *testing.T) {
 		has, lacks []string
 	}{
 		{"the open campaign without a parameter", "/", 200,
-			[]string{"<h1>2026年11月隐患排查</h1>", sentCell("北岭村", november), `href="/task/weekly?campaign=` + november + `"`},
-			[]string{`<td class="partial"><a href="/cell/weekly/1/` + dongfeng}},
+			[]string{"<h1>2026年11月隐患排查</h1>", sentCell("partial now", "北岭村", november), `href="/task/weekly?campaign=` + november + `"`},
+			[]string{`<a href="/cell/weekly/1/` + dongfeng + `?campaign=` + november + `">部分`}},
 		{"a past campaign by its id", "/?campaign=" + june, 200,
-			[]string{"<h1>2026年安全生产月</h1>", sentCell("东风社区", june), `href="/gallery/weekly/1?campaign=` + june + `"`},
-			[]string{`<td class="partial"><a href="/cell/weekly/1/` + beiling}},
+			[]string{"<h1>2026年安全生产月</h1>", sentCell("partial", "东风社区", june), `href="/gallery/weekly/1?campaign=` + june + `"`},
+			[]string{`<a href="/cell/weekly/1/` + beiling + `?campaign=` + june + `">部分`}},
 		{"a past campaign's task", "/task/weekly?campaign=" + june, 200,
-			[]string{sentCell("东风社区", june), `href="/schedule?campaign=` + june + `"`, `href="/exports?campaign=` + june + `"`},
+			[]string{sentCell("partial", "东风社区", june), `href="/schedule?campaign=` + june + `"`, `href="/exports?campaign=` + june + `"`},
 			[]string{"十一月"}},
 		{"a task only the past campaign has", "/task/consult?campaign=" + june, 200, []string{"6·16安全宣传咨询日活动"}, nil},
 		{"that task in the other campaign", "/task/consult?campaign=" + november, 404, []string{"没有找到"}, nil},
@@ -640,5 +641,144 @@ func TestCampaignScheduleEditor(t *testing.T) {
 	w = f.do("POST", "/schedule?campaign="+june, c, url.Values{"csrf": {csrf}, "text": {renamed}})
 	if back := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(back, "/schedule?campaign=anquan-june&msg=") {
 		t.Errorf("June with a new id: %d, back to %q", w.Code, back)
+	}
+}
+
+// between is the part of a page from the first from to the next to after it;
+// "" when either is missing.
+func between(page, from, to string) string {
+	i := strings.Index(page, from)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(page[i:], to)
+	if j < 0 {
+		return ""
+	}
+	return page[i : i+j]
+}
+
+// TestMissingPanel: the overview opens with who still owes each open
+// deadline, soonest first, in words ready for the group.
+func TestMissingPanel(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *fixture)
+		now   time.Time // zero: the fixture's, 6月4日 14:00, two hours after weekly's first deadline
+		path  string
+		has   []string // in the panel, in order
+		lacks []string // in the panel
+	}{
+		{"a passed and a coming deadline", nil, time.Time{}, "/", []string{
+			`<a href="/task/weekly">本周典型做法、特色项目</a> 第1期<small>已于 6月4日（周四）12:00 截止，补报算迟报</small>`,
+			`<span class="missing">未报 5</span> <a href="/cell/weekly/1/` + url.PathEscape("西湖社区") + `">西湖社区</a>、`,
+			"<textarea readonly rows=\"2\">「本周典型做法、特色项目」第1期（截止6月4日（周四）12:00）还没有报齐：\n未报：西湖社区、南山村、北岭村、安监站、城建办</textarea>",
+			`<a href="/task/plan">活动方案</a> <small>6月9日（周二）18:00 截止</small>`,
+			"未报：东风社区、西湖社区、南山村、北岭村、安监站、城建办</textarea>"},
+			[]string{"6·16安全宣传咨询日活动", "重要活动", "活动总结", "12:00）还没有报齐：\n未报：东风社区"}},
+		{"partial with what it lacks, exempt left out", func(f *fixture) {
+			f.db.AddSubmission(&bot.Submission{MsgID: "3", Unit: "西湖社区", Member: "西湖社区-李四", Task: "weekly", Period: 1,
+				At: f.now.Add(-time.Hour), Kind: schedules.Text, Text: "本周典型做法：入户宣传", Late: true}, nil)
+			f.db.SetMark("weekly", 1, "南山村", bot.Mark{Status: bot.Exempt, By: "王科长", At: f.now})
+		}, time.Time{}, "/", []string{
+			`<span class="missing">未报 3</span>`,
+			`<span class="partial">部分 1</span> <a href="/cell/weekly/1/` + url.PathEscape("西湖社区") + `">西湖社区</a> 还差至少1张图片</p>`,
+			"未报：北岭村、安监站、城建办\n部分：西湖社区（还差至少1张图片）</textarea>"},
+			[]string{`<a href="/cell/weekly/1/` + url.PathEscape("南山村")}},
+		{"all reported", func(f *fixture) {
+			for _, u := range f.srv.o.Config.Units {
+				f.db.SetMark("plan", 1, u.Name, bot.Mark{Status: bot.Reported, By: "王科长", At: f.now})
+			}
+		}, time.Time{}, "/", []string{`<a href="/task/plan">活动方案</a>`, `<p class="done">各单位都已报齐。</p>`}, nil},
+		{"a deadline a day past or more than a week away is not open", nil, time.Date(2026, 6, 10, 20, 0, 0, 0, time.FixedZone("CST", 8*3600)), "/",
+			[]string{"本周典型做法、特色项目</a> 第2期", "6·16安全宣传咨询日活动"}, []string{"第1期", "活动方案"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			if !tt.now.IsZero() {
+				f.now = tt.now
+			}
+			if tt.setup != nil {
+				tt.setup(f)
+			}
+			c, _ := f.signIn()
+			page := f.do("GET", tt.path, c, nil).Body.String()
+			panel := between(page, `<section class="owing"`, "</section>")
+			if panel == "" || strings.Index(page, `<section class="owing"`) > strings.Index(page, `<table class="matrix">`) {
+				t.Fatalf("no panel before the matrices:\n%s", page)
+			}
+			at := 0
+			for _, s := range tt.has {
+				j := strings.Index(panel[at:], s)
+				if j < 0 {
+					t.Fatalf("the panel lacks, or has out of order, %s:\n%s", s, panel)
+				}
+				at += j + len(s)
+			}
+			for _, s := range tt.lacks {
+				if strings.Contains(panel, s) {
+					t.Errorf("the panel has %s:\n%s", s, panel)
+				}
+			}
+		})
+	}
+}
+
+// TestMissingPanelCampaigns: the panel is the campaign's shown, its links
+// keep the campaign, and a task page or a past campaign has none to chase.
+func TestMissingPanelCampaigns(t *testing.T) {
+	f := newCampaigns(t)
+	c, _ := f.signIn()
+	page := f.do("GET", "/", c, nil).Body.String()
+	panel := between(page, `<section class="owing"`, "</section>")
+	if !strings.Contains(panel, `<a href="/cell/weekly/1/`+url.PathEscape("东风社区")+`?campaign=`+november+`">东风社区</a>`) ||
+		!strings.Contains(panel, "部分：北岭村（还差至少1张图片）") {
+		t.Errorf("November's panel:\n%s", panel)
+	}
+	past := between(f.do("GET", "/?campaign="+june, c, nil).Body.String(), `<section class="owing"`, "</section>")
+	if !strings.Contains(past, "一周内没有要截止的任务") {
+		t.Errorf("June's panel in November:\n%s", past)
+	}
+	if strings.Contains(f.do("GET", "/task/weekly", c, nil).Body.String(), `class="owing"`) {
+		t.Error("a task page has the panel")
+	}
+}
+
+// TestHandMarks: a cell a coordinator marked shows it, with who and when, in
+// the matrix and on the cell's page; one whose mark was taken back does not.
+func TestHandMarks(t *testing.T) {
+	f := newFixture(t)
+	at := time.Date(2026, 6, 4, 13, 5, 0, 0, f.now.Location())
+	f.db.SetMark("weekly", 1, "北岭村", bot.Mark{Status: bot.Exempt, By: "王科长", At: at})
+	f.db.SetMark("plan", 1, "南山村", bot.Mark{Status: bot.Reported, By: "李主任", At: at})
+	f.db.SetMark("weekly", 1, "安监站", bot.Mark{Status: bot.Missing, By: "王科长", At: at})
+	c, _ := f.signIn()
+	cell := func(task, unit string) string { return "/cell/" + task + "/1/" + url.PathEscape(unit) }
+	tests := []struct {
+		path       string
+		has, lacks []string
+	}{
+		{"/", []string{
+			`<td class="exempt now manual" title="王科长 6月4日 13:05 人工标记为免报"><a href="` + cell("weekly", "北岭村") + `">免报<span class="hand">人工</span></a></td>`,
+			`<td class="reported now manual" title="李主任 6月4日 13:05 人工标记为已报"><a href="` + cell("plan", "南山村") + `">已报<span class="hand">人工</span></a></td>`,
+			`<td class="missing now"><a href="` + cell("weekly", "安监站") + `">未报</a></td>`,
+			`<td class="reported now"><a href="` + cell("weekly", "东风社区") + `">已报<small>`}, nil},
+		{cell("weekly", "北岭村"), []string{`<b class="badge exempt manual">免报<span class="hand">人工</span></b>`, "（王科长 6月4日 13:05 人工标记为免报，不是单位报来的）"}, nil},
+		{cell("weekly", "安监站"), []string{"（王科长 6月4日 13:05 撤销了人工标记，按实际报送统计）"}, []string{`class="hand"`}},
+		{cell("weekly", "东风社区"), nil, []string{`class="hand"`, "人工标记", "撤销了"}},
+	}
+	for _, tt := range tests {
+		page := f.do("GET", tt.path, c, nil).Body.String()
+		for _, s := range tt.has {
+			if !strings.Contains(page, s) {
+				t.Errorf("GET %s lacks %s", tt.path, s)
+			}
+		}
+		for _, s := range tt.lacks {
+			if strings.Contains(between(page, "<h1>", "<ol"), s) {
+				t.Errorf("GET %s has %s", tt.path, s)
+			}
+		}
 	}
 }
