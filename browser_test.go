@@ -16,12 +16,14 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
+	"reportbot/bot"
 	"reportbot/console"
 )
 
 // TestDashboardInBrowser drives the real pages in headless Chromium over the
 // June campaign: sign in with a link, the matrix led by who is still missing,
-// the current period in view on a 390 px phone, a cell and its thumbnails,
+// a mark asked for and confirmed, then shown as a hand mark, the current
+// period in view on a 390 px phone, a cell and its thumbnails,
 // the gallery, and a schedule edit saved from the editor. With -update it
 // writes the screenshots the README shows to docs/.
 func TestDashboardInBrowser(t *testing.T) {
@@ -146,6 +148,33 @@ func TestDashboardInBrowser(t *testing.T) {
 		!strings.HasPrefix(panel[1], "「6·16安全宣传咨询日活动」") {
 		t.Errorf("the panel of who is missing: %q %v", panel, err)
 	}
+	// A mark is asked for first, and only the confirmation writes it.
+	weekly := app.campaigns.Load().All()[0].TaskByID("weekly").Key
+	beiling2 := "/cell/weekly/2/" + url.PathEscape("北岭村")
+	do("ask to mark", chromedp.Navigate(ts.URL+beiling2), chromedp.Click(`a[href="`+beiling2+`?mark=exempt"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`section.confirm`))
+	question, err := chromedp.Run(browser, chromedp.Text(`section.confirm h1`))
+	if err != nil || question != "确认把 北岭村 「本周典型做法、特色项目」第2期 标记为 免报？" {
+		t.Errorf("the question: %q %v", question, err)
+	}
+	page("confirm-1280.png")
+	if marks, _ := app.Store.Marks(weekly, 2); len(marks) != 0 {
+		t.Errorf("marked before confirming: %v", marks)
+	}
+	do("confirm the mark", chromedp.Click(`section.confirm button.primary`), chromedp.WaitVisible(`p.message`))
+	if marks, _ := app.Store.Marks(weekly, 2); marks["北岭村"].Status != bot.Exempt || marks["北岭村"].By != "王科长" {
+		t.Errorf("marks after confirming: %v", marks)
+	}
+	do("see the mark in the matrix", chromedp.Navigate(ts.URL+"/task/weekly"), chromedp.WaitVisible(`table.matrix`))
+	hand, err := chromedp.Run(browser, chromedp.Evaluate[[]string](`(() => {
+		const td = document.querySelector('td a[href="`+beiling2+`"]').parentElement;
+		return [td.className, td.title, td.innerText];
+	})()`))
+	if err != nil || len(hand) != 3 || hand[0] != "exempt now manual" || hand[1] != "王科长 6月11日 15:00 人工标记为免报" || !strings.Contains(hand[2], "人工") {
+		t.Errorf("the marked cell: %q %v", hand, err)
+	}
+	page("task-1280.png")
+
 	// On a phone the current period's column is in view without scrolling
 	// right, even when it is the last of four: on 6月25日, after its deadline.
 	june25 := time.Date(2026, 6, 25, 15, 0, 0, 0, f.schedule.Location)

@@ -302,6 +302,17 @@ func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
 		return
 	}
 	cp := cellPage{Task: t, Period: p, Label: t.Label(p.N), Report: rep, Manual: manualMark(rep)}
+	// ?mark= asks before writing: a mark changes what the group is told, and
+	// a button next to the material is easy to touch by mistake on a phone.
+	if q, asked := r.URL.Query()["mark"]; asked {
+		st := bot.Status(q[0])
+		if !markable(st) {
+			http.Error(w, "标记的状态不对", http.StatusBadRequest)
+			return
+		}
+		s.ok(w, r, sess, sc, "confirm.html", "确认标记", confirmPage{cellPage: cp, Status: st})
+		return
+	}
 	for _, sub := range cp.Report.Submissions {
 		it := item{Submission: sub, Image: sub.Kind == schedules.Image}
 		if sub.FileName != "" {
@@ -312,6 +323,19 @@ func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
 	s.ok(w, r, sess, sc, "cell.html", unit+" "+t.Name, cp)
 }
 
+// confirmPage asks whether to mark a cell Status (Missing: take the mark back).
+type confirmPage struct {
+	cellPage
+	Status bot.Status
+}
+
+// markable reports whether a coordinator may mark a cell st: reported,
+// exempt, or missing, which takes a mark back.
+func markable(st bot.Status) bool {
+	return st == bot.Reported || st == bot.Exempt || st == bot.Missing
+}
+
+// mark writes a mark confirmed on the cell's confirmation page.
 func (s *Server) mark(w http.ResponseWriter, r *http.Request, sess session) {
 	sc, ok := s.inScope(w, r)
 	if !ok {
@@ -320,7 +344,7 @@ func (s *Server) mark(w http.ResponseWriter, r *http.Request, sess session) {
 	t, p, ok := taskPeriod(r, sc.c)
 	unit := r.PostFormValue("unit")
 	st := bot.Status(r.PostFormValue("status"))
-	if !ok || s.o.Config.Unit(unit) == nil || (st != bot.Reported && st != bot.Exempt && st != bot.Missing) {
+	if !ok || s.o.Config.Unit(unit) == nil || !markable(st) {
 		http.Error(w, "标记的单位、任务或状态不对", http.StatusBadRequest)
 		return
 	}

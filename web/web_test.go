@@ -426,7 +426,10 @@ func TestCampaignPages(t *testing.T) {
 		{"a task only the past campaign has", "/task/consult?campaign=" + june, 200, []string{"6·16安全宣传咨询日活动"}, nil},
 		{"that task in the other campaign", "/task/consult?campaign=" + november, 404, []string{"没有找到"}, nil},
 		{"a cell of the past campaign", "/cell/weekly/1/" + dongfeng + "?campaign=" + june, 200,
-			[]string{"六月：消防疏散演练", `action="/mark?campaign=` + june + `"`, `href="/gallery/weekly/1?campaign=` + june + `"`}, nil},
+			[]string{"六月：消防疏散演练", `href="/cell/weekly/1/` + dongfeng + `?mark=exempt&amp;campaign=` + june + `"`, `href="/gallery/weekly/1?campaign=` + june + `"`}, nil},
+		{"a mark's confirmation in the past campaign", "/cell/weekly/1/" + dongfeng + "?mark=exempt&campaign=" + june, 200,
+			[]string{"确认把 东风社区 「本周典型做法、特色项目」第1期 标记为 免报？", `action="/mark?campaign=` + june + `"`,
+				`href="/cell/weekly/1/` + dongfeng + `?campaign=` + june + `">取消</a>`}, nil},
 		{"the same cell in the other campaign", "/cell/weekly/1/" + dongfeng + "?campaign=" + november, 200,
 			[]string{"这一期还没有报送"}, []string{"六月"}},
 		{"a gallery of the past campaign", "/gallery/weekly/1?campaign=" + june, 200, []string{"这一期还没有照片"}, nil},
@@ -780,5 +783,65 @@ func TestHandMarks(t *testing.T) {
 				t.Errorf("GET %s has %s", tt.path, s)
 			}
 		}
+	}
+}
+
+// TestMarkConfirmation: the cell's mark buttons lead to a page that asks
+// first, writing nothing; only its form, with the CSRF token, marks.
+func TestMarkConfirmation(t *testing.T) {
+	f := newFixture(t)
+	c, csrf := f.signIn()
+	f.db.SetMark("weekly", 1, "南山村", bot.Mark{Status: bot.Exempt, By: "李主任", At: f.now.Add(-time.Hour)})
+	beiling, nanshan := "/cell/weekly/1/"+url.PathEscape("北岭村"), "/cell/weekly/1/"+url.PathEscape("南山村")
+	tests := []struct {
+		name       string
+		path       string
+		code       int
+		has, lacks []string
+	}{
+		{"the cell links to the question, without a form that writes", beiling, 200,
+			[]string{`href="` + beiling + `?mark=reported">标记已报</a>`, `href="` + beiling + `?mark=exempt">标记免报</a>`},
+			[]string{`action="/mark"`, "撤销标记"}},
+		{"a marked cell can take it back", nanshan, 200, []string{`href="` + nanshan + `?mark=missing">撤销标记</a>`}, nil},
+		{"exempt", beiling + "?mark=exempt", 200, []string{
+			"<h1>确认把 北岭村 「本周典型做法、特色项目」第1期 标记为 免报？</h1>", `<b class="badge missing">未报</b>`, "（还没有报送）",
+			`<form method="post" action="/mark" class="mark">`, `name="csrf" value="` + csrf + `"`, `name="unit" value="北岭村"`,
+			`<button class="primary" name="status" value="exempt">确认标记为免报</button>`, `<a class="button" href="` + beiling + `">取消</a>`}, nil},
+		{"reported", beiling + "?mark=reported", 200, []string{"标记为 已报？", `value="reported">确认标记为已报</button>`}, nil},
+		{"taking a mark back", nanshan + "?mark=missing", 200,
+			[]string{"<h1>确认撤销 南山村 「本周典型做法、特色项目」第1期 的人工标记？</h1>", "（李主任 6月4日 13:00 人工标记）", `value="missing">确认撤销</button>`}, nil},
+		{"a task with one period", "/cell/plan/1/" + url.PathEscape("北岭村") + "?mark=exempt", 200, []string{"<h1>确认把 北岭村 「活动方案」 标记为 免报？</h1>"}, nil},
+		{"a status no one can mark", beiling + "?mark=late", 400, nil, nil},
+		{"an empty status", beiling + "?mark=", 400, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := f.do("GET", tt.path, c, nil)
+			if w.Code != tt.code {
+				t.Fatalf("GET %s: %d, want %d", tt.path, w.Code, tt.code)
+			}
+			body := w.Body.String()
+			for _, s := range tt.has {
+				if !strings.Contains(body, s) {
+					t.Errorf("GET %s lacks %s", tt.path, s)
+				}
+			}
+			for _, s := range tt.lacks {
+				if strings.Contains(body, s) {
+					t.Errorf("GET %s has %s", tt.path, s)
+				}
+			}
+		})
+	}
+	if marks, _ := f.db.Marks("weekly", 1); len(marks) != 1 {
+		t.Fatalf("asking marked: %v", marks)
+	}
+	// Confirming sends what the page's form holds.
+	w := f.do("POST", "/mark", c, url.Values{"csrf": {csrf}, "task": {"weekly"}, "period": {"1"}, "unit": {"北岭村"}, "status": {"exempt"}})
+	if back := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(back, beiling+"?msg=") {
+		t.Fatalf("confirm: %d, back to %q", w.Code, back)
+	}
+	if marks, _ := f.db.Marks("weekly", 1); marks["北岭村"].Status != bot.Exempt || marks["北岭村"].By != "王科长" {
+		t.Errorf("marks after confirming: %v", marks)
 	}
 }
