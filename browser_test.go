@@ -174,6 +174,8 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("the marked cell: %q %v", hand, err)
 	}
 	page("task-1280.png")
+	do("open the exports", chromedp.Navigate(ts.URL+"/exports"), chromedp.WaitVisible(`main h1`))
+	page("exports-1280.png")
 
 	// On a phone the current period's column is in view without scrolling
 	// right, even when it is the last of four: on 6月25日, after its deadline.

@@ -531,6 +531,8 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request, sess sessi
 
 type exportsPage struct {
 	Tasks []*schedules.Task
+	// Merges says some task has a template, so its periods offer a 合并统计表.
+	Merges bool
 }
 
 func (s *Server) exports(w http.ResponseWriter, r *http.Request, sess session) {
@@ -538,7 +540,11 @@ func (s *Server) exports(w http.ResponseWriter, r *http.Request, sess session) {
 	if !ok {
 		return
 	}
-	s.ok(w, r, sess, sc, "exports.html", "导出", exportsPage{Tasks: sc.c.Tasks})
+	ep := exportsPage{Tasks: sc.c.Tasks}
+	for _, t := range sc.c.Tasks {
+		ep.Merges = ep.Merges || t.Template != ""
+	}
+	s.ok(w, r, sess, sc, "exports.html", "导出", ep)
 }
 
 // download streams an export of the campaign straight to the browser.
@@ -553,16 +559,23 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) 
 	switch r.PathValue("kind") {
 	case "workbook":
 		name, write = export.WorkbookName, e.Workbook
-	case "report", "archive":
+	case "report", "archive", "merged":
 		t, p, ok := taskPeriod(r, sc.c)
 		if !ok {
 			s.notFound(w, "这一期")
 			return
 		}
-		if r.PathValue("kind") == "report" {
+		switch r.PathValue("kind") {
+		case "report":
 			name, write = export.ReportName(t, p.N), func(w io.Writer) error { return e.Report(w, t, p.N) }
-		} else {
+		case "archive":
 			name, write = export.ArchiveName(t, p.N), func(w io.Writer) error { return e.Archive(w, t, p.N) }
+		default:
+			if t.Template == "" {
+				s.notFound(w, "这项任务的统计表模板")
+				return
+			}
+			name, write = export.MergedName(t, p.N), func(w io.Writer) error { _, err := e.Merge(w, t, p.N); return err }
 		}
 	default:
 		s.notFound(w, "这种导出")

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/xuri/excelize/v2"
 
 	"reportbot/bot"
 	"reportbot/schedules"
@@ -843,5 +845,76 @@ func TestMarkConfirmation(t *testing.T) {
 	}
 	if marks, _ := f.db.Marks("weekly", 1); marks["北岭村"].Status != bot.Exempt || marks["北岭村"].By != "王科长" {
 		t.Errorf("marks after confirming: %v", marks)
+	}
+}
+
+// TestExportsPage: every period has a label (a task without deadline says
+// so, not "：" alone), and a task with a template offers the 合并统计表 of
+// its units' tables, which downloads.
+func TestExportsPage(t *testing.T) {
+	dir := t.TempDir()
+	table := excelize.NewFile()
+	table.SetSheetName("Sheet1", "统计表")
+	table.SetSheetRow("统计表", "A1", &[]any{"项目", "数量"})
+	table.SetSheetRow("统计表", "A2", &[]any{"宣传活动（场）", 3})
+	var b bytes.Buffer
+	if err := table.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	tpl := b.Bytes()
+	os.WriteFile(filepath.Join(dir, "活动情况统计表.xlsx"), tpl, 0o644)
+	text := strings.Replace(exampleText(t), `# template = "活动情况统计表.xlsx"`, `template = "活动情况统计表.xlsx"`, 1)
+	s, err := schedules.Parse(filepath.Join(dir, "schedule.toml"), []byte(text))
+	if err != nil || s.TaskByID("summary").Template == "" {
+		t.Fatalf("a schedule with a template: %v", err)
+	}
+	f := serve(t, time.Date(2026, 6, 29, 14, 0, 0, 0, s.Location), s)
+	sum := sha256.Sum256(tpl)
+	f.db.AddSubmission(&bot.Submission{MsgID: "1", Unit: "东风社区", Member: "东风社区-张三", Task: "summary", Period: 1,
+		At: f.now.Add(-time.Hour), Kind: schedules.File, FileName: "东风社区统计表.xlsx", Blob: hex.EncodeToString(sum[:]), Size: int64(len(tpl))}, tpl)
+	c, _ := f.signIn()
+
+	page := f.do("GET", "/exports", c, nil).Body.String()
+	for _, tt := range []struct {
+		name string
+		has  bool
+		s    string
+	}{
+		{"a task without deadline is labelled", true, "<li>随时报送：\n<a href=\"/export/report?task=activity&amp;period=1\">"},
+		{"a period is labelled with its deadline", true, "<li>第2期 截止 6月11日（周四）12:00：\n"},
+		{"a one-period task with its deadline", true, "<li>截止 6月9日（周二）18:00：\n"},
+		{"no empty label", false, "<li>："},
+		{"the template's task has the merged table", true, `<a href="/export/merged?task=summary&amp;period=1">合并统计表（Excel）</a>`},
+		{"only that task", false, "/export/merged?task=weekly"},
+		{"no hint about templates once one is set", false, `class="hint"`},
+	} {
+		if strings.Contains(page, tt.s) != tt.has {
+			t.Errorf("%s: the page has %q: %v, want %v", tt.name, tt.s, !tt.has, tt.has)
+		}
+	}
+
+	w := f.do("GET", "/export/merged?task=summary&period=1", c, nil)
+	if w.Code != 200 || !strings.Contains(w.Header().Get("Content-Disposition"), url.PathEscape("合并统计表.xlsx")) {
+		t.Fatalf("the merged table: %d %v", w.Code, w.Header())
+	}
+	x, err := excelize.OpenReader(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	first, _ := x.GetCellValue(x.GetSheetList()[0], "A1")
+	if !slices.Contains(x.GetSheetList(), "合并情况") || !strings.HasPrefix(first, "合计 1 个单位（共 6 个）") {
+		t.Errorf("the merged table: sheets %v, A1 %q", x.GetSheetList(), first)
+	}
+	for _, p := range []string{"/export/merged?task=weekly&period=1", "/export/merged?task=summary&period=2"} {
+		if w := f.do("GET", p, c, nil); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s: %d", p, w.Code)
+		}
+	}
+	// Without a template anywhere, the page says how to get one.
+	g := newFixture(t)
+	gc, _ := g.signIn()
+	if page := g.do("GET", "/exports", gc, nil).Body.String(); strings.Contains(page, "/export/merged") || !strings.Contains(page, `<p class="hint">`) {
+		t.Error("the exports without a template offer a merged table or no hint")
 	}
 }
