@@ -106,7 +106,8 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 		if label == "" {
 			label = "全期"
 		}
-		col := column{N: p.N, Label: label, Due: p.Due, Current: p.N == current, Total: len(reports)}
+		// A task without deadline has one period and nothing current to keep in view.
+		col := column{N: p.N, Label: label, Due: p.Due, Current: p.N == current && !t.Anytime, Total: len(reports)}
 		for i, r := range reports {
 			switch r.Status {
 			case bot.Reported:

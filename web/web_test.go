@@ -768,7 +768,9 @@ func TestHandMarks(t *testing.T) {
 			`<td class="exempt now manual" title="王科长 6月4日 13:05 人工标记为免报"><a href="` + cell("weekly", "北岭村") + `">免报<span class="hand">人工</span></a></td>`,
 			`<td class="reported now manual" title="李主任 6月4日 13:05 人工标记为已报"><a href="` + cell("plan", "南山村") + `">已报<span class="hand">人工</span></a></td>`,
 			`<td class="missing now"><a href="` + cell("weekly", "安监站") + `">未报</a></td>`,
-			`<td class="reported now"><a href="` + cell("weekly", "东风社区") + `">已报<small>`}, nil},
+			`<td class="reported now"><a href="` + cell("weekly", "东风社区") + `">已报<small>`,
+			// A task without deadline has no current period to keep in view.
+			`<td class="none"><a href="` + cell("activity", "东风社区") + `">—</a></td>`}, nil},
 		{cell("weekly", "北岭村"), []string{`<b class="badge exempt manual">免报<span class="hand">人工</span></b>`, "（王科长 6月4日 13:05 人工标记为免报，不是单位报来的）"}, nil},
 		{cell("weekly", "安监站"), []string{"（王科长 6月4日 13:05 撤销了人工标记，按实际报送统计）"}, []string{`class="hand"`}},
 		{cell("weekly", "东风社区"), nil, []string{`class="hand"`, "人工标记", "撤销了"}},
