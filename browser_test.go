@@ -12,21 +12,25 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
+	"reportbot/bot"
 	"reportbot/console"
 )
 
 var shotsDir = flag.String("shots", "", "write full-page screenshots of the dashboard's pages to this directory, to look at")
 
 // TestDashboardInBrowser drives the real pages in headless Chromium over the
-// June campaign: sign in with a link, the matrix, a cell and its thumbnails,
-// the gallery with its texts, a schedule edit refused with its line shown
-// and marked in the editor's gutter, and one saved from the editor. With -update it
+// June campaign: sign in with a link, the matrix led by who is still missing,
+// a mark asked for and confirmed, then shown as a hand mark, the current
+// period in view on a 390 px phone, a cell and its thumbnails, the gallery
+// with its texts, a schedule edit refused with its line shown and marked in
+// the editor's gutter, and one saved from the editor. With -update it
 // writes the screenshots the README shows to docs/.
 func TestDashboardInBrowser(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
@@ -51,7 +55,11 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Close()
-	now := func() time.Time { return time.Date(2026, 6, 11, 15, 0, 0, 0, f.schedule.Location) }
+	// The clock moves once, to the last weekly deadline, for the phone check.
+	var clock atomic.Pointer[time.Time]
+	june11 := time.Date(2026, 6, 11, 15, 0, 0, 0, f.schedule.Location)
+	clock.Store(&june11)
+	now := func() time.Time { return *clock.Load() }
 	app, err := OpenApp(ctx, AppOptions{Config: f.config, Files: f.schedules, Reload: true,
 		DataDir: filepath.Join(dir, "data"), Transport: &memChat{now: now}, Now: now, Logger: zerolog.Nop()})
 	if err != nil {
@@ -131,6 +139,87 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot("dashboard-matrix.png")
+	// page saves the whole page into $DASHBOARD_SHOTS, when set, to look at
+	// the layout at each width: these are not the README's pictures.
+	page := func(name string) {
+		t.Helper()
+		dir := os.Getenv("DASHBOARD_SHOTS")
+		if dir == "" {
+			return
+		}
+		png, err := chromedp.Run(browser, chromedp.FullScreenshot(100))
+		if err != nil || !strings.HasPrefix(string(png), "\x89PNG") {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page("overview-1280.png")
+	// Who still owes comes first: the second weekly period, due at noon, and
+	// the 咨询日 next week; its text is in a box to copy into the group.
+	panel, err := chromedp.Run(browser, chromedp.Evaluate[[]string](`(() => {
+		const s = document.querySelector("main section");
+		if (!s || !s.matches(".owing")) return [];
+		return Array.from(s.querySelectorAll("textarea")).map(t => t.value);
+	})()`))
+	if err != nil || len(panel) != 2 || !strings.HasPrefix(panel[0], "「本周典型做法、特色项目」第2期（截止6月11日（周四）12:00）还没有报齐：\n未报：西湖社区、北岭村、安监站、城建办") ||
+		!strings.HasPrefix(panel[1], "「6·16安全宣传咨询日活动」") {
+		t.Errorf("the panel of who is missing: %q %v", panel, err)
+	}
+	// A mark is asked for first, and only the confirmation writes it.
+	weekly := app.campaigns.Load().All()[0].TaskByID("weekly").Key
+	beiling2 := "/cell/weekly/2/" + url.PathEscape("北岭村")
+	do("ask to mark", chromedp.Navigate(ts.URL+beiling2), chromedp.Click(`a[href="`+beiling2+`?mark=exempt"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`section.confirm`))
+	question, err := chromedp.Run(browser, chromedp.Text(`section.confirm h1`))
+	if err != nil || question != "确认把 北岭村 「本周典型做法、特色项目」第2期 标记为 免报？" {
+		t.Errorf("the question: %q %v", question, err)
+	}
+	page("confirm-1280.png")
+	if marks, _ := app.Store.Marks(weekly, 2); len(marks) != 0 {
+		t.Errorf("marked before confirming: %v", marks)
+	}
+	do("confirm the mark", chromedp.Click(`section.confirm button.primary`), chromedp.WaitVisible(`p.message`))
+	if marks, _ := app.Store.Marks(weekly, 2); marks["北岭村"].Status != bot.Exempt || marks["北岭村"].By != "王科长" {
+		t.Errorf("marks after confirming: %v", marks)
+	}
+	do("see the mark in the matrix", chromedp.Navigate(ts.URL+"/task/weekly"), chromedp.WaitVisible(`table.matrix`))
+	hand, err := chromedp.Run(browser, chromedp.Evaluate[[]string](`(() => {
+		const td = document.querySelector('td a[href="`+beiling2+`"]').parentElement;
+		return [td.className, td.title, td.innerText];
+	})()`))
+	if err != nil || len(hand) != 3 || hand[0] != "exempt now manual" || hand[1] != "王科长 6月11日 15:00 人工标记为免报" || !strings.Contains(hand[2], "人工") {
+		t.Errorf("the marked cell: %q %v", hand, err)
+	}
+	page("task-1280.png")
+	do("open the exports", chromedp.Navigate(ts.URL+"/exports"), chromedp.WaitVisible(`main h1`))
+	page("exports-1280.png")
+
+	// On a phone the current period's column is in view without scrolling
+	// right, even when it is the last of four: on 6月25日, after its deadline.
+	june25 := time.Date(2026, 6, 25, 15, 0, 0, 0, f.schedule.Location)
+	clock.Store(&june25)
+	if link, err = srv.SignInLink("王科长"); err != nil { // the session of 6月11日 is long over
+		t.Fatal(err)
+	}
+	do("a phone signs in", chromedp.EmulateViewport(390, 844), chromedp.Navigate(link), chromedp.WaitVisible(`table.matrix`))
+	type box struct{ Left, Right, Width, PageWidth, Scrolled float64 }
+	for _, path := range []string{"/task/weekly", "/"} {
+		do("open "+path+" on a phone", chromedp.Navigate(ts.URL+path), chromedp.WaitVisible(`table.matrix`))
+		b, err := chromedp.Run(browser, chromedp.Evaluate[box](`(() => {
+			const th = Array.from(document.querySelectorAll("table.matrix th.current")).find(th => th.textContent.includes("第4期"));
+			const r = th.getBoundingClientRect();
+			return {Left: r.left, Right: r.right, Width: document.documentElement.clientWidth,
+				PageWidth: document.documentElement.scrollWidth, Scrolled: th.closest(".scroll").scrollLeft};
+		})()`))
+		if err != nil || b.Width != 390 || b.PageWidth > b.Width || b.Scrolled != 0 || b.Left < 0 || b.Right > b.Width {
+			t.Errorf("%s at 390 px: the current period at %v–%v of %v, the page %v wide, scrolled %v (%v)", path, b.Left, b.Right, b.Width, b.PageWidth, b.Scrolled, err)
+		}
+		page(map[string]string{"/": "overview-390.png", "/task/weekly": "task-390.png"}[path])
+	}
+	clock.Store(&june11)
+	do("back to a desktop", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(`table.matrix`))
 	weekly1 := "/cell/weekly/1/" + url.PathEscape("东风社区")
 	do("open a cell", chromedp.Click(`a[href="`+weekly1+`"]`, chromedp.NodeVisible), chromedp.WaitVisible(`ol.items img`))
 	allLoaded("ol.items img")

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ type matrix struct {
 	Task    *schedules.Task
 	Periods []column
 	Rows    []row
+	// current is where every unit stands for the current period, kept for
+	// the panel of who is missing: it reads the same statuses as the cells.
+	current []bot.UnitReport
 }
 
 type column struct {
@@ -52,6 +56,36 @@ type cellView struct {
 	Counts string
 	// None marks a task without deadline that the unit sent nothing for: nothing is owed.
 	None bool
+	// Current is the current period's cell, kept in view on a narrow screen.
+	Current bool
+	// Mark is the coordinator's, when the status is theirs rather than the material's.
+	Mark *bot.Mark
+}
+
+// Class is the cell's CSS classes: its status, then whether it is the
+// current period's and whether a coordinator marked it by hand.
+func (c cellView) Class() string {
+	class := string(c.Status)
+	if c.None {
+		class = "none"
+	}
+	if c.Current {
+		class += " now"
+	}
+	if c.Mark != nil {
+		class += " manual"
+	}
+	return class
+}
+
+// manualMark is the mark that decides a unit's status, or nil: a mark taken
+// back (Missing) leaves the status to the material.
+func manualMark(r bot.UnitReport) *bot.Mark {
+	if r.Mark.Status == bot.Reported || r.Mark.Status == bot.Exempt {
+		m := r.Mark
+		return &m
+	}
+	return nil
 }
 
 func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
@@ -67,11 +101,15 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.N == current {
+			m.current = reports
+		}
 		label := t.Label(p.N)
 		if label == "" {
 			label = "全期"
 		}
-		col := column{N: p.N, Label: label, Due: p.Due, Current: p.N == current, Total: len(reports)}
+		// A task without deadline has one period and nothing current to keep in view.
+		col := column{N: p.N, Label: label, Due: p.Due, Current: p.N == current && !t.Anytime, Total: len(reports)}
 		for i, r := range reports {
 			switch r.Status {
 			case bot.Reported:
@@ -85,12 +123,95 @@ func (s *Server) matrix(t *schedules.Task) (*matrix, error) {
 				counts = r.CountsText()
 			}
 			m.Rows[i].Cells = append(m.Rows[i].Cells, cellView{Period: p.N, Status: r.Status, Counts: counts,
-				None: t.Anytime && r.Status == bot.Missing})
+				None: t.Anytime && r.Status == bot.Missing, Current: col.Current, Mark: manualMark(r)})
 		}
 		m.Periods = append(m.Periods, col)
 	}
 	return m, nil
 }
+
+// overviewPage is the matrices of a campaign's tasks (or of one task), the
+// overview's led by who is still missing.
+type overviewPage struct {
+	// Owing is set on the overview only: the task page is one matrix.
+	Owing     []deadline
+	ShowOwing bool
+	Matrices  []*matrix
+}
+
+// deadline is an open deadline and the units that still owe it.
+type deadline struct {
+	Task   *schedules.Task
+	Period schedules.Period
+	Label  string
+	// Passed says the deadline is behind us, while late reports still count.
+	Passed           bool
+	Missing, Partial []bot.UnitReport
+	// Text is the same list in the words a coordinator posts to the group.
+	Text string
+}
+
+// openDeadline reports whether period p is one a coordinator chases now: due
+// within the coming week, or passed within the last day while late reports
+// still count, as the bot's own 还差谁 answers.
+func openDeadline(t *schedules.Task, p schedules.Period, now time.Time) bool {
+	if t.Anytime || !p.Due.Before(now.AddDate(0, 0, 7)) {
+		return false
+	}
+	return !now.After(p.Due) || now.Before(p.Due.Add(24*time.Hour)) && now.Before(p.LateUntil)
+}
+
+// owing lists the open deadlines of the matrices' tasks, soonest first, with
+// the units missing or partial for each.
+func owing(all []*matrix, now time.Time) []deadline {
+	var out []deadline
+	for _, m := range all {
+		p := bot.CurrentPeriod(m.Task, now)
+		if !openDeadline(m.Task, p, now) {
+			continue
+		}
+		d := deadline{Task: m.Task, Period: p, Label: m.Task.Label(p.N), Passed: now.After(p.Due)}
+		for _, r := range m.current {
+			switch r.Status {
+			case bot.Missing:
+				d.Missing = append(d.Missing, r)
+			case bot.Partial:
+				d.Partial = append(d.Partial, r)
+			}
+		}
+		d.Text = d.groupText()
+		out = append(out, d)
+	}
+	slices.SortStableFunc(out, func(a, b deadline) int { return a.Period.Due.Compare(b.Period.Due) })
+	return out
+}
+
+// groupText is "「任务」第2期（截止…）" and a line for 未报 and for 部分 with
+// what each lacks, as the workbook's summary words it; "" when nobody owes.
+func (d deadline) groupText() string {
+	if len(d.Missing)+len(d.Partial) == 0 {
+		return ""
+	}
+	lines := []string{"「" + d.Task.Name + "」" + d.Label + "（截止" + schedules.FormatDue(d.Period.Due) + "）还没有报齐："}
+	if len(d.Missing) > 0 {
+		names := make([]string, len(d.Missing))
+		for i, r := range d.Missing {
+			names[i] = r.Unit
+		}
+		lines = append(lines, "未报："+strings.Join(names, "、"))
+	}
+	if len(d.Partial) > 0 {
+		names := make([]string, len(d.Partial))
+		for i, r := range d.Partial {
+			names[i] = r.Unit + "（还差" + r.MissingText() + "）"
+		}
+		lines = append(lines, "部分："+strings.Join(names, "、"))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Lines is how many lines the text takes, for the height of its box.
+func (d deadline) Lines() int { return strings.Count(d.Text, "\n") + 1 }
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess session) {
 	sc, ok := s.inScope(w, r)
@@ -106,7 +227,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess session) 
 		}
 		all = append(all, m)
 	}
-	s.ok(w, r, sess, sc, "overview.html", sc.c.Name, all)
+	s.ok(w, r, sess, sc, "overview.html", sc.c.Name, overviewPage{Owing: owing(all, s.o.Now()), ShowOwing: true, Matrices: all})
 }
 
 func (s *Server) task(w http.ResponseWriter, r *http.Request, sess session) {
@@ -124,7 +245,7 @@ func (s *Server) task(w http.ResponseWriter, r *http.Request, sess session) {
 		s.fail(w, err)
 		return
 	}
-	s.ok(w, r, sess, sc, "overview.html", t.Name, []*matrix{m})
+	s.ok(w, r, sess, sc, "overview.html", t.Name, overviewPage{Matrices: []*matrix{m}})
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {
@@ -162,6 +283,8 @@ type cellPage struct {
 	Period schedules.Period
 	Label  string
 	Report bot.UnitReport
+	// Manual is the coordinator's mark that decides the status, or nil.
+	Manual *bot.Mark
 	Items  []item
 }
 
@@ -181,7 +304,18 @@ func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
 		s.fail(w, err)
 		return
 	}
-	cp := cellPage{Task: t, Period: p, Label: t.Label(p.N), Report: rep}
+	cp := cellPage{Task: t, Period: p, Label: t.Label(p.N), Report: rep, Manual: manualMark(rep)}
+	// ?mark= asks before writing: a mark changes what the group is told, and
+	// a button next to the material is easy to touch by mistake on a phone.
+	if q, asked := r.URL.Query()["mark"]; asked {
+		st := bot.Status(q[0])
+		if !markable(st) {
+			http.Error(w, "标记的状态不对", http.StatusBadRequest)
+			return
+		}
+		s.ok(w, r, sess, sc, "confirm.html", "确认标记", confirmPage{cellPage: cp, Status: st})
+		return
+	}
 	for _, sub := range cp.Report.Submissions {
 		it := item{Submission: sub, Image: sub.Kind == schedules.Image}
 		if sub.FileName != "" {
@@ -192,6 +326,19 @@ func (s *Server) cell(w http.ResponseWriter, r *http.Request, sess session) {
 	s.ok(w, r, sess, sc, "cell.html", unit+" "+t.Name, cp)
 }
 
+// confirmPage asks whether to mark a cell Status (Missing: take the mark back).
+type confirmPage struct {
+	cellPage
+	Status bot.Status
+}
+
+// markable reports whether a coordinator may mark a cell st: reported,
+// exempt, or missing, which takes a mark back.
+func markable(st bot.Status) bool {
+	return st == bot.Reported || st == bot.Exempt || st == bot.Missing
+}
+
+// mark writes a mark confirmed on the cell's confirmation page.
 func (s *Server) mark(w http.ResponseWriter, r *http.Request, sess session) {
 	sc, ok := s.inScope(w, r)
 	if !ok {
@@ -200,7 +347,7 @@ func (s *Server) mark(w http.ResponseWriter, r *http.Request, sess session) {
 	t, p, ok := taskPeriod(r, sc.c)
 	unit := r.PostFormValue("unit")
 	st := bot.Status(r.PostFormValue("status"))
-	if !ok || s.o.Config.Unit(unit) == nil || (st != bot.Reported && st != bot.Exempt && st != bot.Missing) {
+	if !ok || s.o.Config.Unit(unit) == nil || !markable(st) {
 		http.Error(w, "标记的单位、任务或状态不对", http.StatusBadRequest)
 		return
 	}
@@ -486,6 +633,8 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request, sess sessi
 
 type exportsPage struct {
 	Tasks []*schedules.Task
+	// Merges says some task has a template, so its periods offer a 合并统计表.
+	Merges bool
 }
 
 func (s *Server) exports(w http.ResponseWriter, r *http.Request, sess session) {
@@ -493,7 +642,11 @@ func (s *Server) exports(w http.ResponseWriter, r *http.Request, sess session) {
 	if !ok {
 		return
 	}
-	s.ok(w, r, sess, sc, "exports.html", "导出", exportsPage{Tasks: sc.c.Tasks})
+	ep := exportsPage{Tasks: sc.c.Tasks}
+	for _, t := range sc.c.Tasks {
+		ep.Merges = ep.Merges || t.Template != ""
+	}
+	s.ok(w, r, sess, sc, "exports.html", "导出", ep)
 }
 
 // download streams an export of the campaign straight to the browser.
@@ -508,16 +661,23 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) 
 	switch r.PathValue("kind") {
 	case "workbook":
 		name, write = export.WorkbookName, e.Workbook
-	case "report", "archive":
+	case "report", "archive", "merged":
 		t, p, ok := taskPeriod(r, sc.c)
 		if !ok {
 			s.notFound(w, "这一期")
 			return
 		}
-		if r.PathValue("kind") == "report" {
+		switch r.PathValue("kind") {
+		case "report":
 			name, write = export.ReportName(t, p.N), func(w io.Writer) error { return e.Report(w, t, p.N) }
-		} else {
+		case "archive":
 			name, write = export.ArchiveName(t, p.N), func(w io.Writer) error { return e.Archive(w, t, p.N) }
+		default:
+			if t.Template == "" {
+				s.notFound(w, "这项任务的统计表模板")
+				return
+			}
+			name, write = export.MergedName(t, p.N), func(w io.Writer) error { _, err := e.Merge(w, t, p.N); return err }
 		}
 	case "photos":
 		t, p, ok := taskPeriod(r, sc.c)

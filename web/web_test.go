@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/xuri/excelize/v2"
 
 	"reportbot/bot"
 	"reportbot/schedules"
@@ -259,8 +261,8 @@ func TestEveryPage(t *testing.T) {
 		t.Error("a member's text is not escaped")
 	}
 	overview := f.do("GET", "/", c, nil).Body.String()
-	if !strings.Contains(overview, `<td class="reported"><a href="/cell/weekly/1/%E4%B8%9C%E9%A3%8E%E7%A4%BE%E5%8C%BA">已报`) {
-		t.Error("the matrix cell of 东风社区 is not 已报 with its link")
+	if !strings.Contains(overview, `<td class="reported now"><a href="/cell/weekly/1/%E4%B8%9C%E9%A3%8E%E7%A4%BE%E5%8C%BA">已报`) {
+		t.Error("the matrix cell of 东风社区 is not 已报 in the current period with its link")
 	}
 	if strings.Contains(overview, "<script") {
 		t.Error("a page runs a script")
@@ -596,9 +598,10 @@ func newCampaigns(t *testing.T) *fixture {
 }
 
 // sentCell is the overview's cell of a unit that sent a text, no photo yet,
-// for the first weekly period of a campaign.
-func sentCell(unit, campaign string) string {
-	return `<td class="partial"><a href="/cell/weekly/1/` + url.PathEscape(unit) + `?campaign=` + campaign + `">部分`
+// for the first weekly period of a campaign; class is "partial", with " now"
+// when that period is the current one.
+func sentCell(class, unit, campaign string) string {
+	return `<td class="` + class + `"><a href="/cell/weekly/1/` + url.PathEscape(unit) + `?campaign=` + campaign + `">部分`
 }
 
 func TestCampaignPages(t *testing.T) {
@@ -612,18 +615,21 @@ func TestCampaignPages(t *testing.T) {
 		has, lacks []string
 	}{
 		{"the open campaign without a parameter", "/", 200,
-			[]string{"<h1>2026年11月隐患排查</h1>", sentCell("北岭村", november), `href="/task/weekly?campaign=` + november + `"`},
-			[]string{`<td class="partial"><a href="/cell/weekly/1/` + dongfeng}},
+			[]string{"<h1>2026年11月隐患排查</h1>", sentCell("partial now", "北岭村", november), `href="/task/weekly?campaign=` + november + `"`},
+			[]string{`<a href="/cell/weekly/1/` + dongfeng + `?campaign=` + november + `">部分`}},
 		{"a past campaign by its id", "/?campaign=" + june, 200,
-			[]string{"<h1>2026年安全生产月</h1>", sentCell("东风社区", june), `href="/gallery/weekly/1?campaign=` + june + `"`},
-			[]string{`<td class="partial"><a href="/cell/weekly/1/` + beiling}},
+			[]string{"<h1>2026年安全生产月</h1>", sentCell("partial", "东风社区", june), `href="/gallery/weekly/1?campaign=` + june + `"`},
+			[]string{`<a href="/cell/weekly/1/` + beiling + `?campaign=` + june + `">部分`}},
 		{"a past campaign's task", "/task/weekly?campaign=" + june, 200,
-			[]string{sentCell("东风社区", june), `href="/schedule?campaign=` + june + `"`, `href="/exports?campaign=` + june + `"`},
+			[]string{sentCell("partial", "东风社区", june), `href="/schedule?campaign=` + june + `"`, `href="/exports?campaign=` + june + `"`},
 			[]string{"十一月"}},
 		{"a task only the past campaign has", "/task/consult?campaign=" + june, 200, []string{"6·16安全宣传咨询日活动"}, nil},
 		{"that task in the other campaign", "/task/consult?campaign=" + november, 404, []string{"没有找到"}, nil},
 		{"a cell of the past campaign", "/cell/weekly/1/" + dongfeng + "?campaign=" + june, 200,
-			[]string{"六月：消防疏散演练", `action="/mark?campaign=` + june + `"`, `href="/gallery/weekly/1?campaign=` + june + `"`}, nil},
+			[]string{"六月：消防疏散演练", `href="/cell/weekly/1/` + dongfeng + `?mark=exempt&amp;campaign=` + june + `"`, `href="/gallery/weekly/1?campaign=` + june + `"`}, nil},
+		{"a mark's confirmation in the past campaign", "/cell/weekly/1/" + dongfeng + "?mark=exempt&campaign=" + june, 200,
+			[]string{"确认把 东风社区 「本周典型做法、特色项目」第1期 标记为 免报？", `action="/mark?campaign=` + june + `"`,
+				`href="/cell/weekly/1/` + dongfeng + `?campaign=` + june + `">取消</a>`}, nil},
 		{"the same cell in the other campaign", "/cell/weekly/1/" + dongfeng + "?campaign=" + november, 200,
 			[]string{"这一期还没有报送"}, []string{"六月"}},
 		{"a gallery of the past campaign", "/gallery/weekly/1?campaign=" + june, 200, []string{"这一期还没有照片"}, nil},
@@ -838,5 +844,277 @@ func TestCampaignScheduleEditor(t *testing.T) {
 	w = f.do("POST", "/schedule?campaign="+june, c, url.Values{"csrf": {csrf}, "text": {renamed}})
 	if back := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(back, "/schedule?campaign=anquan-june&msg=") {
 		t.Errorf("June with a new id: %d, back to %q", w.Code, back)
+	}
+}
+
+// between is the part of a page from the first from to the next to after it;
+// "" when either is missing.
+func between(page, from, to string) string {
+	i := strings.Index(page, from)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(page[i:], to)
+	if j < 0 {
+		return ""
+	}
+	return page[i : i+j]
+}
+
+// TestMissingPanel: the overview opens with who still owes each open
+// deadline, soonest first, in words ready for the group.
+func TestMissingPanel(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(f *fixture)
+		now   time.Time // zero: the fixture's, 6月4日 14:00, two hours after weekly's first deadline
+		path  string
+		has   []string // in the panel, in order
+		lacks []string // in the panel
+	}{
+		{"a passed and a coming deadline", nil, time.Time{}, "/", []string{
+			`<a href="/task/weekly">本周典型做法、特色项目</a> 第1期<small>已于 6月4日（周四）12:00 截止，补报算迟报</small>`,
+			`<span class="missing">未报 5</span> <a href="/cell/weekly/1/` + url.PathEscape("西湖社区") + `">西湖社区</a>、`,
+			"<textarea readonly rows=\"2\">「本周典型做法、特色项目」第1期（截止6月4日（周四）12:00）还没有报齐：\n未报：西湖社区、南山村、北岭村、安监站、城建办</textarea>",
+			`<a href="/task/plan">活动方案</a> <small>6月9日（周二）18:00 截止</small>`,
+			"未报：东风社区、西湖社区、南山村、北岭村、安监站、城建办</textarea>"},
+			[]string{"6·16安全宣传咨询日活动", "重要活动", "活动总结", "12:00）还没有报齐：\n未报：东风社区"}},
+		{"partial with what it lacks, exempt left out", func(f *fixture) {
+			f.db.AddSubmission(&bot.Submission{MsgID: "3", Unit: "西湖社区", Member: "西湖社区-李四", Task: "weekly", Period: 1,
+				At: f.now.Add(-time.Hour), Kind: schedules.Text, Text: "本周典型做法：入户宣传", Late: true}, nil)
+			f.db.SetMark("weekly", 1, "南山村", bot.Mark{Status: bot.Exempt, By: "王科长", At: f.now})
+		}, time.Time{}, "/", []string{
+			`<span class="missing">未报 3</span>`,
+			`<span class="partial">部分 1</span> <a href="/cell/weekly/1/` + url.PathEscape("西湖社区") + `">西湖社区</a> 还差至少1张图片</p>`,
+			"未报：北岭村、安监站、城建办\n部分：西湖社区（还差至少1张图片）</textarea>"},
+			[]string{`<a href="/cell/weekly/1/` + url.PathEscape("南山村")}},
+		{"all reported", func(f *fixture) {
+			for _, u := range f.srv.o.Config.Units {
+				f.db.SetMark("plan", 1, u.Name, bot.Mark{Status: bot.Reported, By: "王科长", At: f.now})
+			}
+		}, time.Time{}, "/", []string{`<a href="/task/plan">活动方案</a>`, `<p class="done">各单位都已报齐。</p>`}, nil},
+		{"a deadline a day past or more than a week away is not open", nil, time.Date(2026, 6, 10, 20, 0, 0, 0, time.FixedZone("CST", 8*3600)), "/",
+			[]string{"本周典型做法、特色项目</a> 第2期", "6·16安全宣传咨询日活动"}, []string{"第1期", "活动方案"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			if !tt.now.IsZero() {
+				f.now = tt.now
+			}
+			if tt.setup != nil {
+				tt.setup(f)
+			}
+			c, _ := f.signIn()
+			page := f.do("GET", tt.path, c, nil).Body.String()
+			panel := between(page, `<section class="owing"`, "</section>")
+			if panel == "" || strings.Index(page, `<section class="owing"`) > strings.Index(page, `<table class="matrix">`) {
+				t.Fatalf("no panel before the matrices:\n%s", page)
+			}
+			at := 0
+			for _, s := range tt.has {
+				j := strings.Index(panel[at:], s)
+				if j < 0 {
+					t.Fatalf("the panel lacks, or has out of order, %s:\n%s", s, panel)
+				}
+				at += j + len(s)
+			}
+			for _, s := range tt.lacks {
+				if strings.Contains(panel, s) {
+					t.Errorf("the panel has %s:\n%s", s, panel)
+				}
+			}
+		})
+	}
+}
+
+// TestMissingPanelCampaigns: the panel is the campaign's shown, its links
+// keep the campaign, and a task page or a past campaign has none to chase.
+func TestMissingPanelCampaigns(t *testing.T) {
+	f := newCampaigns(t)
+	c, _ := f.signIn()
+	page := f.do("GET", "/", c, nil).Body.String()
+	panel := between(page, `<section class="owing"`, "</section>")
+	if !strings.Contains(panel, `<a href="/cell/weekly/1/`+url.PathEscape("东风社区")+`?campaign=`+november+`">东风社区</a>`) ||
+		!strings.Contains(panel, "部分：北岭村（还差至少1张图片）") {
+		t.Errorf("November's panel:\n%s", panel)
+	}
+	past := between(f.do("GET", "/?campaign="+june, c, nil).Body.String(), `<section class="owing"`, "</section>")
+	if !strings.Contains(past, "一周内没有要截止的任务") {
+		t.Errorf("June's panel in November:\n%s", past)
+	}
+	if strings.Contains(f.do("GET", "/task/weekly", c, nil).Body.String(), `class="owing"`) {
+		t.Error("a task page has the panel")
+	}
+}
+
+// TestHandMarks: a cell a coordinator marked shows it, with who and when, in
+// the matrix and on the cell's page; one whose mark was taken back does not.
+func TestHandMarks(t *testing.T) {
+	f := newFixture(t)
+	at := time.Date(2026, 6, 4, 13, 5, 0, 0, f.now.Location())
+	f.db.SetMark("weekly", 1, "北岭村", bot.Mark{Status: bot.Exempt, By: "王科长", At: at})
+	f.db.SetMark("plan", 1, "南山村", bot.Mark{Status: bot.Reported, By: "李主任", At: at})
+	f.db.SetMark("weekly", 1, "安监站", bot.Mark{Status: bot.Missing, By: "王科长", At: at})
+	c, _ := f.signIn()
+	cell := func(task, unit string) string { return "/cell/" + task + "/1/" + url.PathEscape(unit) }
+	tests := []struct {
+		path       string
+		has, lacks []string
+	}{
+		{"/", []string{
+			`<td class="exempt now manual" title="王科长 6月4日 13:05 人工标记为免报"><a href="` + cell("weekly", "北岭村") + `">免报<span class="hand">人工</span></a></td>`,
+			`<td class="reported now manual" title="李主任 6月4日 13:05 人工标记为已报"><a href="` + cell("plan", "南山村") + `">已报<span class="hand">人工</span></a></td>`,
+			`<td class="missing now"><a href="` + cell("weekly", "安监站") + `">未报</a></td>`,
+			`<td class="reported now"><a href="` + cell("weekly", "东风社区") + `">已报<small>`,
+			// A task without deadline has no current period to keep in view.
+			`<td class="none"><a href="` + cell("activity", "东风社区") + `">—</a></td>`}, nil},
+		{cell("weekly", "北岭村"), []string{`<b class="badge exempt manual">免报<span class="hand">人工</span></b>`, "（王科长 6月4日 13:05 人工标记为免报，不是单位报来的）"}, nil},
+		{cell("weekly", "安监站"), []string{"（王科长 6月4日 13:05 撤销了人工标记，按实际报送统计）"}, []string{`class="hand"`}},
+		{cell("weekly", "东风社区"), nil, []string{`class="hand"`, "人工标记", "撤销了"}},
+	}
+	for _, tt := range tests {
+		page := f.do("GET", tt.path, c, nil).Body.String()
+		for _, s := range tt.has {
+			if !strings.Contains(page, s) {
+				t.Errorf("GET %s lacks %s", tt.path, s)
+			}
+		}
+		for _, s := range tt.lacks {
+			if strings.Contains(between(page, "<h1>", "<ol"), s) {
+				t.Errorf("GET %s has %s", tt.path, s)
+			}
+		}
+	}
+}
+
+// TestMarkConfirmation: the cell's mark buttons lead to a page that asks
+// first, writing nothing; only its form, with the CSRF token, marks.
+func TestMarkConfirmation(t *testing.T) {
+	f := newFixture(t)
+	c, csrf := f.signIn()
+	f.db.SetMark("weekly", 1, "南山村", bot.Mark{Status: bot.Exempt, By: "李主任", At: f.now.Add(-time.Hour)})
+	beiling, nanshan := "/cell/weekly/1/"+url.PathEscape("北岭村"), "/cell/weekly/1/"+url.PathEscape("南山村")
+	tests := []struct {
+		name       string
+		path       string
+		code       int
+		has, lacks []string
+	}{
+		{"the cell links to the question, without a form that writes", beiling, 200,
+			[]string{`href="` + beiling + `?mark=reported">标记已报</a>`, `href="` + beiling + `?mark=exempt">标记免报</a>`},
+			[]string{`action="/mark"`, "撤销标记"}},
+		{"a marked cell can take it back", nanshan, 200, []string{`href="` + nanshan + `?mark=missing">撤销标记</a>`}, nil},
+		{"exempt", beiling + "?mark=exempt", 200, []string{
+			"<h1>确认把 北岭村 「本周典型做法、特色项目」第1期 标记为 免报？</h1>", `<b class="badge missing">未报</b>`, "（还没有报送）",
+			`<form method="post" action="/mark" class="mark">`, `name="csrf" value="` + csrf + `"`, `name="unit" value="北岭村"`,
+			`<button class="primary" name="status" value="exempt">确认标记为免报</button>`, `<a class="button" href="` + beiling + `">取消</a>`}, nil},
+		{"reported", beiling + "?mark=reported", 200, []string{"标记为 已报？", `value="reported">确认标记为已报</button>`}, nil},
+		{"taking a mark back", nanshan + "?mark=missing", 200,
+			[]string{"<h1>确认撤销 南山村 「本周典型做法、特色项目」第1期 的人工标记？</h1>", "（李主任 6月4日 13:00 人工标记）", `value="missing">确认撤销</button>`}, nil},
+		{"a task with one period", "/cell/plan/1/" + url.PathEscape("北岭村") + "?mark=exempt", 200, []string{"<h1>确认把 北岭村 「活动方案」 标记为 免报？</h1>"}, nil},
+		{"a status no one can mark", beiling + "?mark=late", 400, nil, nil},
+		{"an empty status", beiling + "?mark=", 400, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := f.do("GET", tt.path, c, nil)
+			if w.Code != tt.code {
+				t.Fatalf("GET %s: %d, want %d", tt.path, w.Code, tt.code)
+			}
+			body := w.Body.String()
+			for _, s := range tt.has {
+				if !strings.Contains(body, s) {
+					t.Errorf("GET %s lacks %s", tt.path, s)
+				}
+			}
+			for _, s := range tt.lacks {
+				if strings.Contains(body, s) {
+					t.Errorf("GET %s has %s", tt.path, s)
+				}
+			}
+		})
+	}
+	if marks, _ := f.db.Marks("weekly", 1); len(marks) != 1 {
+		t.Fatalf("asking marked: %v", marks)
+	}
+	// Confirming sends what the page's form holds.
+	w := f.do("POST", "/mark", c, url.Values{"csrf": {csrf}, "task": {"weekly"}, "period": {"1"}, "unit": {"北岭村"}, "status": {"exempt"}})
+	if back := w.Header().Get("Location"); w.Code != http.StatusSeeOther || !strings.HasPrefix(back, beiling+"?msg=") {
+		t.Fatalf("confirm: %d, back to %q", w.Code, back)
+	}
+	if marks, _ := f.db.Marks("weekly", 1); marks["北岭村"].Status != bot.Exempt || marks["北岭村"].By != "王科长" {
+		t.Errorf("marks after confirming: %v", marks)
+	}
+}
+
+// TestExportsPage: every period has a label (a task without deadline says
+// so, not "：" alone), and a task with a template offers the 合并统计表 of
+// its units' tables, which downloads.
+func TestExportsPage(t *testing.T) {
+	dir := t.TempDir()
+	table := excelize.NewFile()
+	table.SetSheetName("Sheet1", "统计表")
+	table.SetSheetRow("统计表", "A1", &[]any{"项目", "数量"})
+	table.SetSheetRow("统计表", "A2", &[]any{"宣传活动（场）", 3})
+	var b bytes.Buffer
+	if err := table.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	tpl := b.Bytes()
+	os.WriteFile(filepath.Join(dir, "活动情况统计表.xlsx"), tpl, 0o644)
+	text := strings.Replace(exampleText(t), `# template = "活动情况统计表.xlsx"`, `template = "活动情况统计表.xlsx"`, 1)
+	s, err := schedules.Parse(filepath.Join(dir, "schedule.toml"), []byte(text))
+	if err != nil || s.TaskByID("summary").Template == "" {
+		t.Fatalf("a schedule with a template: %v", err)
+	}
+	f := serve(t, time.Date(2026, 6, 29, 14, 0, 0, 0, s.Location), s)
+	sum := sha256.Sum256(tpl)
+	f.db.AddSubmission(&bot.Submission{MsgID: "1", Unit: "东风社区", Member: "东风社区-张三", Task: "summary", Period: 1,
+		At: f.now.Add(-time.Hour), Kind: schedules.File, FileName: "东风社区统计表.xlsx", Blob: hex.EncodeToString(sum[:]), Size: int64(len(tpl))}, tpl)
+	c, _ := f.signIn()
+
+	page := f.do("GET", "/exports", c, nil).Body.String()
+	for _, tt := range []struct {
+		name string
+		has  bool
+		s    string
+	}{
+		{"a task without deadline is labelled", true, "<li>随时报送：\n<a href=\"/export/report?task=activity&amp;period=1\">"},
+		{"a period is labelled with its deadline", true, "<li>第2期 截止 6月11日（周四）12:00：\n"},
+		{"a one-period task with its deadline", true, "<li>截止 6月9日（周二）18:00：\n"},
+		{"no empty label", false, "<li>："},
+		{"the template's task has the merged table", true, `<a href="/export/merged?task=summary&amp;period=1">合并统计表（Excel）</a>`},
+		{"only that task", false, "/export/merged?task=weekly"},
+		{"no hint about templates once one is set", false, `class="hint"`},
+	} {
+		if strings.Contains(page, tt.s) != tt.has {
+			t.Errorf("%s: the page has %q: %v, want %v", tt.name, tt.s, !tt.has, tt.has)
+		}
+	}
+
+	w := f.do("GET", "/export/merged?task=summary&period=1", c, nil)
+	if w.Code != 200 || !strings.Contains(w.Header().Get("Content-Disposition"), url.PathEscape("合并统计表.xlsx")) {
+		t.Fatalf("the merged table: %d %v", w.Code, w.Header())
+	}
+	x, err := excelize.OpenReader(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	first, _ := x.GetCellValue(x.GetSheetList()[0], "A1")
+	if !slices.Contains(x.GetSheetList(), "合并情况") || !strings.HasPrefix(first, "合计 1 个单位（共 6 个）") {
+		t.Errorf("the merged table: sheets %v, A1 %q", x.GetSheetList(), first)
+	}
+	for _, p := range []string{"/export/merged?task=weekly&period=1", "/export/merged?task=summary&period=2"} {
+		if w := f.do("GET", p, c, nil); w.Code != http.StatusNotFound {
+			t.Errorf("GET %s: %d", p, w.Code)
+		}
+	}
+	// Without a template anywhere, the page says how to get one.
+	g := newFixture(t)
+	gc, _ := g.signIn()
+	if page := g.do("GET", "/exports", gc, nil).Body.String(); strings.Contains(page, "/export/merged") || !strings.Contains(page, `<p class="hint">`) {
+		t.Error("the exports without a template offer a merged table or no hint")
 	}
 }
