@@ -15,6 +15,7 @@ pdftoppm -png -r 60 -f 1 -l 3 "$tmp/pdf/报送统计表.pdf" "$tmp/workbook"
 pdftoppm -png -r 60 -f 1 -l 2 "$tmp/pdf/本周典型做法、特色项目-第1期-汇编.pdf" "$tmp/report"
 
 cp "$tmp"/workbook-1.png docs/workbook-summary.png
+cp "$tmp"/workbook-2.png docs/workbook-2.png
 cp "$tmp"/workbook-3.png docs/workbook-weekly.png
 cp "$tmp"/report-1.png docs/report-1.png
 [ -f "$tmp"/report-2.png ] && cp "$tmp"/report-2.png docs/report-2.png
