@@ -27,6 +27,9 @@ type Config struct {
 type BotConfig struct {
 	// Name is the bot's name in the group, so that "@报送机器人 未报" is understood.
 	Name string `toml:"name"`
+	// Office is the street office the reports go up from ("XX街道办事处"):
+	// the 汇编's title names it. "" leaves it out.
+	Office string `toml:"office"`
 	// DataDir holds the database and exports.
 	DataDir string `toml:"data_dir"`
 	// Schedule is the schedule file's path, relative to the config file.

@@ -43,7 +43,11 @@ func (e *Exporter) Report(w io.Writer, t *schedules.Task, n int) error {
 	}
 	d.paragraph("Campaign", e.Schedule.Name)
 	d.paragraph("Title", title+" 汇编")
-	d.paragraph("Subtitle", now.Format("2006年1月2日"))
+	date := now.Format("2006年1月2日")
+	if o := e.Config.Bot.Office; o != "" {
+		date = o + "　" + date
+	}
+	d.paragraph("Subtitle", date)
 
 	var jobs []string
 	for _, r := range reports {

@@ -167,7 +167,7 @@ func TestReportForForwarding(t *testing.T) {
 	}{
 		{"campaign", `(?m)^2026年安全生产月$`, true},
 		{"title", `(?m)^本周典型做法、特色项目 第1期 汇编$`, true},
-		{"export date", `(?m)^2026年7月1日$`, true},
+		{"office and export date", `(?m)^XX街道办事处　2026年7月1日$`, true},
 		{"units in config order, numbered", `(?s)一、东风社区.*二、西湖社区.*三、南山村.*四、城建办`, true},
 		{"text without its chat label", `(?m)^消防疏散演练，居民120人参加。$`, true},
 		{"another label", `(?m)^走访独居老人23户。$`, true},
