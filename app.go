@@ -30,6 +30,8 @@ type App struct {
 	// Outbox holds what the bot owes the chat until it is delivered.
 	Outbox *bot.Outbox
 	async  bool
+	// prints makes the copies of newly stored photos (see printer).
+	prints *printer
 
 	// campaigns are the schedules in force, read without a lock by every
 	// message; files are where they come from.
@@ -79,7 +81,8 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Store: db, files: o.Files, canReload: o.Reload, setClock: o.SetClock, log: o.Logger, async: o.Async}
+	a := &App{Store: db, files: o.Files, canReload: o.Reload, setClock: o.SetClock, log: o.Logger, async: o.Async,
+		prints: newPrinter(db, o.Logger)}
 	a.campaigns.Store(o.Files.Set())
 	o.Files.checkWith(func(c *schedules.Schedule) error { return checkBare(db, c) })
 	if err := adoptBare(db, a.campaigns.Load(), o.Logger); err != nil {
@@ -93,7 +96,8 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 		reload = nil
 	}
 	exportTo := func(ctx context.Context, c *schedules.Schedule, t *schedules.Task, n int) ([]string, error) {
-		e := &export.Exporter{Config: o.Config, Schedule: c, Source: db, Now: o.Now}
+		e := &export.Exporter{Config: o.Config, Schedule: c, Source: db, Now: o.Now, Prints: db,
+			Warn: func(err error) { o.Logger.Warn().Err(err).Msg("keep a print copy") }}
 		return e.WriteFiles(filepath.Join(o.DataDir, "exports", exportFolder(c, o.Now())), t, n)
 	}
 	backup := o.Backup
@@ -102,7 +106,8 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.daily, a.dailyOn = backup.daily()
 	a.Bot, err = bot.New(bot.Options{Config: o.Config, Campaigns: a.campaigns.Load, Store: db, Chat: a.Outbox,
 		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo, Hint: o.Hint, CheckTable: export.CheckTable,
-		Backup: func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) }})
+		Backup:      func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) },
+		ImageStored: a.prints.add})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -120,6 +125,7 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.prints.start()
 	return a, nil
 }
 
@@ -385,7 +391,9 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Flush(ctx context.Context) error { return a.Bot.Flush(ctx) }
 
 // Close queues the receipts still owed (a chat that is down gets them at the
-// next start) and closes the store.
+// next start), stops making print copies and closes the store.
 func (a *App) Close() error {
-	return errors.Join(a.Bot.Flush(context.Background()), a.Store.Close())
+	err := a.Bot.Flush(context.Background())
+	a.prints.close()
+	return errors.Join(err, a.Store.Close())
 }

@@ -53,6 +53,12 @@ type Options struct {
 	// Hint tells members how to reach the bot on this platform (Transport.Hint);
 	// reminders and the help end with it. "" adds nothing.
 	Hint string
+	// ImageStored hears each image once it is stored and its receipt owed,
+	// so that its print-size copy is ready before the 汇编 or the dashboard
+	// asks. It runs on the message's path and must return at once, handing
+	// the work elsewhere: the receipt must never wait for a photo to be
+	// scaled. Nil: nothing is made ahead.
+	ImageStored func(sub Submission)
 }
 
 func (o *Options) validate() error {
@@ -308,6 +314,9 @@ func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) (err er
 	select {
 	case b.wakeups <- struct{}{}:
 	default:
+	}
+	if sub.Kind == schedules.Image && b.ImageStored != nil {
+		b.ImageStored(*sub)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -227,16 +228,11 @@ func (e *Exporter) printCopies(blobs []string) *printQueue {
 				return
 			}
 			go func() {
-				data, err := e.Source.Blob(sum)
-				if err != nil {
-					q.results[i] <- printResult{err: fmt.Errorf("read photo %.12s: %w", sum, err)}
-					return
+				c, err := PrintCopy(e.Source, e.Prints, sum, e.Warn)
+				if errors.Is(err, ErrNoPicture) {
+					c, err = photo.Copy{}, nil // the writer says so in words
 				}
-				c, err := photo.PrintSize(data)
-				if err != nil {
-					c = photo.Copy{} // not a picture: the writer says so in words
-				}
-				q.results[i] <- printResult{c: c}
+				q.results[i] <- printResult{c: c, err: err}
 			}()
 		}
 	}()

@@ -34,6 +34,13 @@ type Exporter struct {
 	Source   Source
 	// Now stamps the files ("导出时间").
 	Now func() time.Time
+	// Prints keeps the photos' print-size copies, made on first use (the
+	// store opened for writing); nil makes them at every export, as a
+	// read-only store must.
+	Prints PrintCache
+	// Warn hears what went wrong without spoiling the export: a print copy
+	// that could not be kept. Nil: nothing is said.
+	Warn func(error)
 }
 
 // File names of the exports.

@@ -60,15 +60,22 @@ var (
 	bucketBoundNames   = []byte("bound_names")   // member id -> display name when bound
 	// Added with schema 3.
 	bucketPending = []byte("pending") // member id 0 seq -> JSON Submission of a member not placed yet
+	// Added within schema 3, like the adapters' state: a file from before it
+	// has no copies, and each photo gets its copy on first use.
+	bucketPrints = []byte("print_copies") // image sha256 -> print-size copy (see PutPrintCopy)
 	// optionalBuckets may be missing from a file opened read-only.
-	optionalBuckets = [][]byte{bucketAdapterState, bucketBoundNames, bucketPending}
+	optionalBuckets = [][]byte{bucketAdapterState, bucketBoundNames, bucketPending, bucketPrints}
 	allBuckets      = [][]byte{bucketMeta, bucketSubs, bucketByPeriod, bucketMsgIDs, bucketLast, bucketBlobs,
 		bucketBinds, bucketMarks, bucketReceipts, bucketSent, bucketSeen, bucketThumbs, bucketTallies,
-		bucketMedia, bucketMediaByID, bucketOutbox, bucketAdapterState, bucketBoundNames, bucketPending}
+		bucketMedia, bucketMediaByID, bucketOutbox, bucketAdapterState, bucketBoundNames, bucketPending,
+		bucketPrints}
 
 	keySchema  = []byte("schema")
 	keyCursor  = []byte("cursor")
 	keyTallied = []byte("tallied") // set once the tallies cover every submission
+	// keyUpright is set once the thumbnails are made upright (EXIF
+	// orientation applied); those cached before lay on their side.
+	keyUpright = []byte("thumbs_upright")
 )
 
 // ErrLocked is returned by Open when another process holds the database.
@@ -169,6 +176,18 @@ func (s *DB) init() error {
 				return fmt.Errorf("count submissions: %w", err)
 			}
 			if err := meta.Put(keyTallied, []byte("1")); err != nil {
+				return err
+			}
+		}
+		if meta.Get(keyUpright) == nil {
+			// Thumbnails are a cache: dropped, each is made again, upright, when next shown.
+			if err := tx.DeleteBucket(bucketThumbs); err != nil {
+				return fmt.Errorf("drop the thumbnails: %w", err)
+			}
+			if _, err := tx.CreateBucket(bucketThumbs); err != nil {
+				return err
+			}
+			if err := meta.Put(keyUpright, []byte("1")); err != nil {
 				return err
 			}
 		}

@@ -260,6 +260,34 @@ func (s *DB) PutThumb(sum string, data []byte) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketThumbs).Put([]byte(sum), data) })
 }
 
+// PrintCopy returns the print-size copy kept for the image sum, or nil when
+// none was made yet (or the file, opened read-only, predates them).
+func (s *DB) PrintCopy(sum string) ([]byte, error) {
+	var out []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketPrints); b != nil {
+			if v := b.Get([]byte(sum)); v != nil {
+				out = bytes.Clone(v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the print copy of %.12s: %w", sum, err)
+	}
+	return out, nil
+}
+
+// PutPrintCopy keeps data as the print-size copy of the image sum. The store
+// does not read it: the callers (export.PrintCopy) decide what it holds.
+func (s *DB) PutPrintCopy(sum string, data []byte) error {
+	err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPrints).Put([]byte(sum), data) })
+	if err != nil {
+		return fmt.Errorf("keep the print copy of %.12s: %w", sum, err)
+	}
+	return nil
+}
+
 // BlobCount is the number of distinct media stored.
 func (s *DB) BlobCount() (int, error) {
 	var n int

@@ -23,6 +23,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/export"
+	"reportbot/photo"
 	"reportbot/schedules"
 )
 
@@ -367,10 +368,10 @@ type galleryPage struct {
 	Task   *schedules.Task
 	Period schedules.Period
 	Label  string
-	Photos []photo
+	Photos []galleryPhoto
 }
 
-type photo struct {
+type galleryPhoto struct {
 	Unit string
 	// Text is what the unit wrote for the period, shortened for the card;
 	// Full is all of it, for the card's tooltip.
@@ -416,7 +417,7 @@ func (s *Server) gallery(w http.ResponseWriter, r *http.Request, sess session) {
 		full := strings.Join(texts, "\n")
 		for _, sub := range rep.Submissions {
 			if sub.Kind == schedules.Image {
-				g.Photos = append(g.Photos, photo{Unit: rep.Unit, Text: shorten(full, galleryText), Full: full, Submission: sub})
+				g.Photos = append(g.Photos, galleryPhoto{Unit: rep.Unit, Text: shorten(full, galleryText), Full: full, Submission: sub})
 			}
 		}
 	}
@@ -496,6 +497,9 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request, _ session) {
 		data, err = s.makeThumb(sum)
 	}
 	if err != nil || data == nil {
+		if !errors.Is(err, export.ErrNoPicture) {
+			s.o.Logger.Error().Err(err).Msg("thumbnail")
+		}
 		// A format Go cannot decode (HEIC, WebP): a neutral picture instead.
 		http.Redirect(w, r, "/static/nothumb.svg", http.StatusFound)
 		return
@@ -505,14 +509,45 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request, _ session) {
 	w.Write(data)
 }
 
-func (s *Server) makeThumb(sum string) ([]byte, error) {
-	orig, err := s.o.Source.Blob(sum)
-	if err != nil || orig == nil {
-		return nil, err
+// print serves a photo's print-size copy, upright: what the gallery opens.
+// Phones' originals are several megabytes each, and a browser that ignores
+// EXIF orientation would show them on their side.
+func (s *Server) print(w http.ResponseWriter, r *http.Request, _ session) {
+	sum := r.PathValue("sum")
+	if !sumRE.MatchString(sum) {
+		s.notFound(w, "这张图片")
+		return
 	}
-	img, _, err := image.Decode(bytes.NewReader(orig))
+	c, err := s.printCopy(sum)
+	if err != nil {
+		if !errors.Is(err, export.ErrNoPicture) {
+			s.o.Logger.Error().Err(err).Msg("print copy")
+		}
+		// The original, as it is: the browser may still show it.
+		http.Redirect(w, r, "/media/"+sum, http.StatusFound)
+		return
+	}
+	w.Header().Set("Content-Type", "image/"+c.Format)
+	w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+	w.Write(c.Data)
+}
+
+func (s *Server) printCopy(sum string) (photo.Copy, error) {
+	return export.PrintCopy(s.o.Source, s.o.Source, sum, func(err error) {
+		s.o.Logger.Warn().Err(err).Msg("keep a print copy")
+	})
+}
+
+// makeThumb scales the print copy, which is upright and already small: a
+// phone photo is decoded once for both.
+func (s *Server) makeThumb(sum string) ([]byte, error) {
+	c, err := s.printCopy(sum)
 	if err != nil {
 		return nil, err
+	}
+	img, _, err := image.Decode(bytes.NewReader(c.Data))
+	if err != nil {
+		return nil, fmt.Errorf("decode the print copy of %.12s: %w", sum, err)
 	}
 	b := img.Bounds()
 	wd, ht := b.Dx(), b.Dy()
@@ -527,7 +562,7 @@ func (s *Server) makeThumb(sum string) ([]byte, error) {
 	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
 	var out bytes.Buffer
 	if err := jpeg.Encode(&out, dst, &jpeg.Options{Quality: 80}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encode a thumbnail: %w", err)
 	}
 	if err := s.o.Source.PutThumb(sum, out.Bytes()); err != nil {
 		s.o.Logger.Warn().Err(err).Msg("cache a thumbnail")
@@ -655,7 +690,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess session) 
 	if !ok {
 		return
 	}
-	e := &export.Exporter{Config: s.o.Config, Schedule: sc.c, Source: s.o.Source, Now: s.o.Now}
+	e := &export.Exporter{Config: s.o.Config, Schedule: sc.c, Source: s.o.Source, Now: s.o.Now, Prints: s.o.Source,
+		Warn: func(err error) { s.o.Logger.Warn().Err(err).Msg("keep a print copy") }}
 	var name string
 	var write func(io.Writer) error
 	switch r.PathValue("kind") {

@@ -38,6 +38,9 @@ var files embed.FS
 // Source is what the pages read: the store.
 type Source interface {
 	export.Source
+	// The print-size copies, upright, from which the gallery and the
+	// thumbnails are shown: made once, on first use if not before.
+	export.PrintCache
 	Thumb(sum string) ([]byte, error)
 	PutThumb(sum string, data []byte) error
 }
@@ -124,6 +127,7 @@ func New(o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /gallery/{task}/{period}", s.auth(s.gallery))
 	s.mux.HandleFunc("GET /media/{sum}", s.auth(s.media))
 	s.mux.HandleFunc("GET /thumb/{sum}", s.auth(s.thumb))
+	s.mux.HandleFunc("GET /print/{sum}", s.auth(s.print))
 	s.mux.HandleFunc("GET /schedule", s.auth(s.schedule))
 	s.mux.HandleFunc("POST /schedule", s.auth(s.saveSchedule))
 	s.mux.HandleFunc("GET /exports", s.auth(s.exports))

@@ -28,6 +28,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"reportbot/bot"
+	"reportbot/photo/phototest"
 	"reportbot/schedules"
 	"reportbot/store"
 )
@@ -236,7 +237,7 @@ func TestEveryPage(t *testing.T) {
 		"/":            "本周典型做法、特色项目",
 		"/task/weekly": `class="reported"`,
 		"/cell/weekly/1/" + url.PathEscape("东风社区"): "/thumb/" + f.photo,
-		"/gallery/weekly/1":                    "/media/" + f.photo,
+		"/gallery/weekly/1":                    "/print/" + f.photo,
 		"/schedule":                            "接下来14天要发的消息",
 		"/exports":                             "/export/report?task=weekly&amp;period=1",
 		"/status":                              "等待扫码",
@@ -1116,5 +1117,67 @@ func TestExportsPage(t *testing.T) {
 	gc, _ := g.signIn()
 	if page := g.do("GET", "/exports", gc, nil).Body.String(); strings.Contains(page, "/export/merged") || !strings.Contains(page, `<p class="hint">`) {
 		t.Error("the exports without a template offer a merged table or no hint")
+	}
+}
+
+// TestUprightPhotos: a phone photo stored lying on its side (landscape
+// pixels, EXIF orientation 6) is shown upright in the thumbnail and the
+// gallery's picture, made from the print copy kept in the store; the
+// original is served unchanged.
+func TestUprightPhotos(t *testing.T) {
+	f := newFixture(t)
+	c, _ := f.signIn()
+	turned := phototest.WithExif(phototest.JPEG(phototest.Noisy(1600, 1200, 7)), 6)
+	h := sha256.Sum256(turned)
+	sum := hex.EncodeToString(h[:])
+	at := time.Date(2026, 6, 3, 16, 40, 0, 0, f.now.Location())
+	if _, err := f.db.AddSubmission(&bot.Submission{MsgID: "3", Unit: "东风社区", Member: "东风社区-张三", Task: "weekly", Period: 1, At: at,
+		Kind: schedules.Image, Blob: sum, Size: int64(len(turned))}, turned); err != nil {
+		t.Fatal(err)
+	}
+	w := f.do("GET", "/thumb/"+sum, c, nil)
+	if w.Code != 200 {
+		t.Fatalf("thumb: %d %v", w.Code, w.Header())
+	}
+	img, _, err := image.Decode(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dx() >= b.Dy() || b.Dy() != thumbSize {
+		t.Errorf("thumbnail %v: want upright, %d high", b, thumbSize)
+	}
+	if kept, _ := f.db.PrintCopy(sum); kept == nil {
+		t.Error("no print copy kept")
+	}
+	w = f.do("GET", "/print/"+sum, c, nil)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("print: %d %v", w.Code, w.Header())
+	}
+	cfg, _, err := image.DecodeConfig(w.Body)
+	if err != nil || cfg.Width != 960 || cfg.Height != 1280 {
+		t.Errorf("print copy %d×%d, %v; want 960×1280", cfg.Width, cfg.Height, err)
+	}
+	if w := f.do("GET", "/media/"+sum, c, nil); !bytes.Equal(w.Body.Bytes(), turned) {
+		t.Error("the original is not served as it was sent")
+	}
+	if w := f.do("GET", "/gallery/weekly/1", c, nil); !strings.Contains(w.Body.String(), `href="/print/`+sum) {
+		t.Error("the gallery does not open the print copy")
+	}
+	// Not a picture: the thumbnail is the placeholder, the print the file itself.
+	junk := []byte("not a picture")
+	hj := sha256.Sum256(junk)
+	js := hex.EncodeToString(hj[:])
+	if _, err := f.db.AddSubmission(&bot.Submission{MsgID: "4", Unit: "东风社区", Member: "东风社区-张三", Task: "weekly", Period: 1, At: at,
+		Kind: schedules.Image, Blob: js, Size: int64(len(junk))}, junk); err != nil {
+		t.Fatal(err)
+	}
+	if w := f.do("GET", "/thumb/"+js, c, nil); w.Code != http.StatusFound || w.Header().Get("Location") != "/static/nothumb.svg" {
+		t.Errorf("thumb of no picture: %d %v", w.Code, w.Header())
+	}
+	if w := f.do("GET", "/print/"+js, c, nil); w.Code != http.StatusFound || w.Header().Get("Location") != "/media/"+js {
+		t.Errorf("print of no picture: %d %v", w.Code, w.Header())
+	}
+	if w := f.do("GET", "/print/"+strings.Repeat("0", 63)+"g", c, nil); w.Code != http.StatusNotFound {
+		t.Errorf("print of a bad hash: %d", w.Code)
 	}
 }
