@@ -138,6 +138,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 		}
 		return b.withdraw(ctx, m)
 	}
+	var unit *Unit
 	if m.Kind == schedules.Text {
 		text := b.stripMention(&m)
 		if c, ok := ParseCommand(text); ok && c.Name != "" {
@@ -149,10 +150,11 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 		if handled, err := b.command(ctx, m, text); handled || err != nil {
 			return err
 		}
-		v, err := b.judge(m, text)
+		u, v, err := b.judge(m, text)
 		if err != nil {
 			return err
 		}
+		unit = u
 		log.Debug().Bool("counts", v.Counts).Str("why", v.Why).Msg("report rule")
 		if !v.Counts {
 			if m.ToBot || m.Private {
@@ -161,26 +163,32 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 			return nil
 		}
 		m.Text = text
+	} else {
+		u, err := b.UnitOf(m.Sender)
+		if err != nil {
+			return err
+		}
+		unit = u
 	}
 	// A report sent privately counts as in the group and is receipted privately.
-	return b.submit(ctx, m, log)
+	return b.submit(ctx, m, unit, log)
 }
 
 // judge applies the report rule to a text of m (see Judge). A member the
 // bot cannot place is judged as a unit member would be, but only a text that
 // names a task is taken from them (to keep until they bind): anything else
 // from them is most likely a coordinator's word.
-func (b *Bot) judge(m Message, text string) (Verdict, error) {
+func (b *Bot) judge(m Message, text string) (*Unit, Verdict, error) {
 	unit, err := b.UnitOf(m.Sender)
 	if err != nil {
-		return Verdict{}, err
+		return nil, Verdict{}, err
 	}
 	now := b.Now()
 	f := Facts{Coordinator: b.isAdmin(m), Addressed: m.ToBot || m.Private, Answers: answersReminder(m.Quote), Unit: unit}
 	if unit != nil {
 		last, err := b.Store.LastSubmission(m.Sender.Name)
 		if err != nil {
-			return Verdict{}, err
+			return nil, Verdict{}, err
 		}
 		f.Follows = last != nil && last.Unit == unit.Name && !last.Withdrawn &&
 			now.Sub(last.At) <= time.Duration(b.Config.Bot.FollowMinutes)*time.Minute
@@ -189,7 +197,7 @@ func (b *Bot) judge(m Message, text string) (Verdict, error) {
 	if unit == nil && v.Counts && v.Task == nil {
 		v.Counts, v.Why = false, "发消息的人还不属于任何单位，消息里也没有提到任务：多半是布置工作"
 	}
-	return v, nil
+	return unit, v, nil
 }
 
 // firstSeen records m's id; false when another handling recorded it first.
@@ -240,11 +248,8 @@ func (b *Bot) UnitOf(who Member) (*Unit, error) {
 	return nil, nil
 }
 
-func (b *Bot) submit(ctx context.Context, m Message, log zerolog.Logger) (err error) {
-	unit, err := b.UnitOf(m.Sender)
-	if err != nil {
-		return err
-	}
+// submit stores a report of the member's unit (nil: one the bot cannot place yet).
+func (b *Bot) submit(ctx context.Context, m Message, unit *Unit, log zerolog.Logger) (err error) {
 	now := b.Now()
 	if unit == nil {
 		return b.keepUnplaced(ctx, m, log)
