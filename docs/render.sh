@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Renders the pictures in the README from a real export of the June scenario:
-# needs Debian's libreoffice-writer, libreoffice-calc, fonts-noto-cjk and poppler-utils.
+# Renders the pictures in the README from a real export of the June scenario,
+# played with phone-size photos (docs/photos writes them into the temp dir in
+# place of the demo's tiny PNGs): needs Debian's libreoffice-writer,
+# libreoffice-calc, fonts-noto-cjk and poppler-utils.
 #   bash docs/render.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go run . demo --script testdata/june.txt --data "$tmp/data" >/dev/null
+go run ./docs/photos "$tmp/photos"
+# The console reads media paths relative to the script: the copy's photos are
+# photos/X.jpg and its files the ones in testdata, by absolute path.
+sed -e 's#^\([^:]*: /image \)\.\./console/demo/\(.*\)\.png$#\1photos/\2.jpg#' \
+	-e "s#^\\([^:]*: /file \\)\\([^/].*\\)\$#\\1$PWD/testdata/\\2#" testdata/june.txt >"$tmp/june.txt"
+if grep -q 'console/demo/' "$tmp/june.txt"; then
+	echo "render.sh: an /image line of testdata/june.txt was not rewritten" >&2
+	exit 1
+fi
+go run . demo --script "$tmp/june.txt" --data "$tmp/data" >/dev/null
 go run . export --data "$tmp/data" --task 典型做法 --period 1 --out "$tmp/out" >/dev/null
 cd "$tmp/out"
 soffice --headless --convert-to pdf --outdir "$tmp/pdf" ./*.xlsx ./*.docx >/dev/null 2>&1
