@@ -10,9 +10,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go run ./docs/photos "$tmp/photos"
 # The console reads media paths relative to the script: the copy's photos are
-# photos/X.jpg and its files the ones in testdata, by absolute path.
+# photos/X.jpg and its files the ones in testdata, by absolute path. 东风社区
+# sends a second photo in week 1, so that the 汇编 shows two photos in a row.
 sed -e 's#^\([^:]*: /image \)\.\./console/demo/\(.*\)\.png$#\1photos/\2.jpg#' \
-	-e "s#^\\([^:]*: /file \\)\\([^/].*\\)\$#\\1$PWD/testdata/\\2#" testdata/june.txt >"$tmp/june.txt"
+	-e "s#^\\([^:]*: /file \\)\\([^/].*\\)\$#\\1$PWD/testdata/\\2#" \
+	-e '0,/^东风社区-张三: \/image photos\/消防演练.jpg$/s//&\n东风社区-张三: \/image photos\/入户检查.jpg/' \
+	testdata/june.txt >"$tmp/june.txt"
 if grep -q 'console/demo/' "$tmp/june.txt"; then
 	echo "render.sh: an /image line of testdata/june.txt was not rewritten" >&2
 	exit 1
