@@ -333,13 +333,13 @@ func (d *docx) inline(rid string, cx, cy int64) string {
 }
 
 // Sizes on the page, in EMU: a photo fills its half of the 15.9 cm text
-// width, up to 9.8 cm high so that a portrait pair and captions take less
+// width, up to 8.5 cm high so that a portrait pair and captions take less
 // than half a page.
 const (
 	emuPerCm  = 360000
 	cellTwips = 4513 // half of A4's text width with 2.54 cm margins
 	photoMaxW = 74 * emuPerCm / 10
-	photoMaxH = 98 * emuPerCm / 10
+	photoMaxH = 85 * emuPerCm / 10
 )
 
 func fitEMU(w, h int, maxW, maxH int64) (int64, int64) {

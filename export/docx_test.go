@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -356,6 +357,12 @@ func TestReportSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("汇编 of 40 units, 120 photos: %.1f MB", float64(out.Len())/(1<<20))
+	// To look at it: REPORTBOT_KEEP_REPORT=/tmp/big.docx, then LibreOffice.
+	if keep := os.Getenv("REPORTBOT_KEEP_REPORT"); keep != "" {
+		if err := os.WriteFile(keep, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if out.Len() > 35<<20 {
 		t.Errorf("汇编 is %.1f MB, over 35 MB", float64(out.Len())/(1<<20))
 	}
