@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,7 +52,11 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Play(ctx, strings.NewReader(readFile(t, "testdata/june.txt")), "june", console.DirFiles("testdata")); err != nil {
+	script := readFile(t, "testdata/june.txt")
+	if *update {
+		script = withPhoneSizePhotos(t, script)
+	}
+	if err := p.Play(ctx, strings.NewReader(script), "june", console.DirFiles("testdata")); err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
@@ -286,4 +291,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	if saved := readFile(t, schedPath); !strings.Contains(saved, `cron = "0 12 * * FRI"`) {
 		t.Error("the edit was not saved to the file")
 	}
+}
+
+// withPhoneSizePhotos has the June script send phone-size photos (made by
+// docs/photos, as docs/render.sh's documents show) instead of the demo's
+// small PNGs: the README's pictures of the dashboard show what it does with
+// real ones.
+func withPhoneSizePhotos(t *testing.T, script string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("go", "run", "./docs/photos", dir).CombinedOutput(); err != nil {
+		t.Fatalf("make the photos: %v: %s", err, out)
+	}
+	re := regexp.MustCompile(`(?m)^([^:]*: /image )\.\./console/demo/(.*)\.png$`)
+	return re.ReplaceAllString(script, "${1}"+filepath.ToSlash(dir)+"/${2}.jpg")
 }
