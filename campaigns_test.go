@@ -33,22 +33,7 @@ func juneFile(t *testing.T) string {
 // id, its task ids unchanged: what an office does for 消防宣传月.
 func novemberFile(t *testing.T) string {
 	t.Helper()
-	r := strings.NewReplacer(
-		`id = "2026-06-anquan"`, `id = "2026-11-xiaofang"`,
-		`name = "2026年安全生产月"`, `name = "2026年消防宣传月"`,
-		`2026年安全生产月今天开始`, `2026年消防宣传月今天开始`,
-		`start = "2026-06-01"`, `start = "2026-11-01"`,
-		`end = "2026-07-03"`, `end = "2026-12-03"`,
-		`due = "2026-06-09 18:00"`, `due = "2026-11-09 18:00"`,
-		`from = "2026-06-01"`, `from = "2026-11-01"`,
-		`until = "2026-06-30"`, `until = "2026-11-30"`,
-		`due = "2026-06-16 18:00"`, `due = "2026-11-16 18:00"`,
-		`due = "2026-06-30 18:00"`, `due = "2026-11-30 18:00"`,
-		`at = "2026-06-01 09:00"`, `at = "2026-11-02 09:00"`,
-		`at = "2026-06-16 08:30"`, `at = "2026-11-16 08:30"`,
-		`6月9日前`, `11月9日前`, `6月30日前`, `11月30日前`,
-	)
-	return r.Replace(juneFile(t))
+	return readFile(t, filepath.Join("testdata", "campaigns", "2026-11-xiaofang.toml"))
 }
 
 // campaignRig runs the bot over a folder of schedule files and a data

@@ -8,17 +8,15 @@ import (
 	"testing"
 )
 
-// example parses a file of schedules.example/ under the name source, the
-// base edits made first and then the edits (pairs of old, new).
-func example(t *testing.T, file, source string, base []string, edits ...string) *Schedule {
+// parseFile parses the schedule file at path under its base name, with the
+// edits made (pairs of old, new).
+func parseFile(t *testing.T, path string, edits ...string) *Schedule {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "schedules.example", file))
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := strings.NewReplacer(base...).Replace(string(b))
-	src = strings.NewReplacer(edits...).Replace(src)
-	s, err := Parse(source, []byte(src))
+	s, err := Parse(filepath.Base(path), []byte(strings.NewReplacer(edits...).Replace(string(b))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,31 +25,20 @@ func example(t *testing.T, file, source string, base []string, edits ...string) 
 
 func june(t *testing.T, edits ...string) *Schedule {
 	t.Helper()
-	return example(t, "2026-06-anquan.toml", "2026-06-anquan.toml", nil, edits...)
+	return parseFile(t, filepath.Join("..", "schedules.example", "2026-06-anquan.toml"), edits...)
 }
 
 func monthly(t *testing.T, edits ...string) *Schedule {
 	t.Helper()
-	return example(t, "yinhuan-monthly.toml", "yinhuan-monthly.toml", nil, edits...)
+	return parseFile(t, filepath.Join("..", "schedules.example", "yinhuan-monthly.toml"), edits...)
 }
 
 // november is June's campaign moved to November under another id and name,
-// with the same task ids: the case that made task keys carry the campaign.
+// with the same task ids (testdata/campaigns): the case that made task keys
+// carry the campaign.
 func november(t *testing.T, edits ...string) *Schedule {
 	t.Helper()
-	return example(t, "2026-06-anquan.toml", "2026-11-xiaofang.toml", []string{
-		`id = "2026-06-anquan"`, `id = "2026-11-xiaofang"`,
-		`name = "2026年安全生产月"`, `name = "2026年消防宣传月"`,
-		`start = "2026-06-01"`, `start = "2026-11-01"`,
-		`end = "2026-07-03"`, `end = "2026-12-03"`,
-		`due = "2026-06-09 18:00"`, `due = "2026-11-09 18:00"`,
-		`from = "2026-06-01"`, `from = "2026-11-01"`,
-		`until = "2026-06-30"`, `until = "2026-11-30"`,
-		`due = "2026-06-16 18:00"`, `due = "2026-11-16 18:00"`,
-		`due = "2026-06-30 18:00"`, `due = "2026-11-30 18:00"`,
-		`at = "2026-06-01 09:00"`, `at = "2026-11-02 09:00"`,
-		`at = "2026-06-16 08:30"`, `at = "2026-11-16 08:30"`,
-	}, edits...)
+	return parseFile(t, filepath.Join("..", "testdata", "campaigns", "2026-11-xiaofang.toml"), edits...)
 }
 
 func newSet(t *testing.T, list ...*Schedule) *Set {
