@@ -89,6 +89,21 @@ func arrayParent(name string, counts map[string]int) string {
 
 // stripComment drops a trailing # comment that is not inside a string.
 func stripComment(line string) string {
+	code, _ := splitLine(line)
+	return code
+}
+
+// outsideStrings is what a line says outside its quoted strings and its
+// comment: Chinese quotes inside "…" or after # are the admin's words.
+func outsideStrings(line string) string {
+	_, outside := splitLine(line)
+	return outside
+}
+
+// splitLine reads a line once: its text before a # comment that is not inside
+// a string, and that text without its quoted strings.
+func splitLine(line string) (code, outside string) {
+	var b strings.Builder
 	var quote rune
 	for i, r := range line {
 		switch {
@@ -99,10 +114,12 @@ func stripComment(line string) string {
 		case r == '"' || r == '\'':
 			quote = r
 		case r == '#':
-			return line[:i]
+			return line[:i], b.String()
+		default:
+			b.WriteRune(r)
 		}
 	}
-	return line
+	return line, b.String()
 }
 
 // line returns the line of path, or of the closest enclosing table, or 0.

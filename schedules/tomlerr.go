@@ -81,27 +81,6 @@ func syntaxAdvice(pe toml.ParseError, line string) string {
 	return "这一行不符合日程文件的写法：检查英文引号、方括号和等号是否配对"
 }
 
-// outsideStrings is what a line says outside its quoted strings and its
-// comment: Chinese quotes inside "…" or after # are the admin's words.
-func outsideStrings(line string) string {
-	var b strings.Builder
-	var quote rune
-	for _, r := range line {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '"' || r == '\'':
-			quote = r
-		case r == '#':
-			return b.String()
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
 
 var stringOrListType = reflect.TypeFor[stringOrList]()
 
