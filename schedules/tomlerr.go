@@ -81,7 +81,6 @@ func syntaxAdvice(pe toml.ParseError, line string) string {
 	return "这一行不符合日程文件的写法：检查英文引号、方括号和等号是否配对"
 }
 
-
 var stringOrListType = reflect.TypeFor[stringOrList]()
 
 // checkTypes compares the decoded file v with the shape t the schedule takes,
