@@ -37,31 +37,6 @@ func encodeJPEG(t testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
-// withExif splices an APP1 Exif segment holding orientation o after the SOI,
-// as a phone writes it, in the given byte order.
-func withExif(jpg []byte, o uint16, bo binary.ByteOrder) []byte {
-	tiff := make([]byte, 8+2+12+4)
-	if bo == binary.LittleEndian {
-		copy(tiff, "II")
-	} else {
-		copy(tiff, "MM")
-	}
-	bo.PutUint16(tiff[2:], 42)
-	bo.PutUint32(tiff[4:], 8)
-	bo.PutUint16(tiff[8:], 1)
-	bo.PutUint16(tiff[10:], 0x0112)
-	bo.PutUint16(tiff[12:], 3)
-	bo.PutUint32(tiff[14:], 1)
-	bo.PutUint16(tiff[18:], o)
-	payload := append([]byte("Exif\x00\x00"), tiff...)
-	seg := []byte{0xFF, 0xE1, 0, 0}
-	binary.BigEndian.PutUint16(seg[2:], uint16(2+len(payload)))
-	seg = append(seg, payload...)
-	out := append([]byte{}, jpg[:2]...)
-	out = append(out, seg...)
-	return append(out, jpg[2:]...)
-}
-
 func TestOrientation(t *testing.T) {
 	plain := encodeJPEG(t, halves(8, 4))
 	for _, c := range []struct {
@@ -70,13 +45,13 @@ func TestOrientation(t *testing.T) {
 		want int
 	}{
 		{"no exif", plain, 1},
-		{"big endian 6", withExif(plain, 6, binary.BigEndian), 6},
-		{"little endian 8", withExif(plain, 8, binary.LittleEndian), 8},
-		{"3", withExif(plain, 3, binary.BigEndian), 3},
-		{"out of range", withExif(plain, 9, binary.BigEndian), 1},
+		{"big endian 6", phototest.WithExifOrder(plain, 6, binary.BigEndian), 6},
+		{"little endian 8", phototest.WithExifOrder(plain, 8, binary.LittleEndian), 8},
+		{"3", phototest.WithExifOrder(plain, 3, binary.BigEndian), 3},
+		{"out of range", phototest.WithExifOrder(plain, 9, binary.BigEndian), 1},
 		{"not a jpeg", []byte("\x89PNG\r\n\x1a\n"), 1},
 		{"empty", nil, 1},
-		{"truncated segment", withExif(plain, 6, binary.BigEndian)[:12], 1},
+		{"truncated segment", phototest.WithExifOrder(plain, 6, binary.BigEndian)[:12], 1},
 		{"broken length", append([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0xFF, 0xFF}, "Exif"...), 1},
 	} {
 		if got := Orientation(c.data); got != c.want {
@@ -87,7 +62,7 @@ func TestOrientation(t *testing.T) {
 
 // TestOrientationNeverPanics feeds cut and corrupted headers.
 func TestOrientationNeverPanics(t *testing.T) {
-	full := withExif(encodeJPEG(t, halves(8, 4)), 6, binary.LittleEndian)
+	full := phototest.WithExifOrder(encodeJPEG(t, halves(8, 4)), 6, binary.LittleEndian)
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 2000; i++ {
 		b := append([]byte{}, full[:r.IntN(60)]...)
@@ -116,10 +91,10 @@ func TestPrintSize(t *testing.T) {
 	}{
 		{"kept as it is", wide, 1280, 400, 200, true, red, "jpeg", true, true},
 		{"scaled", wide, 100, 100, 50, false, red, "jpeg", true, true},
-		{"turned right (6)", withExif(wide, 6, binary.BigEndian), 1280, 200, 400, false, red, "jpeg", true, false},
-		{"turned left (8)", withExif(wide, 8, binary.LittleEndian), 100, 50, 100, false, blue, "jpeg", true, true},
-		{"upside down (3)", withExif(wide, 3, binary.BigEndian), 1280, 400, 200, false, blue, "jpeg", true, false},
-		{"orientation ignored when asked", withExif(wide, 6, binary.BigEndian), 1280, 400, 200, true, red, "jpeg", false, true},
+		{"turned right (6)", phototest.WithExifOrder(wide, 6, binary.BigEndian), 1280, 200, 400, false, red, "jpeg", true, false},
+		{"turned left (8)", phototest.WithExifOrder(wide, 8, binary.LittleEndian), 100, 50, 100, false, blue, "jpeg", true, true},
+		{"upside down (3)", phototest.WithExifOrder(wide, 3, binary.BigEndian), 1280, 400, 200, false, blue, "jpeg", true, false},
+		{"orientation ignored when asked", phototest.WithExifOrder(wide, 6, binary.BigEndian), 1280, 400, 200, true, red, "jpeg", false, true},
 		{"small png kept", small.Bytes(), 1280, 40, 30, true, red, "png", true, true},
 	} {
 		got, err := Fit(c.data, c.max, c.upright)

@@ -68,20 +68,25 @@ func JPEG(img image.Image) []byte {
 
 // WithExif splices an APP1 Exif segment holding orientation o right after
 // the JPEG's SOI marker, big-endian as many phones write it.
-func WithExif(jpg []byte, o uint16) []byte {
+func WithExif(jpg []byte, o uint16) []byte { return WithExifOrder(jpg, o, binary.BigEndian) }
+
+// WithExifOrder is WithExif in the byte order given: phones write both.
+func WithExifOrder(jpg []byte, o uint16, bo binary.ByteOrder) []byte {
 	tiff := make([]byte, 8+2+12+4)
 	copy(tiff, "MM")
-	be := binary.BigEndian
-	be.PutUint16(tiff[2:], 42)
-	be.PutUint32(tiff[4:], 8)
-	be.PutUint16(tiff[8:], 1)
-	be.PutUint16(tiff[10:], 0x0112)
-	be.PutUint16(tiff[12:], 3)
-	be.PutUint32(tiff[14:], 1)
-	be.PutUint16(tiff[18:], o)
+	if bo == binary.LittleEndian {
+		copy(tiff, "II")
+	}
+	bo.PutUint16(tiff[2:], 42)
+	bo.PutUint32(tiff[4:], 8)
+	bo.PutUint16(tiff[8:], 1)
+	bo.PutUint16(tiff[10:], 0x0112)
+	bo.PutUint16(tiff[12:], 3)
+	bo.PutUint32(tiff[14:], 1)
+	bo.PutUint16(tiff[18:], o)
 	payload := append([]byte("Exif\x00\x00"), tiff...)
 	seg := []byte{0xFF, 0xE1, 0, 0}
-	be.PutUint16(seg[2:], uint16(2+len(payload)))
+	binary.BigEndian.PutUint16(seg[2:], uint16(2+len(payload)))
 	out := append([]byte{}, jpg[:2]...)
 	out = append(out, seg...)
 	out = append(out, payload...)
