@@ -23,19 +23,13 @@ func pendingKey(m Member) string {
 }
 
 // keepUnplaced handles material from a member the bot cannot place in a
-// unit. Admins and people of no unit give instructions: their texts and
-// files are not reports. Anyone else's media, and texts that name a task,
-// are kept until the sender binds (nothing is lost), and the sender is asked
-// once a day to bind.
+// unit: their media, and the texts the report rule let through (those that
+// name a task, see Bot.judge), are kept until the sender binds (nothing is
+// lost), and the sender is asked once a day to bind. An admin's files and
+// photos are not reports.
 func (b *Bot) keepUnplaced(ctx context.Context, m Message, log zerolog.Logger) error {
 	if b.isAdmin(m) {
 		log.Info().Msg("material from an admin of no unit: not a report")
-		return nil
-	}
-	if m.Kind == schedules.Text && keywordTask(schedules.Tasks(b.Campaigns().Open(b.Now())), m.Text) == nil {
-		// Most likely a coordinator's word ("请各单位抓紧报送"): a report of
-		// someone who has not bound names its task or comes with photos.
-		log.Info().Msg("text from a member of no unit")
 		return nil
 	}
 	sub := &Submission{MsgID: m.ID, Member: m.Sender.Name, At: b.Now(), Kind: m.Kind, Text: m.Text, FileName: m.FileName}
