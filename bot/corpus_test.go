@@ -102,6 +102,7 @@ func playCorpus(t *testing.T, path string) score {
 			t.Fatalf("%s:%d: no text", path, n)
 		}
 		h.deliver(bot.Message{ID: id, Sender: who, Private: priv, Kind: schedules.Text, Text: parts[2], Size: -1})
+		why := h.rule.last()
 		sub, err := h.db.Submission(id)
 		if err != nil {
 			t.Fatal(err)
@@ -113,10 +114,10 @@ func playCorpus(t *testing.T, path string) score {
 			sc.tp++
 		case counted && !want:
 			sc.fp++
-			sc.wrong = append(sc.wrong, fmt.Sprintf("%s:%d counted, labelled %s: %s", filepath.Base(path), n, parts[0], parts[2]))
+			sc.wrong = append(sc.wrong, fmt.Sprintf("%s:%d counted, labelled %s: %s\n\t(%s)", filepath.Base(path), n, parts[0], parts[2], why))
 		case !counted && want:
 			sc.fn++
-			sc.wrong = append(sc.wrong, fmt.Sprintf("%s:%d not counted, labelled report: %s", filepath.Base(path), n, parts[2]))
+			sc.wrong = append(sc.wrong, fmt.Sprintf("%s:%d not counted, labelled report: %s\n\t(%s)", filepath.Base(path), n, parts[2], why))
 		default:
 			sc.tn++
 		}

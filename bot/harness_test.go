@@ -3,6 +3,7 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -47,6 +48,9 @@ type harness struct {
 	sched *schedules.Schedule
 	n     int
 	last  map[string]string
+	// rule records the report rule's reasons (its debug log lines), for the
+	// corpus test to show why a line was decided wrong.
+	rule ruleLog
 }
 
 func newHarness(t testing.TB) *harness {
@@ -83,7 +87,7 @@ func newHarnessOver(t testing.TB, list ...*schedules.Schedule) *harness {
 	})
 	h := &harness{t: t, db: db, chat: &recordChat{}, sched: s, last: map[string]string{}}
 	h.bot, err = bot.New(bot.Options{Config: cfg, Campaigns: func() *schedules.Set { return set }, Store: db,
-		Chat: h.chat, Now: func() time.Time { return h.now }, Logger: zerolog.Nop()})
+		Chat: h.chat, Now: func() time.Time { return h.now }, Logger: zerolog.New(&h.rule).Level(zerolog.DebugLevel)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,4 +234,29 @@ func tinyPNG(shade uint8) string {
 	var b bytes.Buffer
 	png.Encode(&b, img)
 	return b.String()
+}
+
+// ruleLog keeps the reason of the report rule's latest decision.
+type ruleLog struct {
+	mu  sync.Mutex
+	why string
+}
+
+func (l *ruleLog) Write(p []byte) (int, error) {
+	var line struct{ Message, Why string }
+	if json.Unmarshal(p, &line) == nil && line.Message == "report rule" {
+		l.mu.Lock()
+		l.why = line.Why
+		l.mu.Unlock()
+	}
+	return len(p), nil
+}
+
+// last is the reason of the latest decision, and forgets it.
+func (l *ruleLog) last() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	why := l.why
+	l.why = ""
+	return why
 }

@@ -46,3 +46,35 @@ func TestLexiconMatchesItsRegexp(t *testing.T) {
 		})
 	}
 }
+
+// findAll counts a deed once however its words overlap, and each kind once.
+func TestLexiconFindAll(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want []string
+	}{
+		{"", nil},
+		{"今天天气不错", nil},
+		{"检查了仓库", []string{"检查"}},
+		{"检查了仓库，已责令整改，6月8号复查", []string{"检查", "整改", "复查"}},
+		{"巡了一遍，又巡了一遍", []string{"巡了"}},
+		{"给全校学生上了一堂防溺水课", []string{"上了一堂防溺水课"}},
+	} {
+		t.Run(tt.text, func(t *testing.T) {
+			if got := deedRE.findAll(tt.text); strings.Join(got, "、") != strings.Join(tt.want, "、") {
+				t.Errorf("findAll(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+// A unit's stem is what people call it; too short a stem is no name.
+func TestUnitStem(t *testing.T) {
+	for name, want := range map[string]string{
+		"北岭村": "北岭", "东风社区": "东风", "安监站": "安监", "城建办": "城建", "村": "", "新村": "", "": "",
+	} {
+		if got := unitStem(name); got != want {
+			t.Errorf("unitStem(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

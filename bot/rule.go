@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"reportbot/schedules"
@@ -51,8 +53,10 @@ var (
 	questionRE = newLexicon(`请问|什么时候|怎么|多少张|几张[啊呀呢吗]|要几张|有没有|哪里|哪个|谁[去来有]|咋|有啥|行不行|对吧|还是.{0,12}[呢吧]$|(填|交|写|报|用|算|要).{0,10}还是.{0,12}$`)
 	// askEndRE: a sentence that ends asking (吗、呢、没、吧).
 	askEndRE = regexp.MustCompile(`[吗呢没吧][^\p{Han}\p{L}\p{N}]*$`)
+	// askInsideRE: a sentence ending in 吗 before another one.
+	askInsideRE = regexp.MustCompile(`吗[\s，,。！!]+\S`)
 	// classifyRE: a report that ends asking only where it belongs ("…4分20秒，这个算典型做法吧").
-	classifyRE = regexp.MustCompile(`[，,。]\s*((这个|这种|这|这样)?也?能?算.{0,10}[吧吗]|(发群里|这样)?可以吧|行吧)[？?]?\s*$`)
+	classifyRE = regexp.MustCompile(`[，,。]\s*((这个|这种|这|这样)?也?能?算.{0,10}[吧吗]|(发群里|这样|这么写|这样写)?可以吧|行吧)[？?]?\s*$`)
 	// settledRE: a 吧 that settles rather than asks ("这期就报这个吧").
 	settledRE = regexp.MustCompile(`(就|先)?报这个吧|就这样吧|就这些吧`)
 	// promiseRE: the report itself is still to come ("典型做法下午补"); only
@@ -64,17 +68,17 @@ var (
 	// futureRE: what is to be done, not what was ("明天跟安监站一起摆摊").
 	futureRE = regexp.MustCompile(`明天|明早|后天|(^|[^一])下周|过两天|准备|打算|将要|要去|回头[^看]`)
 	// requestRE: asking for something ("发我一份", "谁有模板").
-	requestRE = newLexicon(`发我|给我发|求.{0,6}模板|谁有|谁那|谁手里|有多的|借我|帮忙.{0,8}[发找看]`)
+	requestRE = newLexicon(`发我|给我发|转我|求.{0,6}模板|谁有|谁那|谁手里|有多的|借我|帮忙.{0,8}[发找看]`)
 	// relayRE: someone else's report passed on ("帮北岭村赵书记转一下"): it
 	// must not make the relaying unit 已报.
 	relayRE = regexp.MustCompile(`帮.{0,10}(转|发一下)|让我转|转一下|转发一下|代(他|她|他们|为)?[报发]|替.{0,4}[报发]`)
 	// aboutOthersRE: talk to or about others' work ("你们两个村…真旺啊").
-	aboutOthersRE = newLexicon(`哈哈|吓人|跟你一比|寒碜|比不了|羡慕|^你们|你们.{0,12}(真|好|棒|厉害|不错|旺|强)|(真|好)(棒|厉害|不错|漂亮|旺)|简洁明了|学习了|点赞|值得学习|学学|也学|号召力|有一套`)
+	aboutOthersRE = newLexicon(`哈哈|吓人|跟你一比|寒碜|比不了|羡慕|^你们|你们.{0,12}(真|棒|厉害|不错|旺|强)|你们.{0,12}[^正刚恰只还]好|(真|好)(棒|厉害|不错|漂亮|旺)|简洁明了|学习了|点赞|值得学习|学学|也学|号召力|有一套`)
 	// instructionRE: telling others what to do, whoever says it.
 	instructionRE = regexp.MustCompile(`^(请|各单位|各社区|各村|各位|大家|务必|注意)|请各|请大家|请于|抓紧报|按时报|于.{0,12}前报`)
 	// thingsRE: a count of things done or found ("86户", "发放2000份");
 	// timesRE: a length of time ("4分30秒"), a weaker figure.
-	thingsRE  = regexp.MustCompile(`[0-9０-９一二三四五六七八九十百千两]+\s*(余|多)?\s*(户|家|处|人|名|位|份|场|次|人次|台|个|块|条|辆|具|座|间|栋|起|张|所|幅|本|套|袋|车|公里|米|批|轮|项|支|只|组|单元|包|部|瓶|摊|根|盏|扇|桶|箱|平米|平方|号楼|段)`)
+	thingsRE  = regexp.MustCompile(`[0-9０-９一二三四五六七八九十百千两]+\s*(余|多|几)?\s*(户|家|处|人|名|位|份|场|次|人次|台|个|块|条|辆|具|座|间|栋|起|张|所|幅|本|套|袋|车|公里|米|批|轮|项|支|只|组|单元|包|部|瓶|摊|根|盏|扇|桶|箱|平米|平方|号楼|段)`)
 	ordinalRE = regexp.MustCompile(`第[0-9０-９一二三四五六七八九十]+`)
 	timesRE   = regexp.MustCompile(`[0-9０-９一二三四五六七八九十百千两]+\s*(余|多)?\s*(小时|分钟|分|秒|天)`)
 	// doneRE: something finished ("已经修好", "全部放下", "抽干了").
@@ -84,11 +88,11 @@ var (
 	// correctionRE: a report put right ("更正一下前天的：…6个小区不是5个").
 	correctionRE = regexp.MustCompile(`^(更正|补充|纠正|修正)`)
 	// offeredRE: a text given as this period's report ("这期就报这个吧").
-	offeredRE = regexp.MustCompile(`这期就?报|本期就?报|就报这个`)
+	offeredRE = regexp.MustCompile(`这期就?报|本期就?报|就报这个|^.{0,8}第[0-9０-９一二三四五六七八九十]+[周期][：:]`)
 	// photoTalkRE: words about the photos themselves ("拍糊了", "别用那张").
 	photoTalkRE = regexp.MustCompile(`拍(的|糊|得不|歪|得不好)|别用|看不清|乱了点|将就|凑合`)
 	// deedRE: what units report doing.
-	deedRE = newLexicon(`开展|组织|检查|排查|整改|演练|宣传|发放|走访|巡查|巡逻|培训|清理|清出|劝离|转移|签订|签了|值守|入户|督促|举办|摆摊|咨询|设点|张贴|悬挂|挂了|播放|更换|换了|拆除|查了|查处|处置|疏散|摸排|回头看|承诺书|责任书|动员|讲座|授课|科普|配备|配了|储备|加固|封堵|警示|隐患|讲了|教了|搞了|办了|贴了|装了|安装|送去|送了|发了[一0-9０-９]|每户发|摸底|摸了|叫停|抽查|劝阻|巡山|停产|复查|抽干|抽水|试了|修好|修复|放下|收进|守着|挡水|关停|约谈|通报|讲解|展板|主场|调试|测试|演示|救援|抢修|疏通|清扫|巡护|盯守|值班|登记|核查|上门|入企|进村|进校|进社区`)
+	deedRE = newLexicon(`开展|组织|检查|排查|整改|演练|宣传|发放|走访|巡查|巡逻|培训|清理|清出|劝离|转移|签订|签了|值守|入户|督促|举办|摆摊|咨询|设点|张贴|悬挂|挂了|播放|更换|换了|拆除|查了|查处|处置|疏散|摸排|回头看|承诺书|责任书|动员|讲座|授课|科普|配备|配了|储备|加固|封堵|警示|隐患|讲了|教了|搞了|办了|贴了|装了|安装|送去|送了|发了[一0-9０-９]|每户发|摸底|摸了|叫停|抽查|劝阻|巡山|停产|复查|抽干|抽水|试了|修好|修复|放下|收进|守着|挡水|关停|约谈|通报|讲解|展板|主场|调试|测试|演示|救援|抢修|疏通|清扫|巡护|盯守|值班|登记|核查|上门|入企|进村|进校|进社区|劝回|劝返|巡了|拉了警戒|拉起警戒|收回|上了?.{0,8}课`)
 )
 
 // askingRE: asking how, wherever in the text ("“存在问题”怎么写比较好").
@@ -106,6 +110,10 @@ func asks(body string, runes int) (string, bool) {
 		return "有问号", true
 	}
 	trimmed := strings.TrimSpace(body)
+	// In chat a space ends a sentence as a comma would ("能转我一份吗 我们书记想看").
+	if askInsideRE.MatchString(trimmed) {
+		return "句中有“吗”", true
+	}
 	if askEndRE.MatchString(trimmed) && !settledRE.MatchString(trimmed) {
 		return "以“" + askEndRE.FindString(trimmed) + "”结尾", true
 	}
@@ -161,6 +169,7 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 	// "一起" is "together", not one 起 of something; "第一个" is a rank.
 	counted := ordinalRE.ReplaceAllString(strings.ReplaceAll(body, "一起", ""), "")
 	deed, figure := deedRE.FindString(rest), thingsRE.FindString(counted)
+	deeds := deedRE.findAll(rest)
 	if figure == "" {
 		figure = timesRE.FindString(body)
 	}
@@ -168,7 +177,7 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 	own := false
 	if f.Unit != nil {
 		head := string([]rune(body)[:min(len([]rune(body)), 12)])
-		for _, n := range append([]string{f.Unit.Name}, f.Unit.Aliases...) {
+		for _, n := range append([]string{f.Unit.Name, unitStem(f.Unit.Name)}, f.Unit.Aliases...) {
 			own = own || n != "" && strings.HasPrefix(head, n)
 		}
 	}
@@ -189,7 +198,8 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 		return not("是在要东西：" + requestRE.FindString(body))
 	case relayRE.MatchString(body):
 		return not("是替别人转的：" + relayRE.FindString(body) + "（谁的报送由谁的单位报，或由管理员标记）")
-	case aboutOthersRE.MatchString(body):
+	// Laughing at one's own photos is not talk about others ("…各200份，扇子最受欢迎哈哈").
+	case aboutOthersRE.MatchString(body) && !(f.Follows && things):
 		return not("是在说别人的事：" + aboutOthersRE.FindString(body))
 	// A word of what is still to come, unless the text goes on to tell
 	// what was done, with figures ("总结和表都发了。简单说下：巡查26次…").
@@ -221,6 +231,8 @@ func Judge(c *Config, tasks []*schedules.Task, text string, f Facts) Verdict {
 		v.Counts, v.Why = true, "说明这是本期的报送，说了做的事"
 	case deed != "" && figure != "":
 		v.Counts, v.Why = true, fmt.Sprintf("说了做的事（%s）和数字（%s）", deed, figure)
+	case len(deeds) >= 2 && runes >= 25 && doneRE.MatchString(body):
+		v.Counts, v.Why = true, "说了做成的几件事（"+strings.Join(deeds, "、")+"）"
 	case things && correctionRE.MatchString(body):
 		v.Counts, v.Why = true, fmt.Sprintf("更正、补充了报过的数字（%s）", figure)
 	case things && doneRE.MatchString(body):
@@ -339,4 +351,46 @@ func (l *lexicon) FindString(s string) string {
 		}
 	}
 	return found
+}
+
+// findAll is the distinct words and patterns of the lexicon found in s, left
+// to right and without overlaps ("检查了" is one deed, not 检查 and 查了).
+// Each word is looked for once, so a long text costs one scan per word.
+func (l *lexicon) findAll(s string) []string {
+	type hit struct{ at, end int }
+	var hits []hit
+	for _, w := range l.words {
+		if i := strings.Index(s, w); i >= 0 {
+			hits = append(hits, hit{i, i + len(w)})
+		}
+	}
+	if l.re != nil {
+		for _, loc := range l.re.FindAllStringIndex(s, 16) {
+			hits = append(hits, hit{loc[0], loc[1]})
+		}
+	}
+	slices.SortFunc(hits, func(a, b hit) int { return cmp.Or(a.at-b.at, b.end-a.end) })
+	var found []string
+	end := 0
+	for _, h := range hits {
+		if w := s[h.at:h.end]; h.at >= end && !slices.Contains(found, w) {
+			found, end = append(found, w), h.end
+		}
+	}
+	return found
+}
+
+// unitSuffixes end units' names; without them a name is what people call
+// the unit ("北岭" for 北岭村).
+var unitSuffixes = []string{"社区", "村", "站", "办", "所", "队"}
+
+// unitStem is a unit's name without its kind ("北岭村" → "北岭"), or ""
+// when too little would be left to be a name.
+func unitStem(name string) string {
+	for _, suf := range unitSuffixes {
+		if stem, ok := strings.CutSuffix(name, suf); ok && len([]rune(stem)) >= 2 {
+			return stem
+		}
+	}
+	return ""
 }
