@@ -114,7 +114,7 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.Bot, err = bot.New(bot.Options{Config: o.Config, Campaigns: a.campaigns.Load, Store: db, Chat: a.Outbox,
 		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo, Hint: o.Hint, CheckTable: export.CheckTable,
 		Backup:      func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) },
-		ImageStored: a.prints.add})
+		ImageStored: a.prints.add, Archive: archiveTo(o.Config, db, o.DataDir, o.Now)})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -373,7 +373,7 @@ func (a *App) Run(ctx context.Context) error {
 			backupAt, _ = a.nextBackup(now)
 		}
 		if !maintainAt.IsZero() && !now.Before(maintainAt) {
-			if err := a.Maintain(now); err != nil {
+			if _, err := a.Maintain(now); err != nil {
 				a.log.Error().Err(err).Msg("daily maintenance")
 			}
 			maintainAt, _ = a.nextMaintenance(now)

@@ -1,12 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"time"
 
+	"reportbot/bot"
 	"reportbot/export"
+	"reportbot/schedules"
+	"reportbot/store"
 )
+
+// ArchiveDir is where 归档 puts its ZIPs inside the data directory.
+const ArchiveDir = "archives"
 
 // retentionConfig is the [retention] section: how long the bot's own
 // bookkeeping and the files of 导出 are kept. Materials (texts, photos,
@@ -66,7 +73,7 @@ func (a *App) nextMaintenance(t time.Time) (time.Time, bool) {
 	return next, true
 }
 
-// Maintain is the daily maintenance: it prunes the bookkeeping nothing can
+// Maintain is the daily maintenance, and says what it pruned: it prunes the bookkeeping nothing can
 // ask about any more and deletes old exports. What may go:
 //   - an id of a message first seen before the open campaigns began (less
 //     keep_days): the platforms hand a message over again within hours or
@@ -80,26 +87,65 @@ func (a *App) nextMaintenance(t time.Time) (time.Time, bool) {
 //
 // Each step runs in transactions of a few hundred keys, so the members'
 // reports wait a millisecond at most behind it.
-func (a *App) Maintain(now time.Time) error {
+func (a *App) Maintain(now time.Time) (store.Pruned, error) {
 	margin := time.Duration(a.retention.KeepDays) * 24 * time.Hour
 	since := a.campaigns.Load().RetainSince(now, margin)
 	sentBefore := since
 	cursor, err := a.Store.Cursor()
 	if err != nil {
-		return fmt.Errorf("maintenance: %w", err)
+		return store.Pruned{}, fmt.Errorf("maintenance: %w", err)
 	}
 	if c := cursor.Add(-margin); c.Before(sentBefore) {
 		sentBefore = c
 	}
 	p, err := a.Store.Prune(since, sentBefore)
 	if err != nil {
-		return fmt.Errorf("maintenance: %w", err)
+		return p, fmt.Errorf("maintenance: %w", err)
 	}
 	removed, err := export.RemoveOld(filepath.Join(a.dataDir, "exports"), now.AddDate(0, 0, -a.retention.ExportDays))
 	a.log.Info().Int("seen_pruned", p.Seen).Int("sent_pruned", p.Sent).Int("exports_removed", len(removed)).
 		Time("seen_before", since).Time("sent_before", sentBefore).Int64("db_bytes", a.Store.Size()).Msg("daily maintenance")
 	if err != nil {
-		return fmt.Errorf("maintenance: %w", err)
+		return p, fmt.Errorf("maintenance: %w", err)
 	}
-	return nil
+	return p, nil
+}
+
+// archiveTo makes the 归档 of a finished campaign: its whole archive (every
+// task and period, the 汇编 and the workbook, as 导出 makes it) written to
+// archives/ in the data directory and read back, and only then its
+// submissions and the media no other campaign uses removed from the store.
+func archiveTo(cfg *bot.Config, db *store.DB, dataDir string, now func() time.Time) func(context.Context, *schedules.Schedule) (bot.Archived, error) {
+	return func(_ context.Context, c *schedules.Schedule) (bot.Archived, error) {
+		var keys []string
+		total := 0
+		for _, t := range c.Tasks {
+			keys = append(keys, t.Key)
+			for _, p := range t.Periods {
+				subs, err := db.PeriodSubmissions(t.Key, p.N)
+				if err != nil {
+					return bot.Archived{}, err
+				}
+				total += len(subs)
+			}
+		}
+		if total == 0 {
+			return bot.Archived{}, nil
+		}
+		at := now()
+		name := c.ID
+		if name == "" {
+			name = "campaign"
+		}
+		path := filepath.Join(dataDir, ArchiveDir, name+"-"+at.In(c.Location).Format("20060102-150405")+".zip")
+		e := &export.Exporter{Config: cfg, Schedule: c, Source: db, Now: now, Prints: db}
+		if _, err := e.WriteArchiveFile(path); err != nil {
+			return bot.Archived{}, err
+		}
+		r, err := db.RemoveTasks(keys)
+		if err != nil {
+			return bot.Archived{Path: path}, fmt.Errorf("remove the archived materials: %w", err)
+		}
+		return bot.Archived{Path: path, Submissions: r.Submissions, Media: r.Media, Bytes: r.Bytes}, nil
+	}
 }

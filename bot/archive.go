@@ -12,7 +12,8 @@ import (
 
 // Archived is what archiving a campaign did.
 type Archived struct {
-	// Path is the ZIP written; "" when there was nothing to archive.
+	// Path is the ZIP written; "" when there was nothing to archive. With an
+	// error, a Path says the ZIP is complete and the removal stopped halfway.
 	Path string
 	// Submissions and Media count what left the store; Bytes is the media's size.
 	Submissions, Media int
@@ -111,6 +112,10 @@ func (b *Bot) confirmArchive(ctx context.Context, m Message, args string) error 
 	a, err := b.Archive(ctx, c)
 	if err != nil {
 		b.Logger.Error().Err(err).Str("campaign", c.ID).Msg("archive")
+		if a.Path != "" {
+			return b.reply(ctx, m, fmt.Sprintf("归档的文件已写好（%s），但从数据库移除材料时出错：%v\n"+
+				"请检查数据目录所在磁盘，再发一次“归档 %s”移除剩下的材料。", a.Path, err, c.Name))
+		}
 		return b.reply(ctx, m, "归档失败，数据库里的材料没有移除："+err.Error())
 	}
 	b.Logger.Info().Str("by", m.Sender.Verified).Str("campaign", c.ID).Str("file", a.Path).

@@ -15,10 +15,13 @@ import (
 func TestArchiveCommand(t *testing.T) {
 	h := newHarness(t)
 	var calls []string
-	fail := false
+	fail, half := false, false
 	h.bot.Archive = func(_ context.Context, c *schedules.Schedule) (bot.Archived, error) {
 		calls = append(calls, c.Name)
-		if fail {
+		switch {
+		case half:
+			return bot.Archived{Path: "data/archives/anquan.zip"}, errors.New("disk I/O error")
+		case fail:
 			return bot.Archived{}, errors.New("disk full")
 		}
 		return bot.Archived{Path: "data/archives/anquan.zip", Submissions: 120, Media: 80, Bytes: 3 << 20}, nil
@@ -28,26 +31,28 @@ func TestArchiveCommand(t *testing.T) {
 		name, at, from, remark, text string
 		want                         string // in the one answer
 		calls                        int    // archives made so far
-		fail                         bool
+		fail, half                   bool
 	}{
-		{"still open", "2026-06-20 10:00", admin, remark, "归档 安全生产月", "还在进行（到7月3日结束）", 0, false},
-		{"open to its last day", "2026-07-03 20:00", admin, remark, "归档 2026年安全生产月", "还在进行", 0, false},
-		{"confirm without asking", "2026-07-10 10:00", admin, remark, "确认归档 安全生产月", "请先发“归档 2026年安全生产月”", 0, false},
-		{"not an admin", "2026-07-10 10:00", "东风社区-张三", "", "归档 安全生产月", "只有管理员可以使用", 0, false},
-		{"no such campaign", "2026-07-10 10:00", admin, remark, "归档 消防月", "归档的写法：归档 活动名称", 0, false},
-		{"asked", "2026-07-10 10:00", admin, remark, "归档 安全生产月", "确认请在10分钟内发：确认归档 2026年安全生产月", 0, false},
-		{"confirmed too late", "2026-07-10 10:11", admin, remark, "确认归档 安全生产月", "请先发", 0, false},
-		{"asked again", "2026-07-10 10:20", admin, remark, "归档 安全生产月", "确认请在", 0, false},
-		{"confirmed", "2026-07-10 10:25", admin, remark, "确认归档 安全生产月", "已归档：120份材料（其中80个文件，共3.0 MB）存在 data/archives/anquan.zip", 1, false},
-		{"a second confirmation is no confirmation", "2026-07-10 10:26", admin, remark, "确认归档 安全生产月", "请先发", 1, false},
-		{"asked once more", "2026-07-10 10:30", admin, remark, "归档 安全生产月", "确认请在", 1, false},
-		{"the archive fails", "2026-07-10 10:31", admin, remark, "确认归档 安全生产月", "归档失败，数据库里的材料没有移除：disk full", 2, true},
+		{"still open", "2026-06-20 10:00", admin, remark, "归档 安全生产月", "还在进行（到7月3日结束）", 0, false, false},
+		{"open to its last day", "2026-07-03 20:00", admin, remark, "归档 2026年安全生产月", "还在进行", 0, false, false},
+		{"confirm without asking", "2026-07-10 10:00", admin, remark, "确认归档 安全生产月", "请先发“归档 2026年安全生产月”", 0, false, false},
+		{"not an admin", "2026-07-10 10:00", "东风社区-张三", "", "归档 安全生产月", "只有管理员可以使用", 0, false, false},
+		{"no such campaign", "2026-07-10 10:00", admin, remark, "归档 消防月", "归档的写法：归档 活动名称", 0, false, false},
+		{"asked", "2026-07-10 10:00", admin, remark, "归档 安全生产月", "确认请在10分钟内发：确认归档 2026年安全生产月", 0, false, false},
+		{"confirmed too late", "2026-07-10 10:11", admin, remark, "确认归档 安全生产月", "请先发", 0, false, false},
+		{"asked again", "2026-07-10 10:20", admin, remark, "归档 安全生产月", "确认请在", 0, false, false},
+		{"confirmed", "2026-07-10 10:25", admin, remark, "确认归档 安全生产月", "已归档：120份材料（其中80个文件，共3.0 MB）存在 data/archives/anquan.zip", 1, false, false},
+		{"a second confirmation is no confirmation", "2026-07-10 10:26", admin, remark, "确认归档 安全生产月", "请先发", 1, false, false},
+		{"asked once more", "2026-07-10 10:30", admin, remark, "归档 安全生产月", "确认请在", 1, false, false},
+		{"the archive fails", "2026-07-10 10:31", admin, remark, "确认归档 安全生产月", "归档失败，数据库里的材料没有移除：disk full", 2, true, false},
+		{"asked after the failure", "2026-07-10 10:40", admin, remark, "归档 安全生产月", "确认请在", 2, false, false},
+		{"the removal stops halfway", "2026-07-10 10:41", admin, remark, "确认归档 安全生产月", "归档的文件已写好（data/archives/anquan.zip），但从数据库移除材料时出错：disk I/O error", 3, false, true},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			h.t = t
 			h.at(s.at)
-			fail = s.fail
+			fail, half = s.fail, s.half
 			h.private(s.from, s.remark, s.text)
 			h.one(s.want)
 			if len(calls) != s.calls {

@@ -149,10 +149,10 @@ type Removed struct {
 	Bytes int64
 }
 
-// RemoveTasks deletes the submissions filed under the task keys given and
-// the media only they use, in transactions of a few hundred keys; the
-// tallies, marks and receipts stay, so the campaign's progress can still be
-// read. It is the second half of archiving a finished campaign, once its
+// RemoveTasks deletes the submissions filed under the task keys given, the
+// media only they use and the receipts (which serve only periods still
+// taking reports), in transactions of a few hundred keys; the tallies and
+// marks stay, so the campaign's progress can still be read. It is the second half of archiving a finished campaign, once its
 // materials are safe in a ZIP: the campaign takes no reports any more, so
 // nothing is added under its keys meanwhile. A crash halfway leaves the rest
 // for the next call.
@@ -246,6 +246,33 @@ func (s *DB) RemoveTasks(tasks []string) (Removed, error) {
 			return r, fmt.Errorf("remove submissions: %w", err)
 		}
 		r.Submissions += len(batch)
+	}
+	for _, task := range tasks {
+		prefix := append([]byte(task), 0)
+		for {
+			n := 0
+			err := s.db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bucketReceipts)
+				var keys [][]byte
+				c := b.Cursor()
+				for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(keys) < pruneBatch; k, _ = c.Next() {
+					keys = append(keys, bytes.Clone(k))
+				}
+				n = len(keys)
+				for _, k := range keys {
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return r, fmt.Errorf("remove receipts: %w", err)
+			}
+			if n < pruneBatch {
+				break
+			}
+		}
 	}
 	var sums []string
 	for sum, alone := range blobs {

@@ -118,8 +118,10 @@ func TestRemoveTasks(t *testing.T) {
 	if err := db.PutThumb(sum([]byte("only June's photo")), []byte("thumb")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.FirstSeen("6", at); err != nil {
-		t.Fatal(err)
+	for _, task := range []string{"jun/weekly", "nov/weekly"} {
+		if err := db.SetReceipt(task, 1, "东风社区", 2); err != nil {
+			t.Fatal(err)
+		}
 	}
 	r, err := db.RemoveTasks([]string{"jun/weekly", "jun/plan"})
 	if err != nil {
@@ -152,6 +154,14 @@ func TestRemoveTasks(t *testing.T) {
 	}
 	if s, _ := db.LastSubmission("张三"); s == nil || s.MsgID != "5" {
 		t.Errorf("last submission of 张三 = %+v, want message 5", s)
+	}
+	for _, tt := range []struct {
+		task string
+		want int
+	}{{"jun/weekly", 0}, {"nov/weekly", 2}} {
+		if got, _ := db.Receipt(tt.task, 1, "东风社区"); got != tt.want {
+			t.Errorf("receipt of %s = %d, want %d", tt.task, got, tt.want)
+		}
 	}
 	// The progress stays readable: the tallies are kept.
 	if tally, _ := db.UnitTally("jun/weekly", 1, "东风社区"); tally.Items != 2 {
