@@ -45,6 +45,9 @@ type App struct {
 	keep      int
 	daily     int // minute of the day of the daily backup
 	dailyOn   bool
+	// retention is the [retention] section, for Maintain; dataDir holds exports/.
+	retention retentionConfig
+	dataDir   string
 }
 
 // AppOptions are what an App is built from.
@@ -62,7 +65,9 @@ type AppOptions struct {
 	Hint string
 	// Backup is the [backup] section; zero: daily at 03:00, 7 kept.
 	Backup backupConfig
-	Now    func() time.Time
+	// Retention is the [retention] section; zero: the defaults.
+	Retention retentionConfig
+	Now       func() time.Time
 	// SetClock moves a fake clock as Advance fires events; nil for the real one.
 	SetClock func(time.Time)
 	Logger   zerolog.Logger
@@ -104,10 +109,12 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	backup.check("")
 	a.backupDir, a.keep = filepath.Join(o.DataDir, store.BackupDir), backup.Keep
 	a.daily, a.dailyOn = backup.daily()
+	a.retention, a.dataDir = o.Retention, o.DataDir
+	a.retention.check("")
 	a.Bot, err = bot.New(bot.Options{Config: o.Config, Campaigns: a.campaigns.Load, Store: db, Chat: a.Outbox,
 		Now: o.Now, Logger: o.Logger, Reload: reload, Export: exportTo, Hint: o.Hint, CheckTable: export.CheckTable,
 		Backup:      func() (string, error) { return db.Backup(a.backupDir, o.Now(), a.keep) },
-		ImageStored: a.prints.add})
+		ImageStored: a.prints.add, Archive: archiveTo(o.Config, db, o.DataDir, o.Now)})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -348,6 +355,7 @@ func (a *App) Run(ctx context.Context) error {
 		defer func() { <-done }()
 	}
 	backupAt, _ := a.nextBackup(a.Bot.Now())
+	maintainAt, _ := a.nextMaintenance(a.Bot.Now())
 	for {
 		now := a.Bot.Now()
 		if err := a.Bot.Wake(ctx, now); err != nil {
@@ -364,10 +372,19 @@ func (a *App) Run(ctx context.Context) error {
 			}
 			backupAt, _ = a.nextBackup(now)
 		}
+		if !maintainAt.IsZero() && !now.Before(maintainAt) {
+			if _, err := a.Maintain(now); err != nil {
+				a.log.Error().Err(err).Msg("daily maintenance")
+			}
+			maintainAt, _ = a.nextMaintenance(now)
+		}
 		// Look again at least hourly: the wall clock can jump (NTP, suspend).
 		wait := time.Hour
 		if !backupAt.IsZero() && backupAt.Sub(now) < wait {
 			wait = max(backupAt.Sub(now), 0)
+		}
+		if !maintainAt.IsZero() && maintainAt.Sub(now) < wait {
+			wait = max(maintainAt.Sub(now), 0)
 		}
 		for _, next := range []func() (time.Time, bool){a.Runner.Next, a.Bot.NextWake} {
 			if t, ok := next(); ok && t.Sub(now) < wait {

@@ -30,6 +30,7 @@ type settings struct {
 	Alert     alert.Config
 	Web       web.Config
 	Backup    backupConfig
+	Retention retentionConfig
 	Console   console.Config
 }
 
@@ -40,12 +41,13 @@ type sections struct {
 		// Group is where older config files name the WeChat group.
 		Group string `toml:"group"`
 	} `toml:"bot"`
-	Wechat   wechat.Config   `toml:"wechat"`
-	Dingtalk dingtalk.Config `toml:"dingtalk"`
-	Alert    alert.Config    `toml:"alert"`
-	Web      web.Config      `toml:"web"`
-	Backup   backupConfig    `toml:"backup"`
-	Console  console.Config  `toml:"console"`
+	Wechat    wechat.Config   `toml:"wechat"`
+	Dingtalk  dingtalk.Config `toml:"dingtalk"`
+	Alert     alert.Config    `toml:"alert"`
+	Web       web.Config      `toml:"web"`
+	Backup    backupConfig    `toml:"backup"`
+	Retention retentionConfig `toml:"retention"`
+	Console   console.Config  `toml:"console"`
 }
 
 // transports are the platforms [bot] transport can name.
@@ -73,7 +75,7 @@ func parseSettings(name string, data []byte) (*settings, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s := &settings{Config: cfg, path: name, Transport: sec.Bot.Transport, Wechat: sec.Wechat, Dingtalk: sec.Dingtalk, Alert: sec.Alert, Web: sec.Web,
-		Backup: sec.Backup, Console: sec.Console}
+		Backup: sec.Backup, Retention: sec.Retention, Console: sec.Console}
 	// A key is unknown when neither the domain nor any section read it.
 	var problems []string
 	for _, k := range md.Undecoded() {
@@ -99,6 +101,7 @@ func parseSettings(name string, data []byte) (*settings, error) {
 	problems = append(problems, s.Alert.Check(name)...)
 	problems = append(problems, s.Web.Check(name)...)
 	problems = append(problems, s.Backup.check(name)...)
+	problems = append(problems, s.Retention.check(name)...)
 	if len(problems) > 0 {
 		return nil, errors.New(strings.Join(problems, "\n"))
 	}

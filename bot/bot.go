@@ -43,6 +43,10 @@ type Options struct {
 	Export func(ctx context.Context, c *schedules.Schedule, t *schedules.Task, period int) ([]string, error)
 	// Backup copies the database for the admin command 备份 and returns the file.
 	Backup func() (string, error)
+	// Archive packs a finished campaign's materials into a ZIP in the data
+	// directory and removes them from the store (the admin command 归档, once
+	// confirmed); nil when the bot cannot archive.
+	Archive func(ctx context.Context, c *schedules.Schedule) (Archived, error)
 	// Dashboard makes a personal sign-in link to the web dashboard for the admin
 	// with this verified identity (Member.Verified; the command 看板); nil when there is no dashboard.
 	Dashboard func(admin string) (string, error)
@@ -89,6 +93,8 @@ type Bot struct {
 	// storeDown is set while writes fail (a full or read-only disk): the
 	// admins are told once when it starts and once when it ends.
 	storeDown bool
+	// asked are the 归档 requests waiting for their 确认归档.
+	asked archiveRequests
 }
 
 type owedReceipt struct {

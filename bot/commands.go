@@ -98,6 +98,8 @@ var commands = []command{
 		}},
 	{name: "reload", words: []string{"重载", "重新载入"}, admin: true, check: noArgs, run: (*Bot).reload},
 	{name: "backup", words: []string{"备份"}, admin: true, check: noArgs, run: (*Bot).backup},
+	{name: "archive", words: []string{"归档"}, admin: true, check: checkCampaignArg("归档"), run: (*Bot).archive},
+	{name: "confirm-archive", words: []string{"确认归档"}, admin: true, check: checkCampaignArg("确认归档"), run: (*Bot).confirmArchive},
 	{name: "dashboard", words: []string{"看板", "网页"}, admin: true, check: noArgs, run: (*Bot).dashboardLink},
 }
 
@@ -302,6 +304,7 @@ func helpText(admin bool) string {
 			"· 导出：报送统计表；导出 任务 [第N期]：这一期的汇编（Word）和材料包",
 			"· 重载：重新载入日程文件",
 			"· 备份：马上备份数据库",
+			"· 归档 活动名称：活动结束后把它的材料打包存到数据目录，并从数据库中移除",
 			"· 看板：私聊发来网页看板的登录链接")
 	}
 	return strings.Join(lines, "\n")

@@ -176,3 +176,18 @@ func (s *Set) Named(q string) (*Schedule, string) {
 	}
 	return nil, q
 }
+
+// RetainSince is the oldest time whose bookkeeping (the sent-log, the ids of
+// messages seen) may still matter at now: the earliest start of a campaign
+// that takes reports at now, less a week for plans sent early and less
+// margin; now less margin when none is open. Anything recorded before it
+// belongs to campaigns that no longer take reports, or to none.
+func (s *Set) RetainSince(now time.Time, margin time.Duration) time.Time {
+	since := now
+	for _, c := range s.Open(now) {
+		if opens := c.Start.AddDate(0, 0, -7); opens.Before(since) {
+			since = opens
+		}
+	}
+	return since.Add(-margin)
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // parseFile parses the schedule file at path under its base name, with the
@@ -403,5 +404,34 @@ func TestLegacyKeys(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestRetainSince(t *testing.T) {
+	jun, nov, mon := june(t), november(t), monthly(t)
+	const margin = 30 * 24 * time.Hour
+	tests := []struct {
+		name string
+		list []*Schedule
+		at   string
+		want string
+	}{
+		// Open since a week before June 1st (plans sent early), less the margin.
+		{"in June", []*Schedule{jun, nov}, "2026-06-15 10:00", "2026-04-25 00:00"},
+		{"June's last minute", []*Schedule{jun, nov}, "2026-07-03 23:59", "2026-04-25 00:00"},
+		// Between campaigns nothing is open: only the margin is kept.
+		{"between", []*Schedule{jun, nov}, "2026-08-15 10:00", "2026-07-16 10:00"},
+		{"November open, June forgotten", []*Schedule{jun, nov}, "2026-11-20 10:00", "2026-09-25 00:00"},
+		// The standing campaign runs all year: its start holds for both.
+		{"side by side", []*Schedule{jun, mon}, "2026-06-15 10:00", "2025-11-25 00:00"},
+		{"after both", []*Schedule{nov, jun}, "2027-02-01 10:00", "2027-01-02 10:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := newSet(t, tt.list...).RetainSince(at(t, tt.at), margin)
+			if want := at(t, tt.want); !got.Equal(want) {
+				t.Errorf("RetainSince = %s, want %s", got, want)
+			}
+		})
 	}
 }
