@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/rs/zerolog"
 
@@ -25,6 +26,9 @@ type printer struct {
 	done  chan struct{}
 	// make makes and keeps one photo's copy; tests hold it up.
 	make func(sum string)
+	// stopped makes close safe to call twice: a test stops the worker
+	// before checking the store, and App.Close stops it again.
+	stopped sync.Once
 }
 
 func newPrinter(db *store.DB, log zerolog.Logger) *printer {
@@ -69,6 +73,6 @@ func (p *printer) run() {
 // close stops the worker after the copy in hand, before the store closes.
 // The photos still queued get their copies on first use.
 func (p *printer) close() {
-	close(p.stop)
+	p.stopped.Do(func() { close(p.stop) })
 	<-p.done
 }

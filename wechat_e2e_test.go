@@ -387,6 +387,7 @@ func runE2E(t *testing.T, app *App, tr bot.Transport) (stop func()) {
 				t.Error(err)
 			}
 			<-outboxDone // Check must not run while anything writes
+			app.prints.close()
 			if err := app.Store.Check(); err != nil {
 				t.Error(err)
 			}
