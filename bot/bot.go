@@ -380,7 +380,8 @@ func (b *Bot) storeHealth(ctx context.Context, err error) {
 		return
 	}
 	if err := b.TellAdmins(ctx, text); err != nil {
-		b.Logger.Error().Err(err).Msg("tell the admins about the store")
+		b.store.Untold()
+		b.Logger.Error().Err(err).Msg("tell the admins about the store: will try again at the next write")
 	}
 }
 

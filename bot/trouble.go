@@ -57,6 +57,16 @@ func (tr *Trouble) OK(t time.Time) bool {
 	return true
 }
 
+// Untold takes back the announcement that Fail or OK just asked for, when
+// it could not be sent (the queue of a full disk refused it): the next
+// failure, or success, asks again, so the admins never miss the start of a
+// trouble or its end for want of one message.
+func (tr *Trouble) Untold() {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.down = !tr.down
+}
+
 // Down reports whether the trouble has started and not ended.
 func (tr *Trouble) Down() bool {
 	tr.mu.Lock()

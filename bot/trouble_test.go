@@ -14,9 +14,12 @@ func TestTroubleHysteresis(t *testing.T) {
 	type event struct {
 		minute int
 		fail   bool
+		untold bool // the announcement of this event could not be sent
 	}
-	f := func(m int) event { return event{m, true} }
-	ok := func(m int) event { return event{m, false} }
+	f := func(m int) event { return event{m, true, false} }
+	ok := func(m int) event { return event{m, false, false} }
+	lostF := func(m int) event { return event{m, true, true} }
+	lostOK := func(m int) event { return event{m, false, true} }
 	tests := []struct {
 		name   string
 		events []event
@@ -32,6 +35,8 @@ func TestTroubleHysteresis(t *testing.T) {
 		{"exactly the quiet period ends it", []event{f(0), ok(10)}, "SE"},
 		{"a new trouble after the end is told again", []event{f(0), ok(10), f(11), f(12), ok(30)}, "SES-E"},
 		{"successes alone never announce", []event{ok(0), ok(100)}, "--"},
+		{"a start that could not be told is told at the next failure", []event{lostF(0), ok(1), f(2), f(3)}, "S-S-"},
+		{"an end that could not be told is told at the next success", []event{f(0), lostOK(10), ok(11), ok(12)}, "SEE-"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +52,10 @@ func TestTroubleHysteresis(t *testing.T) {
 					told.WriteByte('E')
 				default:
 					told.WriteByte('-')
+					continue
+				}
+				if e.untold {
+					tr.Untold()
 				}
 			}
 			if told.String() != tt.told {
