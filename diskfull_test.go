@@ -178,6 +178,9 @@ func TestDiskFullChild(t *testing.T) {
 	}
 
 	disk.fill()
+	if full, err := store.DiskSpace(dir); err != nil || disk.tmpfs && full.UsedPercent() < 99 {
+		t.Errorf("the full tmpfs reads %+v (%.1f%% used), %v", full, full.UsedPercent(), err)
+	}
 	// Eight minutes of a full disk: a photo and a small text every 40 s.
 	for i := range 12 {
 		send(members[i%len(members)], schedules.Image, "")
