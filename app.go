@@ -48,6 +48,9 @@ type App struct {
 	// retention is the [retention] section, for Maintain; dataDir holds exports/.
 	retention retentionConfig
 	dataDir   string
+	// disk is the free space of the data directory, for the status page
+	// and the admins' alert when it is nearly full.
+	disk diskWatch
 }
 
 // AppOptions are what an App is built from.
@@ -78,6 +81,9 @@ type AppOptions struct {
 	Trace func(step string, it bot.OutboxItem)
 	// NoSync opens the store without fsync: the console demo's data only.
 	NoSync bool
+	// DiskSpace reads the free space of the data directory's disk
+	// (store.DiskSpace); nil: neither shown nor watched.
+	DiskSpace func(dir string) (store.Space, error)
 }
 
 // OpenApp opens the store in the data directory and starts the bot over it.
@@ -87,7 +93,7 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 		return nil, err
 	}
 	a := &App{Store: db, files: o.Files, canReload: o.Reload, setClock: o.SetClock, log: o.Logger, async: o.Async,
-		prints: newPrinter(db, o.Logger)}
+		prints: newPrinter(db, o.Logger), disk: diskWatch{dir: o.DataDir, space: o.DiskSpace}}
 	a.campaigns.Store(o.Files.Set())
 	o.Files.checkWith(func(c *schedules.Schedule) error { return checkBare(db, c) })
 	if err := adoptBare(db, a.campaigns.Load(), o.Logger); err != nil {
@@ -255,6 +261,7 @@ func (a *App) Dashboard(cfg *bot.Config, url string, status func() bot.Transport
 			st := web.Status{Transport: status()}
 			st.Pending = a.Outbox.Pending()
 			st.StoreBytes = a.Store.Size()
+			a.diskStatus(&st)
 			if list, _ := store.Backups(a.backupDir); len(list) > 0 {
 				st.LastBackup = filepath.Base(list[len(list)-1])
 			}
@@ -356,8 +363,13 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	backupAt, _ := a.nextBackup(a.Bot.Now())
 	maintainAt, _ := a.nextMaintenance(a.Bot.Now())
+	var diskAt time.Time
 	for {
 		now := a.Bot.Now()
+		if !now.Before(diskAt) {
+			a.checkDisk(ctx)
+			diskAt = now.Add(diskEvery)
+		}
 		if err := a.Bot.Wake(ctx, now); err != nil {
 			a.log.Error().Err(err).Msg("send receipts")
 		}
@@ -380,6 +392,9 @@ func (a *App) Run(ctx context.Context) error {
 		}
 		// Look again at least hourly: the wall clock can jump (NTP, suspend).
 		wait := time.Hour
+		if a.disk.space != nil {
+			wait = min(wait, max(diskAt.Sub(now), 0))
+		}
 		if !backupAt.IsZero() && backupAt.Sub(now) < wait {
 			wait = max(backupAt.Sub(now), 0)
 		}

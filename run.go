@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/dingtalk"
+	"reportbot/store"
 	"reportbot/wechat"
 )
 
@@ -58,7 +59,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	// The store first: a second instance fails here at once, before any scan.
 	app, err := OpenApp(ctx, AppOptions{Config: cfg, Files: f.schedules, Reload: true,
-		DataDir: dir, Transport: tr, Hint: tr.Hint(), Backup: f.settings.Backup, Retention: f.settings.Retention, Now: timeNow, Logger: log, Async: true})
+		DataDir: dir, Transport: tr, Hint: tr.Hint(), Backup: f.settings.Backup, Retention: f.settings.Retention, Now: timeNow, Logger: log, Async: true,
+		DiskSpace: store.DiskSpace})
 	if err != nil {
 		return err
 	}

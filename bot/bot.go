@@ -90,11 +90,11 @@ type Bot struct {
 	// photos after a text to end.
 	receipts map[periodKey]owedReceipt
 	wakeups  chan struct{}
-	// storeDown is set while writes fail (a full or read-only disk): the
-	// admins are told once when it starts and once when it ends.
-	storeDown bool
 	// asked are the 归档 requests waiting for their 确认归档.
 	asked archiveRequests
+	// store is the trouble of writes failing (a full or read-only disk):
+	// the admins are told once when it starts and once when it is over.
+	store *Trouble
 }
 
 type owedReceipt struct {
@@ -119,7 +119,8 @@ func New(o Options) (*Bot, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	return &Bot{Options: o, receipts: map[periodKey]owedReceipt{}, wakeups: make(chan struct{}, 1)}, nil
+	return &Bot{Options: o, receipts: map[periodKey]owedReceipt{}, wakeups: make(chan struct{}, 1),
+		store: &Trouble{Quiet: AlertQuiet}}, nil
 }
 
 // Handle processes one incoming message. Errors are the store's or the chat's;
@@ -362,21 +363,31 @@ func (b *Bot) Reconcile(ctx context.Context) error {
 	return nil
 }
 
-// storeHealth tells the admins when writes start failing and when they work again.
+// storeHealth tells the admins when writes start failing and when they have
+// worked again for AlertQuiet: a small text that slips onto a full disk
+// between two failed photos is no recovery. Failures in between are logged.
 func (b *Bot) storeHealth(ctx context.Context, err error) {
-	b.mu.Lock()
-	changed := (err != nil) != b.storeDown
-	b.storeDown = err != nil
-	b.mu.Unlock()
-	if !changed {
+	now := b.Now()
+	var text string
+	switch {
+	case err != nil && b.store.Fail(now):
+		text = fmt.Sprintf("【reportbot】数据库写不进去（%v）：成员发的材料暂时存不下，机器人已回复他们稍后重发。请检查数据目录所在磁盘的空间和权限。"+
+			"之后再失败只记日志；写入恢复、连续%d分钟不再出错时，会再告诉你们。", err, int(b.store.Quiet.Minutes()))
+	case err != nil:
+		_, n := b.store.Summary()
+		b.Logger.Warn().Err(err).Int("failures", n).Msg("store still failing: the admins were told when it started")
+		return
+	case b.store.OK(now):
+		since, n := b.store.Summary()
+		b.Logger.Info().Time("since", since).Int("failures", n).Msg("store writes work again")
+		text = fmt.Sprintf("【reportbot】数据库恢复正常：已经%d分钟没有写入失败，成员的材料又能存进去了（出错期间共%d次没存下）。之前回复过“暂存失败”的成员需要重发。",
+			int(b.store.Quiet.Minutes()), n)
+	default:
 		return
 	}
-	text := "【reportbot】数据库恢复正常，成员的材料又能存进去了。之前回复过“暂存失败”的成员需要重发。"
-	if err != nil {
-		text = "【reportbot】数据库写不进去（" + err.Error() + "）：成员发的材料暂时存不下，机器人已回复他们稍后重发。请检查数据目录所在磁盘的空间和权限。"
-	}
 	if err := b.TellAdmins(ctx, text); err != nil {
-		b.Logger.Error().Err(err).Msg("tell the admins about the store")
+		b.store.Untold()
+		b.Logger.Error().Err(err).Msg("tell the admins about the store: will try again at the next write")
 	}
 }
 

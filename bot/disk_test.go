@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -81,14 +82,70 @@ func TestDiskFullNothingAcknowledged(t *testing.T) {
 		t.Errorf("stored %v while the disk was full", got)
 	}
 	h.sent()
-	// Space comes back: the next report is stored and receipted, the admins hear once.
+	// Space comes back: the next report is stored and receipted, but the
+	// admins hear of it only once writes have worked for a quiet period.
 	disk.full.Store(false)
 	h.say("东风社区-张三", "本周典型做法："+longText)
 	h.receipts()
 	h.chat.mu.Lock()
 	msgs = h.chat.msgs
 	h.chat.mu.Unlock()
-	if len(msgs) != 2 || !msgs[0].ToAdmins || !strings.Contains(msgs[0].Text, "恢复正常") || !strings.Contains(msgs[1].Text, "已收到 东风社区") {
+	if len(msgs) != 1 || msgs[0].ToAdmins || !strings.Contains(msgs[0].Text, "已收到 东风社区") {
+		t.Errorf("right after recovery: %+v, want the receipt alone", msgs)
+	}
+	h.sent()
+	h.at("2026-06-04 09:10")
+	h.image("东风社区-张三", []byte(photo))
+	h.receipts()
+	h.chat.mu.Lock()
+	msgs = h.chat.msgs
+	h.chat.mu.Unlock()
+	if len(msgs) != 2 || !msgs[0].ToAdmins || !strings.Contains(msgs[0].Text, "恢复正常") || !strings.Contains(msgs[1].Text, "已收齐 东风社区") {
 		t.Errorf("after recovery: %+v", msgs)
+	}
+}
+
+// refusingAdmins is a chat whose queue refuses the first messages to the
+// admins, as the outbox on a full disk can.
+type refusingAdmins struct {
+	*recordChat
+	refuse int
+}
+
+func (c *refusingAdmins) Send(ctx context.Context, m bot.Outgoing) error {
+	if m.ToAdmins && c.refuse > 0 {
+		c.refuse--
+		return errNoSpace
+	}
+	return c.recordChat.Send(ctx, m)
+}
+
+// TestStoreAlertNotQueuedIsToldLater: when the alert itself cannot be
+// queued, the next failure tells it; the admins hear it once all the same.
+func TestStoreAlertNotQueuedIsToldLater(t *testing.T) {
+	h := newHarness(t)
+	disk := &fullDisk{Store: h.db}
+	chat := &refusingAdmins{recordChat: h.chat, refuse: 1}
+	b, err := bot.New(bot.Options{Config: h.bot.Config, Campaigns: h.bot.Campaigns, Store: disk, Chat: chat, Now: h.bot.Now, Logger: h.bot.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.bot = b
+	h.at("2026-06-04 09:00")
+	disk.full.Store(true)
+	var told []int
+	for i := range 3 {
+		h.image("西湖社区-李四", []byte(photo))
+		h.chat.mu.Lock()
+		for _, m := range h.chat.msgs {
+			if m.ToAdmins {
+				told = append(told, i)
+			}
+		}
+		h.chat.mu.Unlock()
+		h.sent()
+	}
+	if len(told) != 1 || told[0] != 1 {
+		t.Errorf("the admins were told at photos %v, want once, at the second (the first alert was refused)", told)
 	}
 }

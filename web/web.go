@@ -52,7 +52,14 @@ type Status struct {
 	// Pending is how many messages wait to be sent.
 	Pending    int
 	StoreBytes int64
-	LastBackup string
+	// DiskFree and DiskUsedPercent are the filesystem of the data
+	// directory; DiskKnown is false where it cannot be read (not Linux).
+	// DiskNearlyFull is set from the share at which the admins are alerted.
+	DiskKnown       bool
+	DiskFree        int64
+	DiskUsedPercent float64
+	DiskNearlyFull  bool
+	LastBackup      string
 }
 
 // Options build a Server.

@@ -40,6 +40,8 @@ type fixture struct {
 	now   time.Time
 	set   atomic.Pointer[schedules.Set]
 	photo string
+	// disk is what the status page says of the disk (DiskKnown and after).
+	disk Status
 }
 
 func pngOf(w, h int) []byte {
@@ -125,7 +127,8 @@ func serve(t *testing.T, now time.Time, campaigns ...*schedules.Schedule) *fixtu
 			return "日程已重新载入", nil
 		},
 		Status: func() Status {
-			return Status{Transport: bot.TransportStatus{Platform: "微信", State: "等待扫码", LoginQR: pngOf(10, 10)}, Pending: 2, StoreBytes: 12345}
+			return Status{Transport: bot.TransportStatus{Platform: "微信", State: "等待扫码", LoginQR: pngOf(10, 10)}, Pending: 2, StoreBytes: 12345,
+				DiskKnown: f.disk.DiskKnown, DiskFree: f.disk.DiskFree, DiskUsedPercent: f.disk.DiskUsedPercent, DiskNearlyFull: f.disk.DiskNearlyFull}
 		},
 	})
 	if err != nil {
@@ -1179,5 +1182,40 @@ func TestUprightPhotos(t *testing.T) {
 	}
 	if w := f.do("GET", "/print/"+strings.Repeat("0", 63)+"g", c, nil); w.Code != http.StatusNotFound {
 		t.Errorf("print of a bad hash: %d", w.Code)
+	}
+}
+
+// TestStatusShowsTheDisk: the status page shows the database's size and the
+// disk's free space, and says when the disk is nearly full.
+func TestStatusShowsTheDisk(t *testing.T) {
+	tests := []struct {
+		name      string
+		disk      Status
+		want, not []string
+	}{
+		{"not known", Status{}, []string{"<th>数据库</th><td>12 KB</td>", "<th>磁盘</th><td>—</td>"}, []string{"快满了"}},
+		{"plenty", Status{DiskKnown: true, DiskFree: 3 << 30, DiskUsedPercent: 41.6},
+			[]string{"<th>磁盘</th><td>剩余 3.0 GB，已用 42%</td>"}, []string{"快满了"}},
+		{"nearly full", Status{DiskKnown: true, DiskFree: 200 << 20, DiskUsedPercent: 93.2, DiskNearlyFull: true},
+			[]string{"剩余 200.0 MB，已用 93%", "快满了，请清理或换更大的磁盘"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.disk = tt.disk
+			c, _ := f.signIn()
+			w := f.do("GET", "/status", c, nil)
+			body := w.Body.String()
+			for _, s := range tt.want {
+				if !strings.Contains(body, s) {
+					t.Errorf("status page lacks %q:\n%s", s, body)
+				}
+			}
+			for _, s := range tt.not {
+				if strings.Contains(body, s) {
+					t.Errorf("status page says %q", s)
+				}
+			}
+		})
 	}
 }

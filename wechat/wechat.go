@@ -62,6 +62,11 @@ type Options struct {
 	// failure, doubled up to ReconnectMax. Polls that keep failing for
 	// ReconnectMax give the session up.
 	ReconnectBackoff, ReconnectMax time.Duration
+	// AlertQuiet is how long a session must stay up after a drop that needed
+	// a scan before the admins hear it is back (default bot.AlertQuiet): a
+	// session that WeChat kicks again a minute after each scan is one
+	// trouble, told once, not a pair of alerts per scan.
+	AlertQuiet time.Duration
 	// AcceptFriends accepts friend requests from members of the group.
 	AcceptFriends bool
 	// Admins are the remark names of the admins, for messages to all of them.
@@ -107,6 +112,9 @@ func (o *Options) defaults() {
 	if o.MaxMedia == 0 {
 		o.MaxMedia = 20 << 20
 	}
+	if o.AlertQuiet == 0 {
+		o.AlertQuiet = bot.AlertQuiet
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -129,9 +137,11 @@ type Adapter struct {
 	sess *session // the live session, nil while there is none
 	// started is set once a session was live: Run then reconnects rather than logs in.
 	started bool
-	// alerted is set once the admins were told a scan is needed, so that an
-	// outage alerts once however often the reconnect is retried.
-	alerted bool
+	// scans is the trouble of drops that need a scan: the admins hear once
+	// when the first needs one, however often the reconnect is retried or
+	// the session drops again, and once when a session has stayed up for
+	// AlertQuiet.
+	scans bot.Trouble
 	// What Status reports.
 	online  bool
 	since   time.Time
@@ -146,7 +156,7 @@ var _ bot.Transport = (*Adapter)(nil)
 // on its own) starts it.
 func New(o Options) *Adapter {
 	o.defaults()
-	a := &Adapter{o: o, sendLock: make(chan struct{}, 1), since: o.Now()}
+	a := &Adapter{o: o, sendLock: make(chan struct{}, 1), since: o.Now(), scans: bot.Trouble{Quiet: o.AlertQuiet}}
 	a.pace.init(o)
 	a.in.init()
 	return a
@@ -359,10 +369,12 @@ func (a *Adapter) login(ctx context.Context, reconnect bool) (*session, error) {
 		}
 		log.Info().Err(err).Msg("no login without a scan")
 	}
-	if reconnect && !a.alerted {
-		a.alerted = true
+	if reconnect && !a.scans.Fail(a.o.Now()) {
+		log.Warn().Msg("a scan is needed again: the admins were told when the trouble started")
+	} else if reconnect {
 		a.alert(ctx, fmt.Sprintf("【reportbot】%s 微信掉线了，需要重新扫码登录。请用机器人的微信号扫描终端（docker logs）里的二维码，"+
-			"或数据目录里的 %s。扫码之前，要发的消息会保留，登录后按顺序补发。", a.o.Now().Format("2006-01-02 15:04"), QRFile))
+			"或数据目录里的 %s。扫码之前，要发的消息会保留，登录后按顺序补发。之后再掉线只记日志；重新登录、连续%d分钟不再掉线时，会再告诉你们。",
+			a.o.Now().Format("2006-01-02 15:04"), QRFile, int(a.o.AlertQuiet.Minutes())))
 	}
 	for {
 		s, err := a.scan(ctx)
@@ -732,12 +744,10 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 			}
 			a.publish(s)
 		}
-		select {
-		case <-ctx.Done():
+		if stopped := a.watch(ctx, s); stopped {
 			a.retire(s)
 			s.stop()
 			return nil
-		case <-s.bot.Context().Done():
 		}
 		// The sync loop set the reason before it cancelled the context.
 		reason := s.bot.CrashReason()
@@ -746,8 +756,42 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if a.scans.Down() {
+			a.scans.Fail(a.o.Now()) // dropped again before the quiet period was over: it starts anew
+		}
 		a.noteErr(reason)
 		a.o.Logger.Warn().Err(reason).Msg("WeChat session ended: reconnecting")
+	}
+}
+
+// watch waits for the session to end (false) or ctx (true). While a trouble
+// of scans is on, it tells the admins once the session has stayed up for
+// AlertQuiet.
+func (a *Adapter) watch(ctx context.Context, s *session) (stopped bool) {
+	for {
+		var settled <-chan time.Time
+		var t *time.Timer
+		if a.scans.Down() {
+			t = time.NewTimer(a.o.AlertQuiet)
+			settled = t.C
+		}
+		select {
+		case <-ctx.Done():
+			stopped = true
+		case <-s.bot.Context().Done():
+		case <-settled:
+			if a.scans.OK(a.o.Now()) {
+				since, n := a.scans.Summary()
+				a.o.Logger.Info().Time("since", since).Int("failures", n).Msg("WeChat stable again after scans")
+				a.alert(ctx, fmt.Sprintf("【reportbot】%s 已重新登录微信，连接已稳定%d分钟。掉线期间要发的消息按顺序补发，不会重发。",
+					a.o.Now().Format("2006-01-02 15:04"), int(a.o.AlertQuiet.Minutes())))
+			}
+			continue
+		}
+		if t != nil {
+			t.Stop()
+		}
+		return stopped
 	}
 }
 
@@ -759,10 +803,6 @@ func (a *Adapter) reconnect(ctx context.Context) (*session, error) {
 		s, err := a.connect(ctx, true)
 		if err == nil {
 			a.o.Logger.Info().Str("how", s.how).Msg("reconnected")
-			if a.alerted {
-				a.alerted = false
-				a.alert(ctx, fmt.Sprintf("【reportbot】%s 已重新登录微信，积压的消息正在补发。", a.o.Now().Format("2006-01-02 15:04")))
-			}
 			return s, nil
 		}
 		if ctx.Err() != nil {

@@ -832,7 +832,7 @@ func TestExpiryReconnectsWithoutLosingOrRepeating(t *testing.T) {
 
 func TestExpiryNeedingAScanAlertsTheAdmins(t *testing.T) {
 	f := newFake(t)
-	s := newAdapter(t, f, "")
+	s := newAdapter(t, f, "", func(o *wechat.Options) { o.AlertQuiet = 100 * time.Millisecond })
 	s.run(t, &recorder{})
 	f.DisablePushLogin(true)
 	f.Expire(1102)
@@ -844,6 +844,26 @@ func TestExpiryNeedingAScanAlertsTheAdmins(t *testing.T) {
 	al := s.alerts.all()
 	if len(al) != 2 || !strings.Contains(al[0], "扫码") || !strings.Contains(al[0], wechat.QRFile) || !strings.Contains(al[1], "已重新登录") {
 		t.Errorf("alerts %q", al)
+	}
+}
+
+// A session that WeChat kicks again right after each scan is one trouble:
+// the admins hear once that a scan is needed, not once per scan, and not
+// that it is back while it keeps dropping.
+func TestSessionDroppingAfterEachScanAlertsOnce(t *testing.T) {
+	f := newFake(t)
+	s := newAdapter(t, f, "", func(o *wechat.Options) { o.AlertQuiet = time.Hour })
+	s.run(t, &recorder{})
+	f.DisablePushLogin(true)
+	for i := range 3 {
+		f.Expire(1102)
+		waitFor(t, "a QR login", func() bool { return len(f.Logins()) >= 2+i })
+	}
+	if got := f.Logins(); strings.Join(got[1:], ",") != "qr,qr,qr" {
+		t.Fatalf("logins %v, want three scans after the first login", got)
+	}
+	if al := s.alerts.all(); len(al) != 1 || !strings.Contains(al[0], "扫码") {
+		t.Errorf("alerts %q, want one: that a scan is needed", al)
 	}
 }
 
