@@ -89,6 +89,11 @@ type Bot struct {
 	// storeDown is set while writes fail (a full or read-only disk): the
 	// admins are told once when it starts and once when it ends.
 	storeDown bool
+	// absent are the configured members the group's member list lacks (see
+	// Roster), nil while no list came; absentTold is the set the admins
+	// were last told of.
+	absent     map[string]bool
+	absentTold string
 }
 
 type owedReceipt struct {
