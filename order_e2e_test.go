@@ -167,3 +167,23 @@ func TestWeChatMembersNotInGroup(t *testing.T) {
 		t.Errorf("%d notices about members not in the group, want 1: %q", n, sentSince(fake, 0))
 	}
 }
+
+// A question right behind another member's report sees it, although the
+// report's photo takes a while to download (senders are handled side by side).
+func TestWeChatQuestionBehindReportSeesIt(t *testing.T) {
+	e := startE2E(t)
+	e.advance(t, "2026-06-04 10:30")
+	before := len(e.fake.SentMessages())
+	e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
+	photo := e.fake.Image("zhangsan", photoBytes(1))
+	e.fake.ZeroBytes(photo, 2) // two empty answers first: the download is tried three times
+	e.fake.Text("wangke", "谁没报", false)
+	answer := waitFor(t, e.fake, before, "（截止6月4日（周四）12:00）")
+	weekly := answer[max(strings.Index(answer, "「本周典型做法"), 0):]
+	if !strings.Contains(weekly, "西湖社区") || strings.Contains(weekly, "东风社区") {
+		t.Errorf("the answer missed the report sent before the question:\n%s", answer)
+	}
+	if n := e.stored(t, "weekly", 1); n != 2 {
+		t.Errorf("%d stored", n)
+	}
+}
