@@ -86,12 +86,13 @@ func TestParseSettingsCatchUpWait(t *testing.T) {
 		err        string
 	}{
 		{"default", "", 10 * time.Second, ""},
+		{"example", `catch_up_wait = "10s"`, 10 * time.Second, ""},
 		{"set", `catch_up_wait = "30s"`, 30 * time.Second, ""},
 		{"negative", `catch_up_wait = "-1s"`, 0, "catch_up_wait"},
 		{"too long", `catch_up_wait = "1h"`, 0, "1s 到 10m"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			src := strings.Replace(string(exampleConfig), "[bot]\n", "[bot]\n"+c.line+"\n", 1)
+			src := strings.Replace(string(exampleConfig), `catch_up_wait = "10s"`, c.line, 1)
 			s, err := parseSettings("config.toml", []byte(src))
 			switch {
 			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
