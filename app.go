@@ -51,6 +51,10 @@ type App struct {
 	// disk is the free space of the data directory, for the status page
 	// and the admins' alert when it is nearly full.
 	disk diskWatch
+	// settled and settleWait hold Run's scheduled messages and receipts at
+	// a start (see AppOptions).
+	settled    <-chan struct{}
+	settleWait time.Duration
 }
 
 // AppOptions are what an App is built from.
@@ -84,6 +88,14 @@ type AppOptions struct {
 	// DiskSpace reads the free space of the data directory's disk
 	// (store.DiskSpace); nil: neither shown nor watched.
 	DiskSpace func(dir string) (store.Space, error)
+	// Settled, when set, is closed once the messages that waited at the chat
+	// while the bot was down are handled (bot.Settler): until then Run
+	// composes no scheduled message and no receipt, so that a reminder caught
+	// up does not @ a unit whose photo is about to be stored. SettleWait, when
+	// not zero, bounds that wait, and alone (Settled nil) is the whole wait:
+	// a grace period for platforms that cannot tell.
+	Settled    <-chan struct{}
+	SettleWait time.Duration
 }
 
 // OpenApp opens the store in the data directory and starts the bot over it.
@@ -93,7 +105,7 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 		return nil, err
 	}
 	a := &App{Store: db, files: o.Files, canReload: o.Reload, setClock: o.SetClock, log: o.Logger, async: o.Async,
-		prints: newPrinter(db, o.Logger), disk: diskWatch{dir: o.DataDir, space: o.DiskSpace}}
+		prints: newPrinter(db, o.Logger), disk: diskWatch{dir: o.DataDir, space: o.DiskSpace}, settled: o.Settled, settleWait: o.SettleWait}
 	a.campaigns.Store(o.Files.Set())
 	o.Files.checkWith(func(c *schedules.Schedule) error { return checkBare(db, c) })
 	if err := adoptBare(db, a.campaigns.Load(), o.Logger); err != nil {
@@ -364,17 +376,29 @@ func (a *App) Run(ctx context.Context) error {
 	backupAt, _ := a.nextBackup(a.Bot.Now())
 	maintainAt, _ := a.nextMaintenance(a.Bot.Now())
 	var diskAt time.Time
+	// Held until the chat's backlog is in (see AppOptions.Settled); a nil
+	// channel never fires.
+	holding := a.settled != nil || a.settleWait > 0
+	settled := a.settled
+	var grace <-chan time.Time
+	if a.settleWait > 0 {
+		t := time.NewTimer(a.settleWait)
+		defer t.Stop()
+		grace = t.C
+	}
 	for {
 		now := a.Bot.Now()
 		if !now.Before(diskAt) {
 			a.checkDisk(ctx)
 			diskAt = now.Add(diskEvery)
 		}
-		if err := a.Bot.Wake(ctx, now); err != nil {
-			a.log.Error().Err(err).Msg("send receipts")
-		}
-		if err := a.Runner.RunDue(ctx, now); err != nil {
-			a.log.Error().Err(err).Msg("scheduler")
+		if !holding {
+			if err := a.Bot.Wake(ctx, now); err != nil {
+				a.log.Error().Err(err).Msg("send receipts")
+			}
+			if err := a.Runner.RunDue(ctx, now); err != nil {
+				a.log.Error().Err(err).Msg("scheduler")
+			}
 		}
 		if !backupAt.IsZero() && !now.Before(backupAt) {
 			if path, err := a.Store.Backup(a.backupDir, now, a.keep); err != nil {
@@ -402,7 +426,7 @@ func (a *App) Run(ctx context.Context) error {
 			wait = max(maintainAt.Sub(now), 0)
 		}
 		for _, next := range []func() (time.Time, bool){a.Runner.Next, a.Bot.NextWake} {
-			if t, ok := next(); ok && t.Sub(now) < wait {
+			if t, ok := next(); ok && t.Sub(now) < wait && !holding {
 				wait = max(t.Sub(now), 0)
 			}
 		}
@@ -414,8 +438,26 @@ func (a *App) Run(ctx context.Context) error {
 		case <-a.Bot.Wakeups():
 		case <-a.Runner.Changed():
 		case <-timer.C:
+		case <-settled:
+			settled, grace = nil, nil
+			a.release(ctx, "backlog handled")
+			holding = false
+		case <-grace:
+			settled, grace = nil, nil
+			a.release(ctx, "grace period over")
+			holding = false
 		}
 		timer.Stop()
+	}
+}
+
+// release ends the hold at a start: the events missed are planned again
+// from the stored cursor, now, so that those the wait made stale (a nudge
+// past its deadline after a long wait for a scan) are skipped, not sent.
+func (a *App) release(ctx context.Context, why string) {
+	a.log.Info().Str("why", why).Msg("start: scheduled messages and receipts go on")
+	if err := a.Runner.Start(ctx); err != nil {
+		a.log.Error().Err(err).Msg("plan the missed scheduled messages again")
 	}
 }
 

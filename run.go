@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"reportbot/bot"
 	"reportbot/dingtalk"
 	"reportbot/store"
 	"reportbot/wechat"
@@ -58,9 +59,16 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	// The store first: a second instance fails here at once, before any scan.
-	app, err := OpenApp(ctx, AppOptions{Config: cfg, Files: f.schedules, Reload: true,
+	o := AppOptions{Config: cfg, Files: f.schedules, Reload: true,
 		DataDir: dir, Transport: tr, Hint: tr.Hint(), Backup: f.settings.Backup, Retention: f.settings.Retention, Now: timeNow, Logger: log, Async: true,
-		DiskSpace: store.DiskSpace})
+		DiskSpace: store.DiskSpace}
+	// Reminders caught up at a start wait for the messages waiting at the chat.
+	if st, ok := tr.(bot.Settler); ok {
+		o.Settled = st.Settled()
+	} else {
+		o.SettleWait = f.settings.CatchUpWait
+	}
+	app, err := OpenApp(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -32,6 +33,11 @@ type settings struct {
 	Backup    backupConfig
 	Retention retentionConfig
 	Console   console.Config
+
+	// CatchUpWait is [bot] catch_up_wait: at a start on a platform that
+	// cannot tell when the messages waiting for the bot are in (钉钉), how long
+	// scheduled messages wait for them.
+	CatchUpWait time.Duration
 }
 
 // sections are the parts of the file outside the domain's.
@@ -39,7 +45,8 @@ type sections struct {
 	Bot struct {
 		Transport string `toml:"transport"`
 		// Group is where older config files name the WeChat group.
-		Group string `toml:"group"`
+		Group       string       `toml:"group"`
+		CatchUpWait bot.Duration `toml:"catch_up_wait"`
 	} `toml:"bot"`
 	Wechat    wechat.Config   `toml:"wechat"`
 	Dingtalk  dingtalk.Config `toml:"dingtalk"`
@@ -75,7 +82,7 @@ func parseSettings(name string, data []byte) (*settings, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s := &settings{Config: cfg, path: name, Transport: sec.Bot.Transport, Wechat: sec.Wechat, Dingtalk: sec.Dingtalk, Alert: sec.Alert, Web: sec.Web,
-		Backup: sec.Backup, Retention: sec.Retention, Console: sec.Console}
+		Backup: sec.Backup, Retention: sec.Retention, Console: sec.Console, CatchUpWait: sec.Bot.CatchUpWait.Duration}
 	// A key is unknown when neither the domain nor any section read it.
 	var problems []string
 	for _, k := range md.Undecoded() {
@@ -88,6 +95,12 @@ func parseSettings(name string, data []byte) (*settings, error) {
 	}
 	if !slices.Contains(transports, s.Transport) {
 		problems = append(problems, fmt.Sprintf("%s: [bot] transport = %q：现在可以写的是 %s", name, s.Transport, strings.Join(transports, "、")))
+	}
+	switch {
+	case s.CatchUpWait == 0:
+		s.CatchUpWait = 10 * time.Second
+	case s.CatchUpWait < 0 || s.CatchUpWait > 10*time.Minute:
+		problems = append(problems, fmt.Sprintf("%s: [bot] catch_up_wait = %q：写 1s 到 10m 之间的时长，如 \"10s\"", name, s.CatchUpWait))
 	}
 	if s.Wechat.Group == "" {
 		s.Wechat.Group = sec.Bot.Group

@@ -95,6 +95,11 @@ type Bot struct {
 	// store is the trouble of writes failing (a full or read-only disk):
 	// the admins are told once when it starts and once when it is over.
 	store *Trouble
+	// absent are the configured members the group's member list lacks (see
+	// Roster), nil while no list came; absentTold is the set the admins
+	// were last told of.
+	absent     map[string]bool
+	absentTold string
 }
 
 type owedReceipt struct {

@@ -313,10 +313,17 @@ func (b *Bot) members(unit string) []Member {
 // unitAts is one owing unit's line of @mentions ("东风社区：@张三 @李四").
 type unitAts struct{ unit, line string }
 
-// mentionLines @mentions the members of the owing units, one line per unit.
+// mentionLines @mentions the members of the owing units, one line per unit;
+// a unit none of whose members is in the group has no line (the roll-call
+// above already names it).
 func (b *Bot) mentionLines(owing []UnitReport) (lines []unitAts, mentions []Member) {
 	for _, r := range owing {
-		ms := b.members(r.Unit)
+		var ms []Member
+		for _, m := range b.members(r.Unit) {
+			if b.inGroup(m) {
+				ms = append(ms, m)
+			}
+		}
 		if len(ms) == 0 {
 			continue
 		}

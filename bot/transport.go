@@ -89,6 +89,31 @@ type Transport interface {
 	Status() TransportStatus
 }
 
+// Orderer is a Handler that says which messages must wait for every message
+// received before them. A transport that handles different senders' messages
+// at the same time asks it, so that a question about who has reported is
+// answered after the report another member sent just before it.
+type Orderer interface {
+	WaitsForEarlier(m Message) bool
+}
+
+// Settler is a transport that can tell when the messages that waited at the
+// chat while the bot was away (the backlog a platform hands over after a
+// start) have all been handled, so that what the bot says on its own at a
+// start (reminders caught up, receipts owed) counts them. A transport that
+// cannot tell is given a grace period instead.
+type Settler interface {
+	// Settled is closed once the first connection's backlog is handled.
+	Settled() <-chan struct{}
+}
+
+// RosterHandler is a Handler that hears who is in the group, where the
+// platform lists the members (web WeChat does; 钉钉's robot does not). The
+// transport calls Roster at each login and whenever the list changes.
+type RosterHandler interface {
+	Roster(ctx context.Context, present []Member)
+}
+
 // Deliverer sends the messages the outbox owes.
 type Deliverer interface {
 	// Deliver sends one message and returns once the platform has accepted it.

@@ -27,11 +27,21 @@ import (
 // sender's messages are handled one after another in the order they came (a
 // text, then the photos that belong to it); different senders' at the same
 // time, so that members posting at the same moment share the store's commits
-// and one member's slow download holds up nobody else.
+// and one member's slow download holds up nobody else. A message the handler
+// says must wait (bot.Orderer: a question about who has reported) starts only
+// once every message that came before it is handled, so that its answer counts
+// the report sent just before it by someone else.
 type inbox struct {
 	mu     sync.Mutex
-	queue  []bot.Message
+	queue  []queued
 	signal chan struct{}
+}
+
+// queued is a message, or a mark: a function called once everything queued
+// before it is handled.
+type queued struct {
+	m    bot.Message
+	mark func()
 }
 
 // inboxWorkers bounds the messages handled at once.
@@ -39,9 +49,15 @@ const inboxWorkers = 16
 
 func (q *inbox) init() { q.signal = make(chan struct{}, 1) }
 
-func (q *inbox) put(m bot.Message) {
+func (q *inbox) put(m bot.Message) { q.add(queued{m: m}) }
+
+// afterAll calls f, on the inbox's goroutine, once every message put before
+// it is handled. f must return at once.
+func (q *inbox) afterAll(f func()) { q.add(queued{mark: f}) }
+
+func (q *inbox) add(it queued) {
 	q.mu.Lock()
-	q.queue = append(q.queue, m)
+	q.queue = append(q.queue, it)
 	q.mu.Unlock()
 	select {
 	case q.signal <- struct{}{}:
@@ -49,29 +65,64 @@ func (q *inbox) put(m bot.Message) {
 	}
 }
 
+// numbered is a message with its place in the order of arrival.
+type numbered struct {
+	seq   int
+	m     bot.Message
+	waits bool
+}
+
+// mark is a function waiting for the messages numbered below seq.
+type mark struct {
+	seq int
+	f   func()
+}
+
 // run dispatches until ctx ends, then waits for the messages being handled.
 func (q *inbox) run(ctx context.Context, h bot.Handler, log zerolog.Logger) {
-	// Owned by this goroutine: each sender's waiting messages, and the senders
-	// with a message being handled.
-	lanes := map[string][]bot.Message{}
-	busy := map[string]bool{}
+	waits := func(bot.Message) bool { return false }
+	if o, ok := h.(bot.Orderer); ok {
+		waits = o.WaitsForEarlier
+	}
+	// Owned by this goroutine: each sender's waiting messages, the senders
+	// with a message being handled (with its number), and the marks waiting.
+	lanes := map[string][]numbered{}
+	busy := map[string]int{}
+	var marks []mark
+	seq := 0
 	var order []string // senders in the order their first waiting message came
 	done := make(chan string)
 	var wg sync.WaitGroup
+	// lowest is the number of the earliest message not yet handled, or seq
+	// when all are: each lane is in order, so only its head counts.
+	lowest := func() int {
+		low := seq
+		for _, n := range busy {
+			low = min(low, n)
+		}
+		for _, l := range lanes {
+			low = min(low, l[0].seq)
+		}
+		return low
+	}
 	start := func() {
+		// Starting a message leaves it unhandled: low holds for the whole pass.
+		low := lowest()
 		kept := order[:0]
 		for _, from := range order {
-			if busy[from] || len(busy) >= inboxWorkers {
+			_, isBusy := busy[from]
+			head := lanes[from][0]
+			if isBusy || len(busy) >= inboxWorkers || head.waits && head.seq > low {
 				kept = append(kept, from)
 				continue
 			}
-			m := lanes[from][0]
 			if lanes[from] = lanes[from][1:]; len(lanes[from]) == 0 {
 				delete(lanes, from)
 			} else {
 				kept = append(kept, from)
 			}
-			busy[from] = true
+			busy[from] = head.seq
+			m := head.m
 			wg.Go(func() {
 				if err := h.Handle(ctx, m); err != nil {
 					log.Error().Err(err).Str("msg_id", m.ID).Msg("handle message")
@@ -80,19 +131,30 @@ func (q *inbox) run(ctx context.Context, h bot.Handler, log zerolog.Logger) {
 			})
 		}
 		order = kept
+		for len(marks) > 0 && marks[0].seq <= low {
+			marks[0].f()
+			marks = marks[1:]
+		}
 	}
 	for {
 		q.mu.Lock()
 		batch := q.queue
 		q.queue = nil
 		q.mu.Unlock()
-		for _, m := range batch {
+		for _, it := range batch {
+			if it.mark != nil {
+				marks = append(marks, mark{seq: seq, f: it.mark})
+				continue
+			}
+			m := it.m
 			// By display name, as the domain tells members apart.
 			from := m.Sender.Name
-			if _, waiting := lanes[from]; !waiting && !busy[from] {
+			_, isBusy := busy[from]
+			if _, waiting := lanes[from]; !waiting && !isBusy {
 				order = append(order, from)
 			}
-			lanes[from] = append(lanes[from], m)
+			lanes[from] = append(lanes[from], numbered{seq: seq, m: m, waits: waits(m)})
+			seq++
 		}
 		start()
 		select {
@@ -124,6 +186,17 @@ func (a *Adapter) onMessage(msg *openwechat.Message) {
 	log := a.o.Logger.With().Str("msg_id", msg.MsgId).Logger()
 	if msg.IsFriendAdd() {
 		a.onFriendRequest(s, msg, log)
+		return
+	}
+	if msg.IsSystem() {
+		// "…加入了群聊", "…移出了群聊": the member list changed.
+		if msg.FromUserName == s.group.UserName && strings.Contains(msg.Content, "群聊") {
+			if err := s.refresh(); err != nil {
+				log.Warn().Err(err).Msg("reload the group's members")
+				return
+			}
+			a.tellRoster(s)
+		}
 		return
 	}
 	var m bot.Message

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -117,4 +119,75 @@ func TestInboxSlowSenderHoldsUpNobody(t *testing.T) {
 	if !slices.Equal(order, []string{"other", "slow", "after-slow"}) {
 		t.Errorf("handled in the order %v", order)
 	}
+}
+
+// ordered is a handler whose messages with IDs starting "?" are questions
+// (bot.Orderer); it records the order handlers start and finish in.
+type ordered struct {
+	mu     sync.Mutex
+	events []string
+	// hold keeps a message's handling going until the channel is closed.
+	hold map[string]chan struct{}
+}
+
+func (o *ordered) WaitsForEarlier(m bot.Message) bool { return m.ID[0] == '?' }
+
+func (o *ordered) Handle(_ context.Context, m bot.Message) error {
+	o.note("start " + m.ID)
+	if c := o.hold[m.ID]; c != nil {
+		<-c
+	}
+	o.note("done " + m.ID)
+	return nil
+}
+
+func (o *ordered) note(e string) {
+	o.mu.Lock()
+	o.events = append(o.events, e)
+	o.mu.Unlock()
+}
+
+func (o *ordered) log() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.events)
+}
+
+// A question waits for every message received before it, of any sender;
+// messages after it that are not questions do not wait for it; a mark
+// (afterAll) runs once all before it are handled.
+func TestInboxQuestionWaitsForEarlier(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		report := make(chan struct{})
+		h := &ordered{hold: map[string]chan struct{}{"report": report}}
+		q := &inbox{}
+		q.init()
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { q.run(ctx, h, zerolog.Nop()); close(stopped) }()
+
+		var marked atomic.Bool
+		q.put(bot.Message{ID: "report", Sender: bot.Member{Name: "东风社区-张三"}})
+		q.put(bot.Message{ID: "?who", Sender: bot.Member{Name: "街道应急办-王科"}})
+		q.afterAll(func() { marked.Store(true) })
+		q.put(bot.Message{ID: "later", Sender: bot.Member{Name: "西湖社区-李四"}})
+		synctest.Wait()
+		// Different senders' messages start in no set order.
+		if got, want := slices.Sorted(slices.Values(h.log())), []string{"done later", "start later", "start report"}; !slices.Equal(got, want) {
+			t.Errorf("while the report is handled: %v, want %v (the question waits, the later report does not)", got, want)
+		}
+		if marked.Load() {
+			t.Error("the mark ran before the messages before it were handled")
+		}
+		close(report)
+		synctest.Wait()
+		if got, want := h.log()[3:], []string{"done report", "start ?who", "done ?who"}; !slices.Equal(got, want) {
+			t.Errorf("after the report: %v, want %v", got, want)
+		}
+		if !marked.Load() {
+			t.Error("the mark did not run once everything before it was handled")
+		}
+		cancel()
+		<-stopped
+	})
 }

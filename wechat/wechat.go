@@ -148,15 +148,26 @@ type Adapter struct {
 	lastErr string
 	lastMsg time.Time
 	qr      []byte // the login QR code (PNG) while a scan is awaited
+	// roster tells the handler who is in the group (bot.RosterHandler); nil
+	// when it does not listen or Run has not started.
+	roster func(present []bot.Member)
+
+	// settled is closed once the first session's backlog is handled (see
+	// Settled); settling is set once that was asked of the inbox.
+	settled  chan struct{}
+	settling atomic.Bool
 }
 
-var _ bot.Transport = (*Adapter)(nil)
+var (
+	_ bot.Transport = (*Adapter)(nil)
+	_ bot.Settler   = (*Adapter)(nil)
+)
 
 // New makes an adapter; Run (after Login, if the caller wants the first login
 // on its own) starts it.
 func New(o Options) *Adapter {
 	o.defaults()
-	a := &Adapter{o: o, sendLock: make(chan struct{}, 1), since: o.Now(), scans: bot.Trouble{Quiet: o.AlertQuiet}}
+	a := &Adapter{o: o, sendLock: make(chan struct{}, 1), since: o.Now(), scans: bot.Trouble{Quiet: o.AlertQuiet}, settled: make(chan struct{})}
 	a.pace.init(o)
 	a.in.init()
 	return a
@@ -278,6 +289,10 @@ func (a *Adapter) noteErr(err error) {
 	a.lastErr = err.Error()
 	a.mu.Unlock()
 }
+
+// Settled implements bot.Settler: it is closed once the first login's first
+// poll found nothing new and every message received before it was handled.
+func (a *Adapter) Settled() <-chan struct{} { return a.settled }
 
 // Hint implements bot.Transport: on web WeChat the bot sees every group
 // message, so members need no advice on how to reach it.
@@ -418,6 +433,12 @@ func (a *Adapter) newBot(ctx context.Context) *session {
 		select {
 		case <-s.ready:
 		case <-bctx.Done():
+		}
+		// Web WeChat hands over what came while the bot was away in the
+		// first syncs after a login; the first poll with nothing new means
+		// all of it was passed to the inbox.
+		if resp.NorMal() && a.settling.CompareAndSwap(false, true) {
+			a.in.afterAll(func() { close(a.settled) })
 		}
 	}
 	b.MessageHandler = a.onMessage
@@ -651,6 +672,37 @@ func (s *session) friend(userName string) *openwechat.Friend {
 	return s.friends[userName]
 }
 
+// present lists the group's members (the bot's account left out) as the
+// domain knows people: by group display name, and by remark name where the
+// bot's account gave them one.
+func (s *session) present() []bot.Member {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []bot.Member
+	for un, u := range s.members {
+		if un == s.self.UserName {
+			continue
+		}
+		m := bot.Member{ID: displayName(u), Name: displayName(u)}
+		if f := s.friends[un]; f != nil && f.RemarkName != "" {
+			m.ID, m.Verified = f.RemarkName, f.RemarkName
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// tellRoster tells the handler who is in the group, if it listens.
+func (a *Adapter) tellRoster(s *session) {
+	a.mu.Lock()
+	roster := a.roster
+	a.mu.Unlock()
+	if roster != nil {
+		roster(s.present())
+	}
+}
+
 // friendOf finds the friend who is the group member with this display name.
 func (s *session) friendOf(display string) *openwechat.Friend {
 	s.mu.RLock()
@@ -716,6 +768,14 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	inCtx, stopInbox := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.in.run(inCtx, h, a.o.Logger) })
+	if r, ok := h.(bot.RosterHandler); ok {
+		a.mu.Lock()
+		a.roster = func(present []bot.Member) { r.Roster(ctx, present) }
+		a.mu.Unlock()
+		if s := a.live(); s != nil {
+			a.tellRoster(s) // Login published it
+		}
+	}
 	defer func() {
 		stopInbox()
 		wg.Wait()
@@ -743,6 +803,7 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 				return err
 			}
 			a.publish(s)
+			a.tellRoster(s)
 		}
 		if stopped := a.watch(ctx, s); stopped {
 			a.retire(s)

@@ -361,6 +361,38 @@ func (s *Server) Recall(from, id string) string {
 	return s.groupMsg(from, 10002, content, nil)
 }
 
+// Join adds c to the group, as an invitation does, and queues the group's
+// system message about it.
+func (s *Server) Join(c Contact) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.wake()
+	s.Members = append(s.Members, c)
+	s.systemMsg(fmt.Sprintf("\"%s\"邀请\"%s\"加入了群聊", s.Self.NickName, c.NickName))
+}
+
+// Remove takes member id out of the group and queues the group's system
+// message about it, as the owner's removal does.
+func (s *Server) Remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.wake()
+	for i, c := range s.Members {
+		if c.ID == id {
+			s.Members = append(s.Members[:i:i], s.Members[i+1:]...)
+			s.systemMsg(fmt.Sprintf("你将\"%s\"移出了群聊", c.NickName))
+			return
+		}
+	}
+}
+
+// systemMsg queues a system message (MsgType 10000) of the group. Callers hold mu.
+func (s *Server) systemMsg(content string) {
+	s.push("", func() map[string]any {
+		return map[string]any{"MsgType": 10000, "FromUserName": s.groupName(s.Group), "Content": content}
+	})
+}
+
 // Replay queues an already delivered message again, as a hot login can.
 func (s *Server) Replay(from, id, text string) {
 	s.mu.Lock()
