@@ -60,7 +60,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	app, err := OpenApp(ctx, AppOptions{Config: cfg, Files: f.schedules, Reload: true,
 		DataDir: dir, Transport: tr, Hint: tr.Hint(), Backup: f.settings.Backup, Now: timeNow, Logger: log, Async: true})
 	if err != nil {
-		return err
+		return damagedAdvice(err, dir)
 	}
 	defer app.Close()
 	wiring.attach(app)

@@ -195,8 +195,12 @@ func CheckBackup(path string) error {
 // other than skip; "" when there is none.
 func NewestGoodBackup(dir, skip string) string {
 	list, _ := Backups(dir)
+	skipped, _ := os.Stat(skip)
 	for i := len(list) - 1; i >= 0; i-- {
-		if list[i] != skip && CheckBackup(list[i]) == nil {
+		if st, err := os.Stat(list[i]); err == nil && skipped != nil && os.SameFile(st, skipped) {
+			continue
+		}
+		if CheckBackup(list[i]) == nil {
 			return list[i]
 		}
 	}
@@ -232,4 +236,28 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return syncDir(filepath.Dir(to))
+}
+
+// Compact shrinks the stopped bot's database in dataDir (bbolt files never
+// shrink by themselves): it writes a compacted backup into dataDir/backups,
+// as the daily one, and restores it, so the current file is kept beside it
+// as a restore keeps it. It fails with ErrLocked while a bot runs, and
+// leaves a damaged database alone (ErrDamaged).
+func Compact(dataDir string, now time.Time, keep int) (backup, kept string, err error) {
+	if _, err := os.Stat(filepath.Join(dataDir, FileName)); err != nil {
+		return "", "", fmt.Errorf("compact: %w", err)
+	}
+	db, err := Open(dataDir, Options{})
+	if err != nil {
+		return "", "", fmt.Errorf("compact: %w", err)
+	}
+	backup, err = db.Backup(filepath.Join(dataDir, BackupDir), now, keep)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("compact: %w", err)
+	}
+	kept, err = Restore(dataDir, backup, now)
+	return backup, kept, err
 }
