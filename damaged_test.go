@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"math/rand/v2"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"reportbot/store"
 )
@@ -191,4 +195,50 @@ func equalSnapshots(a, b map[string][32]byte) bool {
 		}
 	}
 	return true
+}
+
+// TestCompactCLI: reportbot compact refuses under a running bot, shrinks a
+// stopped one's file with its data intact, and refuses a damaged one as the
+// other commands do.
+func TestCompactCLI(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"demo", "--script", "testdata/june.txt", "--data", data}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("demo: %s", stderr.String())
+	}
+	f, _ := loadFiles("", "")
+	app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: data,
+		Transport: &memChat{now: time.Now}, Now: time.Now, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := cli(t, "compact", "--data", data); code != 1 || !strings.Contains(stderr, "机器人正在运行") {
+		t.Errorf("compact under a running bot: exit %d, %s", code, stderr)
+	}
+	app.Close()
+	db, err := store.Open(data, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := db.PeriodSubmissions("weekly", 1)
+	db.Close()
+	code, out, errOut := cli(t, "compact", "--data", data)
+	if code != 0 || !strings.Contains(out, "已压缩") || !strings.Contains(out, "before-restore") {
+		t.Fatalf("compact: exit %d, %s %s", code, out, errOut)
+	}
+	db, err = store.Open(data, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.PeriodSubmissions("weekly", 1)
+	db.Close()
+	if len(want) == 0 || len(got) != len(want) {
+		t.Errorf("%d submissions after compacting, %d before", len(got), len(want))
+	}
+	live := filepath.Join(data, store.FileName)
+	os.Truncate(live, 0)
+	if code, _, stderr := cli(t, "compact", "--data", data); code != exitDamaged || !strings.Contains(stderr, "0 字节") {
+		t.Errorf("compact of a zero-byte database: exit %d, %s", code, stderr)
+	}
 }

@@ -352,3 +352,47 @@ func randomBytes(n int, seed uint64) []byte {
 	}
 	return b
 }
+
+// TestCompact shrinks a stopped bot's file to its data and keeps the old one
+// beside it; it refuses while the database is open, and a damaged one.
+func TestCompact(t *testing.T) {
+	dataDir := t.TempDir()
+	sampleDB(t, dataDir)
+	db, err := Open(dataDir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("scratch"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), make([]byte, 4<<20))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("scratch")) }); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 6, 4, 3, 0, 0, 0, time.UTC)
+	if _, _, err := Compact(dataDir, at, 7); !errors.Is(err, ErrLocked) {
+		t.Errorf("compact under an open database: %v", err)
+	}
+	db.Close()
+	live := filepath.Join(dataDir, FileName)
+	before := fileSize(t, live)
+	backup, kept, err := Compact(dataDir, at, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := fileSize(t, live); before < 4<<20 || after > 1<<20 || fileSize(t, kept) != before {
+		t.Errorf("live %d bytes before, %d after, kept copy %d", before, after, fileSize(t, kept))
+	}
+	if err := CheckBackup(backup); err != nil {
+		t.Error(err)
+	}
+	db = open(t, dataDir)
+	if subs, _ := db.PeriodSubmissions("weekly", 1); len(subs) != 14 {
+		t.Errorf("%d submissions after compacting", len(subs))
+	}
+}
