@@ -18,10 +18,10 @@ import (
 	"reportbot/store"
 )
 
-// cli runs reportbot with args in a child process (the test binary again,
+// runReportbot runs reportbot with args in a child process (the test binary again,
 // see TestMain), where a crash would show as what it is: a signal, a
 // goroutine dump.
-func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+func runReportbot(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "REPORTBOT_MAIN_ARGS="+strings.Join(args, "\n"))
@@ -39,8 +39,8 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// snapshot is every file of a data directory and its hash.
-func snapshot(t *testing.T, dir string) map[string][32]byte {
+// hashDataDir is every file of a data directory and its hash.
+func hashDataDir(t *testing.T, dir string) map[string][32]byte {
 	t.Helper()
 	out := map[string][32]byte{}
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
@@ -57,7 +57,7 @@ func snapshot(t *testing.T, dir string) map[string][32]byte {
 	return out
 }
 
-func copyDir(t *testing.T, from, to string) {
+func copyDataDir(t *testing.T, from, to string) {
 	t.Helper()
 	err := filepath.WalkDir(from, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -131,10 +131,10 @@ func TestDamagedFilesRefused(t *testing.T) {
 	for _, k := range kinds {
 		t.Run("live database "+k.name, func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "data")
-			copyDir(t, good, data)
+			copyDataDir(t, good, data)
 			os.WriteFile(filepath.Join(data, store.FileName), k.data, 0o600)
 			os.WriteFile(filepath.Join(data, store.BackupDir, newest), k.data, 0o600)
-			before := snapshot(t, data)
+			before := hashDataDir(t, data)
 			wantBackup := filepath.Join(data, store.BackupDir, goodBackup)
 			restoreLine := "reportbot restore --data " + data + " " + wantBackup
 			for _, args := range [][]string{
@@ -142,50 +142,50 @@ func TestDamagedFilesRefused(t *testing.T) {
 				{"demo", "--script", script, "--data", data},
 				{"export", "--data", data, "--out", filepath.Join(t.TempDir(), "out")},
 			} {
-				code, _, stderr := cli(t, args...)
+				code, _, stderr := runReportbot(t, args...)
 				crashed(t, stderr)
 				if code != exitDamaged || !strings.Contains(stderr, k.reason) || !strings.Contains(stderr, "损坏了，没有打开它") ||
 					!strings.Contains(stderr, restoreLine) || strings.Count(stderr, "reportbot "+args[0]+":") != 1 {
 					t.Errorf("%s: exit %d, want %d, the reason %q and %q in:\n%s", args[0], code, exitDamaged, k.reason, restoreLine, stderr)
 				}
 			}
-			if after := snapshot(t, data); !equalSnapshots(before, after) {
+			if after := hashDataDir(t, data); !sameHashes(before, after) {
 				t.Fatalf("the data directory changed:\nbefore %v\nafter  %v", before, after)
 			}
 			// The command the message names works, and the bot starts again.
-			if code, _, stderr := cli(t, strings.Fields(restoreLine)[1:]...); code != 0 {
+			if code, _, stderr := runReportbot(t, strings.Fields(restoreLine)[1:]...); code != 0 {
 				t.Fatalf("%s: exit %d: %s", restoreLine, code, stderr)
 			}
-			if code, out, stderr := cli(t, "demo", "--script", script, "--data", data); code != 0 || !strings.Contains(out, "西湖社区") {
+			if code, out, stderr := runReportbot(t, "demo", "--script", script, "--data", data); code != 0 || !strings.Contains(out, "西湖社区") {
 				t.Fatalf("demo after the restore: exit %d: %s", code, stderr)
 			}
 		})
 		t.Run("backup "+k.name, func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "data")
-			copyDir(t, good, data)
+			copyDataDir(t, good, data)
 			damagedBackup := filepath.Join(data, store.BackupDir, newest)
 			os.WriteFile(damagedBackup, k.data, 0o600)
-			before := snapshot(t, data)
+			before := hashDataDir(t, data)
 			for _, args := range [][]string{
 				{"restore", "--data", data, newest},
 				{"restore", "--data", data, damagedBackup},
 				{"export", "--data", data, "--db", damagedBackup, "--out", filepath.Join(t.TempDir(), "out")},
 			} {
-				code, _, stderr := cli(t, args...)
+				code, _, stderr := runReportbot(t, args...)
 				crashed(t, stderr)
 				if code != exitDamaged || !strings.Contains(stderr, k.reason) || !strings.Contains(stderr, "数据库没有改动") ||
 					!strings.Contains(stderr, filepath.Join(data, store.BackupDir, goodBackup)) {
 					t.Errorf("%s: exit %d, want %d and the reason %q in:\n%s", strings.Join(args, " "), code, exitDamaged, k.reason, stderr)
 				}
 			}
-			if after := snapshot(t, data); !equalSnapshots(before, after) {
+			if after := hashDataDir(t, data); !sameHashes(before, after) {
 				t.Fatalf("the data directory changed:\nbefore %v\nafter  %v", before, after)
 			}
 		})
 	}
 }
 
-func equalSnapshots(a, b map[string][32]byte) bool {
+func sameHashes(a, b map[string][32]byte) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -213,7 +213,7 @@ func TestCompactCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := cli(t, "compact", "--data", data); code != 1 || !strings.Contains(stderr, "机器人正在运行") {
+	if code, _, stderr := runReportbot(t, "compact", "--data", data); code != 1 || !strings.Contains(stderr, "机器人正在运行") {
 		t.Errorf("compact under a running bot: exit %d, %s", code, stderr)
 	}
 	app.Close()
@@ -223,7 +223,7 @@ func TestCompactCLI(t *testing.T) {
 	}
 	want, _ := db.PeriodSubmissions("weekly", 1)
 	db.Close()
-	code, out, errOut := cli(t, "compact", "--data", data)
+	code, out, errOut := runReportbot(t, "compact", "--data", data)
 	if code != 0 || !strings.Contains(out, "已压缩") || !strings.Contains(out, "before-restore") {
 		t.Fatalf("compact: exit %d, %s %s", code, out, errOut)
 	}
@@ -238,7 +238,7 @@ func TestCompactCLI(t *testing.T) {
 	}
 	live := filepath.Join(data, store.FileName)
 	os.Truncate(live, 0)
-	if code, _, stderr := cli(t, "compact", "--data", data); code != exitDamaged || !strings.Contains(stderr, "0 字节") {
+	if code, _, stderr := runReportbot(t, "compact", "--data", data); code != exitDamaged || !strings.Contains(stderr, "0 字节") {
 		t.Errorf("compact of a zero-byte database: exit %d, %s", code, stderr)
 	}
 }

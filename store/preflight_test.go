@@ -300,6 +300,7 @@ func TestBackupIsCompacted(t *testing.T) {
 	if liveSize < 8<<20 || backupSize > 1<<20 {
 		t.Errorf("live %d bytes, backup %d bytes: the backup should hold only the ~350 KB of data", liveSize, backupSize)
 	}
+	t.Logf("live file %d bytes, backup %d bytes", liveSize, backupSize)
 	data, _ := os.ReadFile(path)
 	if hw := highWater(t, data); hw != len(data) {
 		t.Errorf("backup %d bytes, high-water mark %d", len(data), hw)
