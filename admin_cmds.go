@@ -45,7 +45,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 			"机器人会把文件私聊发回；或者先停止机器人再运行 reportbot export", path)
 	}
 	if err != nil {
-		return err
+		return damagedAdvice(err, f.dataDir(*dataDir))
 	}
 	defer db.Close()
 	now := timeNow()
@@ -104,7 +104,8 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "用法：reportbot restore [--config F] [--data DIR] 备份文件\n\n"+
-			"停止机器人后运行：检查备份文件完好，把当前数据库改名留在旁边（reportbot.db.before-restore-时间），换上备份。\n"+
+			"停止机器人后运行：检查备份文件完好，把当前数据库（损坏的也一样）改名留在旁边（reportbot.db.before-restore-时间，只留最新的一份），换上备份。\n"+
+			"备份文件损坏、不完整或是空的，就不恢复，说明原因，数据库不动（退出码 3）。\n"+
 			"备份文件在数据目录的 backups/ 下（每日自动备份，管理员也可以发“备份”）。\n\n参数：\n")
 		fs.PrintDefaults()
 	}
@@ -131,7 +132,7 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("机器人正在运行：先停止它（docker stop / Ctrl-C），再恢复备份")
 	}
 	if err != nil {
-		return err
+		return damagedAdvice(err, dir)
 	}
 	if kept != "" {
 		fmt.Fprintf(stdout, "原来的数据库留在 %s\n", kept)
@@ -205,3 +206,98 @@ func (b bareSource) Tallies(task string, n int) (map[string]bot.Tally, error) {
 func (b bareSource) UnitTally(task string, n int, unit string) (bot.Tally, error) {
 	return b.DB.UnitTally(b.bare(task), n, unit)
 }
+
+func compactCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compact", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "用法：reportbot compact [--config F] [--data DIR]\n\n"+
+			"停止机器人后运行：数据库文件只会变大，删掉的数据腾出的空间留在文件里，这个命令把它还给磁盘。\n"+
+			"做法和“备份、再恢复这份备份”一样：先在 backups/ 里写一份压缩的备份，再换上它；原来的文件改名留在旁边\n"+
+			"（reportbot.db.before-restore-时间），确认机器人正常后可以删掉。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
+	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
+	dataDir := fs.String("data", "", "数据目录（默认：设置文件里的 data_dir）")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f, err := loadFiles(*configPath, "")
+	if err != nil {
+		return err
+	}
+	dir := f.dataDir(*dataDir)
+	live := filepath.Join(dir, store.FileName)
+	st, err := os.Stat(live)
+	if err != nil {
+		return fmt.Errorf("数据目录 %s 里没有数据库 %s：用 --data 或设置文件的 data_dir 指定机器人的数据目录", dir, store.FileName)
+	}
+	backup := f.settings.Backup
+	backup.check("")
+	made, kept, err := store.Compact(dir, timeNow(), backup.Keep)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("机器人正在运行：先停止它（docker stop / Ctrl-C），再压缩")
+	}
+	if err != nil {
+		return damagedAdvice(err, dir)
+	}
+	after, err := os.Stat(live)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "已压缩 %s：%s → %s\n同时写了一份备份 %s\n原来的文件留在 %s，确认机器人正常后可以删掉\n",
+		live, megabytes(st.Size()), megabytes(after.Size()), made, kept)
+	return nil
+}
+
+func megabytes(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KB", (n+1023)>>10)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+}
+
+// exitDamaged is the exit code when a database file or a backup is refused as
+// damaged: a service manager can tell it from a wrong setting (1) and not
+// restart the bot over and over.
+const exitDamaged = 3
+
+// damagedAdvice turns a refused file into one message that says what to do:
+// for the data directory's database, the newest backup that passes the same
+// checks and the exact restore command; for a backup, that the database was
+// not touched and which backup to take instead. Other errors pass unchanged.
+func damagedAdvice(err error, dataDir string) error {
+	var de *store.DamagedError
+	if !errors.As(err, &de) {
+		return err
+	}
+	live := filepath.Join(dataDir, store.FileName)
+	isLive := filepath.Clean(de.Path) == filepath.Clean(live)
+	var b strings.Builder
+	if isLive {
+		fmt.Fprintf(&b, "数据库 %s 损坏了，没有打开它：%s。", de.Path, de.Reason)
+	} else {
+		fmt.Fprintf(&b, "%s 不能用：%s。数据目录里的数据库没有改动。", de.Path, de.Reason)
+	}
+	good := store.NewestGoodBackup(filepath.Join(dataDir, store.BackupDir), filepath.Clean(de.Path))
+	switch {
+	case good != "" && isLive:
+		fmt.Fprintf(&b, "\n最近一份完好的备份是 %s。先停止所有 reportbot，再运行：\n  reportbot restore --data %s %s\n"+
+			"损坏的数据库会改名留在数据目录里；这份备份之后收到的材料，请各单位重新发送。", good, dataDir, good)
+	case good != "":
+		fmt.Fprintf(&b, "\n最近一份完好的备份是 %s：\n  reportbot restore --data %s %s", good, dataDir, good)
+	case isLive:
+		fmt.Fprintf(&b, "\n%s 里没有完好的备份。损坏的文件请留给技术人员抢救；要从空数据库重新开始，先把它改名移开"+
+			"（mv %s %s.damaged）再启动。", filepath.Join(dataDir, store.BackupDir), de.Path, de.Path)
+	}
+	return &adviceError{msg: b.String(), err: err}
+}
+
+// adviceError is an error told in other words; errors.Is still finds the cause.
+type adviceError struct {
+	msg string
+	err error
+}
+
+func (e *adviceError) Error() string { return e.msg }
+func (e *adviceError) Unwrap() error { return e.err }

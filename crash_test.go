@@ -28,6 +28,10 @@ import (
 var crashKills = flag.Int("crash-kills", 0, "how many times TestCrashSafety kills the child (default 50, 10 with -short)")
 
 func TestMain(m *testing.M) {
+	if args := os.Getenv("REPORTBOT_MAIN_ARGS"); args != "" {
+		// The command line itself, in a process of its own (damaged_test.go).
+		os.Exit(run(strings.Split(args, "\n"), os.Stdin, os.Stdout, os.Stderr))
+	}
 	if dir := os.Getenv("REPORTBOT_OUTBOX_CHILD"); dir != "" {
 		if err := outboxChild(dir, os.Getenv("REPORTBOT_KILL_AT")); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)

@@ -31,6 +31,7 @@ import (
 	"reportbot/bot"
 	"reportbot/console"
 	"reportbot/schedules"
+	"reportbot/store"
 	"reportbot/web"
 )
 
@@ -54,6 +55,8 @@ const usage = `reportbot：在微信工作群里催收报送材料的机器人�
         从停止的机器人的数据（或备份文件）导出统计表、汇编和材料包
   reportbot restore [--data DIR] 备份文件
         停止机器人后，用 backups/ 里的一份备份换回数据库
+  reportbot compact [--data DIR]
+        停止机器人后，压缩数据库文件（删掉的数据腾出的空间还给磁盘）
   reportbot help
         显示本说明
 
@@ -83,6 +86,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = exportCmd(args[1:], stdout, stderr)
 	case "restore":
 		err = restoreCmd(args[1:], stdout, stderr)
+	case "compact":
+		err = compactCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -97,6 +102,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, store.ErrDamaged):
+		fmt.Fprintf(stderr, "reportbot %s: %v\n", args[0], err)
+		return exitDamaged
 	}
 	fmt.Fprintf(stderr, "reportbot %s: %v\n", args[0], err)
 	return 1
@@ -365,7 +373,7 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	p, err := startConsole(ctx, f, dir, stdout, log, dashboard)
 	if err != nil {
 		stopDashboard()
-		return err
+		return damagedAdvice(err, dir)
 	}
 	defer p.Close()
 	defer stopDashboard()

@@ -70,7 +70,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	app, err := OpenApp(ctx, o)
 	if err != nil {
-		return err
+		return damagedAdvice(err, dir)
 	}
 	defer app.Close()
 	wiring.attach(app)

@@ -119,10 +119,14 @@ func OpenFile(path string, opts Options) (*DB, error) {
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = time.Second
 	}
-	if opts.ReadOnly {
-		if _, err := os.Stat(path); err != nil {
-			return nil, fmt.Errorf("open %s: %w", path, err)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !opts.ReadOnly {
+		if err := createNew(path); err != nil {
+			return nil, err
 		}
+	}
+	// Before bbolt maps the file: a file cut short would crash the process.
+	if err := Preflight(path); err != nil {
+		return nil, err
 	}
 	// The free list is written at each commit (bbolt's default). Without it
 	// (etcd's NoFreelistSync) commits are a page smaller, but every open
@@ -143,7 +147,7 @@ func OpenFile(path string, opts Options) (*DB, error) {
 	if opts.ReadOnly {
 		check = s.checkSchema
 	}
-	if err := check(); err != nil {
+	if err := unpanic(path, check); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -233,12 +237,68 @@ func (s *DB) Close() error { return s.db.Close() }
 // Check runs bbolt's consistency check; tests call it before closing. Nothing
 // may write meanwhile: bbolt reads its free list unguarded here.
 func (s *DB) Check() error {
-	return s.db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
+	return unpanic(s.db.Path(), func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			for err := range tx.Check() {
+				return err
+			}
+			return nil
+		})
 	})
+}
+
+// unpanic runs f and turns a panic into a DamagedError: bbolt panics on
+// pages it cannot make sense of ("invalid page type"), which only a damaged
+// file has, and that must end in a message rather than a goroutine dump.
+func unpanic(path string, f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = damaged(path, "数据库内部的数据页损坏了（%v）", r)
+		}
+	}()
+	return f()
+}
+
+// createNew makes a new database under a temporary name and links it into
+// place once bbolt has written its first pages: a process killed while bbolt
+// creates a file would otherwise leave a zero-byte reportbot.db, and that is
+// what a copy that failed or a filesystem after a power cut leave too. So
+// the only zero-byte database is one something else emptied, and Preflight
+// refuses it instead of starting over with no data.
+func createNew(path string) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".new-*.db")
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	db, err := bolt.Open(tmp.Name(), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	// A link fails where the name exists: a process that made it meanwhile
+	// wins, and the lock decides between us.
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes a rename or link in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
 }
 
 func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
