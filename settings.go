@@ -137,7 +137,7 @@ func parseSettingsFor(name string, data []byte, platform string) (*settings, err
 		switch s.Transport {
 		case "wechat":
 			if strings.TrimSpace(s.Wechat.Group) == "" {
-				adapters = append(adapters, name+": [wechat] 没有写群名：在 [wechat] 里写 group = \"群的完整名称\"（机器人所在的微信群，和手机上显示的一字不差）")
+				adapters = append(adapters, name+": [wechat] group 没有写群名：在 [wechat] 里写 group = \"群的完整名称\"（机器人所在的微信群，和手机上显示的一字不差）")
 			}
 		case "dingtalk":
 			adapters = append(adapters, s.Dingtalk.Check(name)...)
