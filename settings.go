@@ -80,7 +80,11 @@ func parseSettingsFor(name string, data []byte, platform string) (*settings, err
 	if _, err := toml.Decode(string(data), &raw); err != nil {
 		return nil, schedules.Errors{schedules.SyntaxError(name, data, err, bot.ConfigFile)}
 	}
-	if errs := schedules.CheckTypes(name, data, reflect.TypeFor[sections](), raw); len(errs) > 0 {
+	// The domain's part and the adapters' sections are checked together, so
+	// that all values of the wrong type are listed at once.
+	errs := append(schedules.CheckTypes(name, data, reflect.TypeFor[bot.Config](), raw),
+		schedules.CheckTypes(name, data, reflect.TypeFor[sections](), raw)...)
+	if len(errs) > 0 {
 		errs.Sort()
 		return nil, errs
 	}
