@@ -169,13 +169,19 @@ type files struct {
 // files built into the binary; the schedule path defaults to the config's. It
 // may name a folder: one schedule file per campaign.
 func loadFiles(configPath, schedulePath string) (*files, error) {
+	return loadFilesFor(configPath, schedulePath, "")
+}
+
+// loadFilesFor is loadFiles for a bot on platform (see parseSettingsFor):
+// the demo's console needs none of a chat platform's settings.
+func loadFilesFor(configPath, schedulePath, platform string) (*files, error) {
 	f := &files{configPath: configPath}
 	var err error
 	if configPath == "" {
 		f.configPath = "config.example.toml"
-		f.settings, err = parseSettings(f.configPath, exampleConfig)
+		f.settings, err = parseSettingsFor(f.configPath, exampleConfig, platform)
 	} else {
-		f.settings, err = loadSettings(configPath)
+		f.settings, err = loadSettingsFor(configPath, platform)
 	}
 	if err != nil {
 		return nil, err
@@ -343,7 +349,7 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	f, err := loadFiles(*configPath, *schedulePath)
+	f, err := loadFilesFor(*configPath, *schedulePath, "console")
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ var commands = []command{
 		run:   func(b *Bot, ctx context.Context, m Message, _ string) error { return b.mine(ctx, m) }},
 	{name: "tasks", words: []string{"任务", "日程"},
 		check: func(_ *Bot, args string) (string, bool) { return "", args == "" || args == "安排" },
-		run:   func(b *Bot, ctx context.Context, m Message, _ string) error { return b.reply(ctx, m, b.tasksText()) }},
+		run:   func(b *Bot, ctx context.Context, m Message, _ string) error { return b.answer(ctx, m, b.tasksText()) }},
 	{name: "bind", words: []string{"绑定"},
 		check: func(b *Bot, args string) (string, bool) {
 			return "绑定的写法：绑定 单位名称，如：绑定 " + b.Config.Units[0].Name, args != "" && len([]rune(args)) <= 20
@@ -415,7 +415,7 @@ func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, q ta
 		}
 		blocks = append(blocks, b.campaignTag(t)+periodTitle(t, p)+"\n"+strings.Join(lines, "\n"))
 	}
-	return b.reply(ctx, m, strings.Join(blocks, "\n\n"))
+	return b.answer(ctx, m, strings.Join(blocks, "\n\n"))
 }
 
 func (b *Bot) mine(ctx context.Context, m Message) error {
@@ -449,7 +449,7 @@ func (b *Bot) mine(ctx context.Context, m Message) error {
 		}
 		lines = append(lines, line)
 	}
-	return b.reply(ctx, m, strings.Join(lines, "\n"))
+	return b.answer(ctx, m, strings.Join(lines, "\n"))
 }
 
 func (b *Bot) tasksText() string {

@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/BurntSushi/toml"
+
+	"reportbot/schedules"
 )
 
 // Config is the domain's part of the settings file: who the units and admins
@@ -21,6 +24,8 @@ type Config struct {
 	Units   []Unit        `toml:"unit"`
 	// Undecoded are the file's keys outside the domain's part ("wechat.send_interval").
 	Undecoded []string `toml:"-"`
+	// lines places Check's problems in the file.
+	lines schedules.Lines
 }
 
 // BotConfig holds the general settings.
@@ -98,26 +103,57 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, data)
 }
 
-// ParseConfig reads a config file's contents; name is used in errors.
+// ConfigFile is how the advice on the config file's syntax names it.
+var ConfigFile = schedules.FileKind{Noun: "设置文件", Sections: "[bot] 或 [[unit]]"}
+
+// Limits of a config: beyond them a roll-call is pages long and members
+// cannot be told apart. 1,000 units is the scale the benchmarks measure.
+const (
+	MaxUnits          = 1000
+	MaxMembersPerUnit = 100
+)
+
+// ParseConfig reads a config file's contents; name is used in errors. A
+// returned error is a schedules.Errors: every problem at its line.
 func ParseConfig(name string, data []byte) (*Config, error) {
+	c, err := DecodeConfig(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if errs := c.Check(name); len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+// DecodeConfig reads the domain's part of a config file and fills in
+// defaults, without judging the values (Check does): the wiring decodes the
+// adapters' sections of the same file and reports all problems together.
+// Text that is not TOML and values of the wrong type are a schedules.Errors.
+func DecodeConfig(name string, data []byte) (*Config, error) {
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		return nil, schedules.Errors{schedules.SyntaxError(name, data, err, ConfigFile)}
+	}
+	if errs := schedules.CheckTypes(name, data, reflect.TypeFor[Config](), raw); len(errs) > 0 {
+		return nil, errs
+	}
 	var c Config
 	md, err := toml.Decode(string(data), &c)
 	if err != nil {
+		// A duration that does not parse ("1分钟") lands here: its own message, at its line.
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%s:%d: %s", name, pe.Position.Line, pe.Message)
+			key := pe.LastKey[strings.LastIndex(pe.LastKey, ".")+1:]
+			return nil, schedules.Errors{{File: name, Line: pe.Position.Line, Msg: key + " 的" + pe.Message}}
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, schedules.Errors{{File: name, Msg: err.Error()}}
 	}
 	for _, k := range md.Undecoded() {
 		c.Undecoded = append(c.Undecoded, k.String())
 	}
+	c.lines = schedules.IndexLines(string(data))
 	c.defaults()
-	var problems []string
-	problems = append(problems, c.validate(name)...)
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "\n"))
-	}
 	return &c, nil
 }
 
@@ -151,39 +187,59 @@ func (c *Config) defaults() {
 	}
 }
 
-func (c *Config) validate(name string) []string {
-	var p []string
+// Check judges the domain's settings: each problem at the line of its key,
+// saying what to change.
+func (c *Config) Check(name string) schedules.Errors {
+	var p schedules.Errors
+	at := func(path, format string, args ...any) {
+		p = append(p, schedules.Error{File: name, Line: c.lines.Line(path), Msg: fmt.Sprintf(format, args...)})
+	}
 	if len(c.Units) == 0 {
-		p = append(p, name+": 没有报送单位：至少写一个 [[unit]]，如 name = \"东风社区\"")
+		at("", "没有报送单位：至少写一个 [[unit]]，在它下一行写单位名称，如 name = \"东风社区\"")
+	}
+	if len(c.Units) > MaxUnits {
+		at(fmt.Sprintf("unit[%d]", MaxUnits), "报送单位太多：写了%d个 [[unit]]，最多%d个（从这一个起是多出来的）：请删去不报送的单位", len(c.Units), MaxUnits)
 	}
 	seen := map[string]string{}
-	for _, u := range c.Units {
+	for i, u := range c.Units {
+		path := fmt.Sprintf("unit[%d]", i)
 		if strings.TrimSpace(u.Name) == "" {
-			p = append(p, name+": 有一个 [[unit]] 没有 name")
+			at(path, "这个 [[unit]] 没有 name：写上单位名称，如 name = \"东风社区\"")
 			continue
 		}
-		for _, n := range append([]string{u.Name}, u.Aliases...) {
-			if other, dup := seen[n]; dup {
-				p = append(p, fmt.Sprintf("%s: 单位名称或简称 %q 同时属于 %s 和 %s：名称必须唯一", name, n, other, u.Name))
+		for j, n := range append([]string{u.Name}, u.Aliases...) {
+			key := path + ".name"
+			if j > 0 {
+				key = path + ".aliases"
+			}
+			switch other, dup := seen[n]; {
+			case dup && other == u.Name && j == 0:
+				at(key, "单位 %q 写了两次：每个单位只写一个 [[unit]]，请删去重复的", n)
+			case dup:
+				at(key, "单位名称或简称 %q 同时属于 %s 和 %s：名称必须唯一，请改掉其中一个", n, other, u.Name)
 			}
 			seen[n] = u.Name
 		}
+		if len(u.Members) > MaxMembersPerUnit {
+			at(path+".members", "%s 的 members 写了%d人，一个单位最多%d人：只写代表单位报送的人", u.Name, len(u.Members), MaxMembersPerUnit)
+		}
 	}
 	members := map[string]string{}
-	for _, u := range c.Units {
+	for i, u := range c.Units {
 		for _, m := range u.Members {
 			if other, dup := members[m]; dup && other != u.Name {
-				p = append(p, fmt.Sprintf("%s: 成员 %q 同时写在 %s 和 %s 里：一个人只能代表一个单位", name, m, other, u.Name))
+				at(fmt.Sprintf("unit[%d].members", i), "成员 %q 同时写在 %s 和 %s 里：一个人只能代表一个单位，请从其中一个删去", m, other, u.Name)
 			}
 			members[m] = u.Name
 		}
 	}
 	if c.Bot.MaxMessageChars < 100 {
-		p = append(p, name+": max_message_chars 太小：至少100")
+		at("bot.max_message_chars", "max_message_chars 太小：至少写 100（默认 1000）")
 	}
 	if c.Bot.MaxMediaMB < 0 {
-		p = append(p, name+": max_media_mb 不能是负数")
+		at("bot.max_media_mb", "max_media_mb 不能是负数：写上限的兆字节数，如 20")
 	}
+	p.Sort()
 	return p
 }
 

@@ -70,6 +70,12 @@ func newHarnessOver(t testing.TB, list ...*schedules.Schedule) *harness {
 		t.Fatal(err)
 	}
 	cfg.Bot.MaxMediaMB = 1
+	return newHarnessWith(t, cfg, list...)
+}
+
+// newHarnessWith is the harness over another config.
+func newHarnessWith(t testing.TB, cfg *bot.Config, list ...*schedules.Schedule) *harness {
+	t.Helper()
 	set, err := schedules.NewSet(list...)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // withHint ends a text members act on with how to reach the bot here.
@@ -47,8 +48,13 @@ func (b *Bot) sendEvent(ctx context.Context, keys []string, m Outgoing) error {
 
 // parts splits a long text into messages the chat accepts, each with the mentions it holds.
 func (b *Bot) parts(m Outgoing) []Outgoing {
+	return b.partsOf(m, splitText(m.Text, b.Config.Bot.MaxMessageChars))
+}
+
+// partsOf is m as the messages of texts, each with the mentions it holds.
+func (b *Bot) partsOf(m Outgoing, texts []string) []Outgoing {
 	var out []Outgoing
-	for i, part := range splitText(m.Text, b.Config.Bot.MaxMessageChars) {
+	for i, part := range texts {
 		p := m
 		p.Text, p.Mentions = part, nil
 		for _, who := range m.Mentions {
@@ -80,17 +86,88 @@ func (b *Bot) TellAdmins(ctx context.Context, text string) error {
 
 // reply answers a message where it came from: privately, or in the group.
 func (b *Bot) reply(ctx context.Context, m Message, text string, mentions ...Member) error {
+	return b.send(ctx, replyTo(m, text, mentions))
+}
+
+// replyTo is the answer to m: privately, or in the group.
+func replyTo(m Message, text string, mentions []Member) Outgoing {
 	var to Member
 	if m.Private {
 		to = m.Sender
 		text = strings.TrimPrefix(text, "@"+m.Sender.Name+" ")
 		mentions = nil
 	}
-	return b.send(ctx, Outgoing{To: to, Text: text, Mentions: mentions})
+	return Outgoing{To: to, Text: text, Mentions: mentions}
+}
+
+// MaxAnswerParts is the most messages the answer to a question (未报, 进度,
+// 我报了吗, 任务) takes: a long list in a chat is scrolled past, and on web
+// WeChat each message costs seconds of the send interval that reminders and
+// receipts wait behind. The scheduled roll-calls and nudges are not cut:
+// they name every unit, as many messages as that takes.
+const MaxAnswerParts = 5
+
+// answer replies to a question with at most MaxAnswerParts messages; what
+// does not fit is counted, and the last message says where to read it all.
+func (b *Bot) answer(ctx context.Context, m Message, text string) error {
+	out := replyTo(m, text, nil)
+	max := b.Config.Bot.MaxMessageChars
+	for _, p := range b.partsOf(out, capParts(out.Text, splitText(out.Text, max), max, MaxAnswerParts, moreNote)) {
+		if err := b.Chat.Send(ctx, p); err != nil {
+			return fmt.Errorf("send answer to %q: %w", out.To.String(), err)
+		}
+	}
+	return nil
+}
+
+// moreNote ends an answer that was cut.
+func moreNote(more int) string {
+	return fmt.Sprintf("……还有%d项没有列出。完整情况见网页看板（管理员私聊机器人发“看板”）或“导出”的统计表。", more)
+}
+
+// capParts keeps the first limit of the parts text was split into, the last
+// one cut at a line or list separator (、；) so that note(how many items were
+// left out) fits after it. Fewer parts are returned as they are.
+func capParts(text string, parts []string, max, limit int, note func(more int) string) []string {
+	if len(parts) <= limit {
+		return parts
+	}
+	// The parts are text's substrings in order: find where the last kept one begins.
+	pos := 0
+	for _, p := range parts[:limit-1] {
+		pos += strings.Index(text[pos:], p) + len(p)
+	}
+	rest := text[pos:]
+	room := max - len([]rune(note(countItems(rest)))) - 1
+	cut, n := 0, 0
+	for i, r := range rest {
+		if n >= room {
+			break
+		}
+		n++
+		if strings.ContainsRune(itemSeparators, r) {
+			cut = i + len(string(r))
+		}
+	}
+	last := note(countItems(rest[cut:]))
+	if shown := strings.Trim(rest[:cut], itemSeparators); shown != "" {
+		last = shown + "\n" + last
+	}
+	return append(parts[:limit-1:limit-1], last)
+}
+
+// itemSeparators end the items of an answer: its lines, and the units of a
+// list ("东风社区、西湖社区").
+const itemSeparators = "\n、；"
+
+// countItems is how many items text holds.
+func countItems(text string) int {
+	return len(strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(itemSeparators, r) }))
 }
 
 // splitText cuts text into parts of at most max characters, at line breaks where
-// it can, else at spaces (between @mentions), else anywhere.
+// it can, else at spaces (between @mentions) or after a list's 、 or ；
+// (between units' names), else anywhere.
 func splitText(text string, max int) []string {
 	if max <= 0 || len([]rune(text)) <= max {
 		return []string{text}
@@ -110,8 +187,9 @@ func splitText(text string, max int) []string {
 		}
 		for len(r) > max {
 			cut := max
-			if i := strings.LastIndex(string(r[:max]), " "); i > 0 {
-				cut = len([]rune(string(r[:max])[:i])) + 1
+			if i := strings.LastIndexAny(string(r[:max]), " 、；"); i > 0 {
+				_, size := utf8.DecodeRuneInString(string(r[:max])[i:])
+				cut = len([]rune(string(r[:max])[:i+size]))
 			}
 			parts = append(parts, strings.TrimRight(string(r[:cut]), " "))
 			r = r[cut:]

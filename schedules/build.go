@@ -21,6 +21,9 @@ const (
 	DefaultRollcall = "【点名】「{任务}」{期次}已于{截止}截止，报送情况如下："
 )
 
+// MaxTasks is the most tasks one campaign may have.
+const MaxTasks = 50
+
 // DefaultDueClock is the time of a deadline written as a date only ("6月9日前").
 const DefaultDueClock = "18:00"
 
@@ -84,6 +87,13 @@ func (b *builder) build(f *fileSchedule) *Schedule {
 		}
 	}
 
+	if len(f.Tasks) > MaxTasks {
+		// Checked before any task is built: ten thousand tasks would give
+		// as many errors, or answers in the group hundreds of messages long.
+		b.at(fmt.Sprintf("task[%d]", MaxTasks), "任务太多：这个日程文件有%d个 [[task]]，一个活动最多%d个（从这一个起是多出来的）。"+
+			"每个任务在点名、统计里各占一段，任务太多群里会刷屏：请合并相近的任务，或删去不再报送的", len(f.Tasks), MaxTasks)
+		return s
+	}
 	ids := map[string]int{}
 	for i := range f.Tasks {
 		path := fmt.Sprintf("task[%d]", i)

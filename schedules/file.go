@@ -129,7 +129,7 @@ func Parse(name string, data []byte) (*Schedule, error) {
 	// reported at its own line and in Chinese, then into the file's shape.
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
-		return nil, Errors{syntaxError(name, string(data), err)}
+		return nil, Errors{syntaxError(name, string(data), err, scheduleFile)}
 	}
 	b := &builder{file: name, lines: indexLines(string(data))}
 	if b.checkTypes(reflect.TypeFor[fileSchedule](), raw, ""); len(b.errs) > 0 {
@@ -139,7 +139,7 @@ func Parse(name string, data []byte) (*Schedule, error) {
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
 		// Not expected after checkTypes; still no decoder text for the admin.
-		return nil, Errors{syntaxError(name, string(data), err)}
+		return nil, Errors{syntaxError(name, string(data), err, scheduleFile)}
 	}
 	for _, k := range md.Undecoded() {
 		for _, line := range b.lines.find(k.String()) {

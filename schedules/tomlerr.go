@@ -1,6 +1,7 @@
 package schedules
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"reflect"
@@ -17,12 +18,23 @@ import (
 // a text editor, so what they see is said here again in Chinese, at the line
 // they wrote.
 
+// FileKind is what the advice on a TOML file calls the file and which of its
+// sections it gives as examples: the schedule and the config speak alike.
+type FileKind struct {
+	// Noun names the file in sentences ("日程文件").
+	Noun string
+	// Sections are two of its section headers ("[calendar] 或 [[task]]").
+	Sections string
+}
+
+var scheduleFile = FileKind{Noun: "日程文件", Sections: "[calendar] 或 [[task]]"}
+
 // syntaxError turns the decoder's error on text that is not TOML into one
 // Chinese sentence at its line; the decoder's own words are never shown.
-func syntaxError(name, src string, err error) Error {
+func syntaxError(name, src string, err error, kind FileKind) Error {
 	var pe toml.ParseError
 	if !errors.As(err, &pe) {
-		return Error{File: name, Msg: "格式错误：日程文件无法读取，请检查英文引号、方括号和等号是否配对"}
+		return Error{File: name, Msg: "格式错误：" + kind.Noun + "无法读取，请检查英文引号、方括号和等号是否配对"}
 	}
 	line := pe.Position.Line
 	if strings.Contains(pe.Message, `got '\n'`) && line > 1 {
@@ -33,7 +45,7 @@ func syntaxError(name, src string, err error) Error {
 	if lines := strings.Split(src, "\n"); line > 0 && line <= len(lines) {
 		text = lines[line-1]
 	}
-	return Error{File: name, Line: line, Msg: "格式错误：" + syntaxAdvice(pe, text)}
+	return Error{File: name, Line: line, Msg: "格式错误：" + syntaxAdvice(pe, text, kind)}
 }
 
 // fullWidth are the Chinese punctuation marks an IME slips into a line; TOML
@@ -41,7 +53,7 @@ func syntaxError(name, src string, err error) Error {
 // value but found '“'") does not say so.
 const fullWidth = "“”‘’＝，：；［］｛｝（）"
 
-func syntaxAdvice(pe toml.ParseError, line string) string {
+func syntaxAdvice(pe toml.ParseError, line string, kind FileKind) string {
 	if code := outsideStrings(line); strings.ContainsAny(code, fullWidth) {
 		r := []rune(code[strings.IndexAny(code, fullWidth):])[0]
 		return fmt.Sprintf("这一行用了中文标点 %c：引号、等号、逗号、方括号都要用英文半角，如 name = \"活动名称\"", r)
@@ -74,14 +86,17 @@ func syntaxAdvice(pe toml.ParseError, line string) string {
 	case has("expected value", "invalid", "number", "digit", "range", "float", "integer", "sign"):
 		return "等号后面的值无法识别：文字、日期和时间都要用英文双引号括起来，如 start = \"2026-06-01\"；开关写 true 或 false"
 	case has("']'", "table name", "table separator", "array terminator", "comma", "inline table", "'}'"):
-		return "方括号或逗号不对：节名写成 [calendar] 或 [[task]]，列表写成 [\"甲\", \"乙\"]，各项之间用英文逗号隔开"
+		return "方括号或逗号不对：节名写成 " + kind.Sections + "，列表写成 [\"甲\", \"乙\"]，各项之间用英文逗号隔开"
 	case has("'='", "'.'", "key"):
 		return "这一行应写成「名称 = 值」：名称用英文，等号用英文半角 ="
 	}
-	return "这一行不符合日程文件的写法：检查英文引号、方括号和等号是否配对"
+	return "这一行不符合" + kind.Noun + "的写法：检查英文引号、方括号和等号是否配对"
 }
 
-var stringOrListType = reflect.TypeFor[stringOrList]()
+var (
+	stringOrListType    = reflect.TypeFor[stringOrList]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
 
 // checkTypes compares the decoded file v with the shape t the schedule takes,
 // before the decoder sees a mismatch: each wrong value is reported at the
@@ -99,6 +114,11 @@ func (b *builder) checkTypes(t reflect.Type, v any, path string) {
 		b.at(path, "%s 应写成%s，这里写的是%s", key, want, describe(v))
 	}
 	switch {
+	case reflect.PointerTo(t).Implements(textUnmarshalerType):
+		// Durations and the like are written as text ("1m").
+		if _, ok := v.(string); !ok {
+			wrong("带英文双引号的文字，如 " + key + " = \"1m\"")
+		}
 	case t == stringOrListType:
 		if _, ok := v.(string); ok {
 			return
@@ -114,6 +134,27 @@ func (b *builder) checkTypes(t reflect.Type, v any, path string) {
 	case t.Kind() == reflect.Bool:
 		if _, ok := v.(bool); !ok {
 			wrong(" true 或 false（不加引号）")
+		}
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		if _, ok := v.(int64); !ok {
+			wrong("不带引号的整数，如 " + key + " = 10")
+		}
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		_, isInt := v.(int64)
+		if _, isFloat := v.(float64); !isInt && !isFloat {
+			wrong("不带引号的数字，如 " + key + " = 20")
+		}
+	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.String:
+		table, ok := v.(map[string]any)
+		if !ok {
+			wrong("一组「名称 = 文字」，如 " + key + ` = { "甲" = "乙" }`)
+			return
+		}
+		for _, e := range table {
+			if _, ok := e.(string); !ok {
+				wrong("一组「名称 = 文字」，文字都带英文双引号，如 " + key + ` = { "甲" = "乙" }`)
+				return
+			}
 		}
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		if list, ok := v.([]any); !ok || !allStrings(list) {
