@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +29,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/console"
+	"reportbot/redact"
 	"reportbot/schedules"
 	"reportbot/web"
 )
@@ -133,15 +133,12 @@ func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
 	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
 }
 
-// secretRE finds the web-WeChat session secrets that errors carry in URLs,
-// cookies and responses: whoever holds them can act as the bot's account.
-var secretRE = regexp.MustCompile(`(?i)\b(sid|skey|pass_ticket|ticket|uin|wxuin|wxsid|webwx_data_ticket|deviceid|synckey|webwx_auth_ticket)(=|":"|>)([^&\s"<\\]+)`)
-
-// redactor writes log lines with those secrets replaced by "…".
+// redactor writes log lines with the secrets they quote replaced by "…"
+// (redact knows the shapes: session keys, tokens, webhook keys, cookies).
 type redactor struct{ w io.Writer }
 
 func (r redactor) Write(p []byte) (int, error) {
-	if _, err := r.w.Write(secretRE.ReplaceAll(p, []byte("$1$2…"))); err != nil {
+	if _, err := r.w.Write(redact.Bytes(p)); err != nil {
 		return 0, err
 	}
 	return len(p), nil

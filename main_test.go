@@ -578,8 +578,11 @@ func TestLogsCarryNoSessionSecrets(t *testing.T) {
 	err = errors.New(`sync check failed: Get "https://webpush.wx.qq.com/cgi-bin/mmwebwx-bin/synccheck?r=1&skey=%40crypt_abc&sid=SECRETSID&uin=12345&deviceid=e123&synckey=1_100%7C2_100": EOF`)
 	log.Warn().Err(err).Str("cookie", "webwx_data_ticket=TICKET123; wxsid=SECRETSID").Msg("sync")
 	log.Warn().Str("body", `<error><ret>0</ret><skey>@crypt_xyz</skey><wxsid>SECRETSID</wxsid><pass_ticket>PT%2Bx</pass_ticket></error>`).Msg("login")
+	// JSON inside an error text is escaped once more in the JSON log line.
+	log.Warn().Err(errors.New(`gettoken: {"errcode":0,"access_token":"AT-777","appSecret":"APPS-888"}`)).Msg("token")
+	log.Warn().Err(errors.New(`alert: Post "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=WECOMKEY1": EOF`)).Msg("alert")
 	out := buf.String()
-	for _, secret := range []string{"crypt_abc", "SECRETSID", "12345", "e123", "1_100", "TICKET123", "crypt_xyz", "PT%2Bx"} {
+	for _, secret := range []string{"crypt_abc", "SECRETSID", "12345", "e123", "1_100", "TICKET123", "crypt_xyz", "PT%2Bx", "AT-777", "APPS-888", "WECOMKEY1"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log carries %q:\n%s", secret, out)
 		}

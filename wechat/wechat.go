@@ -25,6 +25,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
+	"reportbot/redact"
 )
 
 // Alerter tells the admins something through a channel that does not need WeChat.
@@ -265,7 +266,7 @@ func (a *Adapter) noteErr(err error) {
 		return
 	}
 	a.mu.Lock()
-	a.lastErr = err.Error()
+	a.lastErr = redact.String(err.Error()) // shown on the status page
 	a.mu.Unlock()
 }
 
@@ -769,7 +770,7 @@ func (a *Adapter) reconnect(ctx context.Context) (*session, error) {
 			return nil, ctx.Err()
 		}
 		if errors.Is(err, ErrLoginRefused) {
-			a.alert(ctx, "【reportbot】微信拒绝了机器人账号的登录，机器人已停止："+err.Error())
+			a.alert(ctx, "【reportbot】微信拒绝了机器人账号的登录，机器人已停止："+redact.String(err.Error()))
 			return nil, err
 		}
 		a.noteErr(err)
