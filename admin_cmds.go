@@ -53,6 +53,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	now = now.In(c.Location) // the folder's name and the files' dates as the office reads them
 	src, err := unadopted(db, f.schedules.Set(), c)
 	if err != nil {
 		return err
@@ -126,7 +127,7 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(backup); errors.Is(err, os.ErrNotExist) && !filepath.IsAbs(backup) {
 		backup = filepath.Join(dir, store.BackupDir, backup)
 	}
-	kept, err := store.Restore(dir, backup, timeNow())
+	kept, err := store.Restore(dir, backup, f.now())
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("机器人正在运行：先停止它（docker stop / Ctrl-C），再恢复备份")
 	}

@@ -119,18 +119,35 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // timeNow is the wall clock, read here at the edge and handed to the domain.
 var timeNow = time.Now
 
+// now is the wall clock in the campaign's zone, where people read times
+// (alerts, export and backup names, logs): the process's own zone is
+// whatever the server or container happens to have, often UTC.
+func (f *files) now() time.Time { return timeNow().In(f.schedule.Location) }
+
 // newLogger writes readable lines to a terminal and JSON otherwise, with
-// session secrets taken out of every line.
-func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
+// session secrets taken out of every line and times in loc, the campaign's
+// zone (nil: the process's).
+func newLogger(w io.Writer, level string, loc *time.Location) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil {
 		return zerolog.Nop(), fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
+	if loc == nil {
+		loc = time.Local
+	}
 	out := io.Writer(redactor{w})
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05"}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", TimeLocation: loc}
 	}
-	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+	return zerolog.New(out).Level(lvl).Hook(stampIn{loc}), nil
+}
+
+// stampIn stamps each line with the time in a zone, as Timestamp() would in
+// the process's zone (zerolog's TimestampFunc is one global for all loggers).
+type stampIn struct{ loc *time.Location }
+
+func (s stampIn) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
+	e.Time(zerolog.TimestampFieldName, timeNow().In(s.loc))
 }
 
 // redactor writes log lines with the secrets they quote replaced by "…"
@@ -328,11 +345,11 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, *logLevel)
+	f, err := loadFiles(*configPath, *schedulePath)
 	if err != nil {
 		return err
 	}
-	f, err := loadFiles(*configPath, *schedulePath)
+	log, err := newLogger(stderr, *logLevel, f.schedule.Location)
 	if err != nil {
 		return err
 	}

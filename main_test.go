@@ -571,7 +571,7 @@ func TestExportCLI(t *testing.T) {
 
 func TestLogsCarryNoSessionSecrets(t *testing.T) {
 	var buf bytes.Buffer
-	log, err := newLogger(&buf, "info")
+	log, err := newLogger(&buf, "info", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -481,7 +481,7 @@ func (h *syncHealth) failed(now time.Time, err error, backoff, limit time.Durati
 		h.failing, h.wait = now, backoff/10
 	}
 	if now.Sub(h.failing) > limit {
-		return 0, fmt.Errorf("sync failing since %s: %w", h.failing.Format(time.TimeOnly), err)
+		return 0, fmt.Errorf("sync failing for %s: %w", now.Sub(h.failing).Round(time.Second), err) // a span: no zone to get wrong
 	}
 	wait := h.wait
 	h.wait = max(min(2*h.wait, limit/4), h.wait)
