@@ -475,7 +475,7 @@ func (b *Bot) tasksText() string {
 	if len(upcoming) > 0 {
 		lines = append(lines, "近7天安排：")
 		for _, e := range upcoming {
-			what := map[schedules.Kind]string{schedules.Remind: "提醒", schedules.Nudge: "催报", schedules.Rollcall: "点名", schedules.Announce: "通知"}[e.Kind]
+			what := e.Kind.Label()
 			if e.Task != nil {
 				what += " " + b.campaignTag(e.Task) + e.Task.Name + e.Task.Label(e.Period)
 			}
