@@ -19,6 +19,12 @@ import (
 func exportCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "用法：reportbot export [参数]\n\n"+
+			"从停止运行的机器人的数据目录（或 --db 指定的备份文件）导出统计表（Excel）；--task 再导出一期的汇编（Word）和材料包，--all 导出全部。\n"+
+			"机器人运行时请改在群里或私聊机器人发送“导出”。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
 	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
 	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
 	dataDir := fs.String("data", "", "停止运行的机器人的数据目录（默认：设置文件里的 data_dir）")

@@ -215,6 +215,12 @@ func (f *files) dataDir(flag string) string {
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "用法：reportbot check [参数]\n\n"+
+			"检查设置文件和日程文件，有错误时列出每一处（文件:行号）；没有错误时列出接下来14天（--all：整个活动）要发的每条消息。\n"+
+			"--explain 说明群里的一句话算不算报送。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
 	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
 	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
 	all := fs.Bool("all", false, "列出整个活动要发的消息，而不只是接下来14天")
@@ -336,6 +342,12 @@ func campaignEvents(set *schedules.Set, t time.Time) []schedules.Event {
 func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "用法：reportbot demo [参数]\n\n"+
+			"在终端里的本地群演示，不连任何平台：播放内置的六月前两周（或 --script 的脚本），然后可以接着输入群消息和私聊。\n"+
+			"演示里“导出”的文件写在数据目录的 exports/ 下，结束时会说在哪里。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
 	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
 	schedulePath := fs.String("schedule", "", "日程文件（默认：内置的 schedule.example.toml，或设置文件里的 schedule）")
 	dataDir := fs.String("data", "", "数据目录（默认：新建一个临时目录，结束时删除）")
