@@ -39,7 +39,7 @@ func noArgs(_ *Bot, args string) (string, bool) { return "", args == "" }
 var commands = []command{
 	{name: "help", words: []string{"帮助", "菜单", "help", "?", "？"}, check: noArgs,
 		run: func(b *Bot, ctx context.Context, m Message, _ string) error {
-			return b.reply(ctx, m, b.withHint(helpText(b.isAdmin(m))))
+			return b.reply(ctx, m, b.withHint(helpText(b.Config.Bot.Name, b.isAdmin(m))))
 		}},
 	{name: "missing", words: []string{"还有谁没报", "谁还没报", "谁没报", "未报"}, check: checkTaskArg,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
@@ -281,9 +281,11 @@ func (b *Bot) campaignTag(t *schedules.Task) string {
 	return "【" + t.Campaign.Name + "】"
 }
 
-func helpText(admin bool) string {
+// helpText is the answer to 帮助; name is the bot's configured [bot] name,
+// the one members @-mention.
+func helpText(name string, admin bool) string {
 	lines := []string{
-		"我是报送机器人，材料直接发到群里即可（文字、照片、文件、视频），我会回复收到。",
+		"我是" + name + "，材料直接发到群里即可（文字、照片、文件、视频），我会回复收到。",
 		"可以发给我的话：",
 		"· 未报 / 谁没报 [任务] [第N期]：看还有哪些单位没报",
 		"· 进度 / 统计 [任务]：看各单位报送情况",
