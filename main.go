@@ -350,7 +350,7 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
 	schedulePath := fs.String("schedule", "", "日程文件（默认：内置的 schedule.example.toml，或设置文件里的 schedule）")
-	dataDir := fs.String("data", "", "数据目录（默认：新建一个临时目录，结束时删除）")
+	dataDir := fs.String("data", "", "数据目录，演示结束后保留（默认：新建一个临时目录，结束时删除，只留下“导出”的文件）")
 	script := fs.String("script", "", "播放这个脚本文件后退出；- 表示从标准输入逐行读（默认：播放内置的演示，然后在终端里继续输入）")
 	logLevel := fs.String("log-level", "warn", "日志级别：debug、info、warn、error（日志写到 stderr）")
 	withWeb := fs.Bool("web", false, "同时开网页看板（地址见设置文件 [web]），演示结束后继续运行到 Ctrl-C；管理员私聊机器人“看板”得到登录链接")
@@ -386,8 +386,8 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if dir, err = os.MkdirTemp("", "reportbot-demo-"); err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
 	}
+	defer keepExports(stderr, dir, *dataDir == "")
 	p, err := startConsole(ctx, f, dir, stdout, log, dashboard)
 	if err != nil {
 		stopDashboard()
@@ -451,6 +451,31 @@ func (s *swappable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func consoleStatus() bot.TransportStatus {
 	return bot.TransportStatus{Platform: "本地群", State: "控制台演示（不连微信）", Online: true}
+}
+
+// keepExports tells, when the demo ends, where the files its 导出 wrote
+// are: they are what a newcomer wants to open. A temporary data directory
+// is removed but for those files.
+func keepExports(w io.Writer, dir string, temp bool) {
+	exports := filepath.Join(dir, "exports")
+	entries, _ := os.ReadDir(exports)
+	if temp {
+		all, _ := os.ReadDir(dir)
+		for _, e := range all {
+			if e.Name() != "exports" || len(entries) == 0 {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+		if len(entries) == 0 {
+			os.Remove(dir)
+			return
+		}
+		fmt.Fprintf(w, "演示中“导出”的文件留在 %s（临时目录，看完可以删除；用 --data 目录 可以把演示的全部数据留在指定的地方）\n", exports)
+		return
+	}
+	if len(entries) > 0 {
+		fmt.Fprintf(w, "演示中“导出”的文件在 %s\n", exports)
+	}
 }
 
 // startConsole opens the bot in a console group over the data directory, with

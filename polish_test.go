@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -41,5 +44,54 @@ func TestConsoleTimeStepsByDays(t *testing.T) {
 	}
 	if !nudged {
 		t.Errorf("the 催报 due at 2026-06-04 10:00 was not sent on the way:\n%s", out)
+	}
+}
+
+// TestDemoSaysWhereExportsWent: what 导出 wrote in the demo is still there
+// when it ends, and stderr says where: under --data when given, else in
+// the temporary directory, of which nothing else is left.
+func TestDemoSaysWhereExportsWent(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "export.txt")
+	if err := os.WriteFile(script, []byte("/time 2026-06-05 10:00\n东风社区-张三: 本周典型做法：开展消防演练\n街道应急办-王科 -> bot: 导出\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		data bool
+	}{{"with --data", true}, {"in a temporary directory", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			args := []string{"demo", "--script", script}
+			data := filepath.Join(t.TempDir(), "data")
+			if tt.data {
+				args = append(args, "--data", data)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := run(args, nil, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			m := regexp.MustCompile(`演示中“导出”的文件(?:在|留在) (\S+?)(?:（|\n)`).FindStringSubmatch(stderr.String())
+			if m == nil {
+				t.Fatalf("stderr does not say where the exports are:\n%s", stderr.String())
+			}
+			files, _ := filepath.Glob(filepath.Join(m[1], "*", "*.xlsx"))
+			if len(files) == 0 {
+				t.Errorf("no workbook under %s", m[1])
+			}
+			if tt.data {
+				if !strings.HasPrefix(m[1], data) {
+					t.Errorf("exports at %s, not under --data %s", m[1], data)
+				}
+				if _, err := os.Stat(filepath.Join(data, "reportbot.db")); err != nil {
+					t.Errorf("the --data directory lost its database: %v", err)
+				}
+				return
+			}
+			left, _ := filepath.Glob(filepath.Join(filepath.Dir(m[1]), "*"))
+			if len(left) != 1 || filepath.Base(left[0]) != "exports" {
+				t.Errorf("the temporary directory keeps %v, want only exports", left)
+			}
+		})
 	}
 }
