@@ -355,6 +355,29 @@ func (b *Bot) relevantTasks(campaigns []*schedules.Schedule, now time.Time) []*s
 	return out
 }
 
+// nearestDeadline narrows a bare 未报 to what a coordinator means by it: the
+// task whose deadline just passed (the latest passed one, while late
+// reports still count), else the next one to fall due; tasks sharing that
+// deadline are all kept. 进度 keeps every relevant task.
+func nearestDeadline(tasks []*schedules.Task, now time.Time) []*schedules.Task {
+	var best time.Time
+	passed := false
+	for _, t := range tasks {
+		due := CurrentPeriod(t, now).Due
+		switch p := !due.After(now); {
+		case best.IsZero(), p && !passed, p && due.After(best), !p && !passed && due.Before(best):
+			best, passed = due, p
+		}
+	}
+	var out []*schedules.Task
+	for _, t := range tasks {
+		if CurrentPeriod(t, now).Due.Equal(best) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func periodTitle(t *schedules.Task, p schedules.Period) string {
 	s := "「" + t.Name + "」"
 	if l := t.Label(p.N); l != "" {
@@ -378,6 +401,9 @@ func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, q ta
 			return b.reply(ctx, m, b.noneOpen())
 		}
 		tasks = b.relevantTasks(campaigns, now)
+		if missingOnly {
+			tasks = nearestDeadline(tasks, now)
+		}
 	}
 	if len(tasks) == 0 {
 		return b.reply(ctx, m, "现在没有需要报送的任务。")
