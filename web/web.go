@@ -360,5 +360,4 @@ func (s *Server) notFound(w http.ResponseWriter, what string) {
 	http.Error(w, "没有找到"+what, http.StatusNotFound)
 }
 
-func pathEsc(s string) string  { return url.PathEscape(s) }
-func queryEsc(s string) string { return url.QueryEscape(s) }
+func pathEsc(s string) string { return url.PathEscape(s) }
