@@ -19,6 +19,12 @@ import (
 func exportCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "用法：reportbot export [参数]\n\n"+
+			"从停止运行的机器人的数据目录（或 --db 指定的备份文件）导出统计表（Excel）；--task 再导出一期的汇编（Word）和材料包，--all 导出全部。\n"+
+			"机器人运行时请改在群里或私聊机器人发送“导出”。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
 	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
 	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
 	dataDir := fs.String("data", "", "停止运行的机器人的数据目录（默认：设置文件里的 data_dir）")
@@ -53,6 +59,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	now = now.In(c.Location) // the folder's name and the files' dates as the office reads them
 	src, err := unadopted(db, f.schedules.Set(), c)
 	if err != nil {
 		return err
@@ -127,7 +134,7 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(backup); errors.Is(err, os.ErrNotExist) && !filepath.IsAbs(backup) {
 		backup = filepath.Join(dir, store.BackupDir, backup)
 	}
-	kept, err := store.Restore(dir, backup, timeNow())
+	kept, err := store.Restore(dir, backup, f.now())
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("机器人正在运行：先停止它（docker stop / Ctrl-C），再恢复备份")
 	}

@@ -100,6 +100,7 @@ type AppOptions struct {
 
 // OpenApp opens the store in the data directory and starts the bot over it.
 func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
+	o.Now = inZone(o.Now, o.Files.first().Location)
 	db, err := store.Open(o.DataDir, store.Options{MaxBlob: o.Config.MaxMedia(), NoSync: o.NoSync})
 	if err != nil {
 		return nil, err
@@ -154,9 +155,22 @@ func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	return a, nil
 }
 
+// inZone is now read in loc: every time the bot writes for people (backup
+// and export names, the daily backup's hour, the dashboard) is then in the
+// campaign's zone, whatever zone the process has.
+func inZone(now func() time.Time, loc *time.Location) func() time.Time {
+	if loc == nil {
+		return now
+	}
+	return func() time.Time { return now().In(loc) }
+}
+
 // exportFolder names an export's folder: the time, and the campaign once
 // there can be several.
 func exportFolder(c *schedules.Schedule, now time.Time) string {
+	if c.Location != nil {
+		now = now.In(c.Location)
+	}
 	name := now.Format("20060102-150405")
 	if c.ID != "" {
 		name += "-" + c.ID

@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +29,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/console"
+	"reportbot/redact"
 	"reportbot/schedules"
 	"reportbot/store"
 	"reportbot/web"
@@ -127,29 +127,43 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // timeNow is the wall clock, read here at the edge and handed to the domain.
 var timeNow = time.Now
 
+// now is the wall clock in the campaign's zone, where people read times
+// (alerts, export and backup names, logs): the process's own zone is
+// whatever the server or container happens to have, often UTC.
+func (f *files) now() time.Time { return timeNow().In(f.schedule.Location) }
+
 // newLogger writes readable lines to a terminal and JSON otherwise, with
-// session secrets taken out of every line.
-func newLogger(w io.Writer, level string) (zerolog.Logger, error) {
+// session secrets taken out of every line and times in loc, the campaign's
+// zone (nil: the process's).
+func newLogger(w io.Writer, level string, loc *time.Location) (zerolog.Logger, error) {
 	lvl, err := zerolog.ParseLevel(level)
 	if err != nil {
 		return zerolog.Nop(), fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
+	if loc == nil {
+		loc = time.Local
+	}
 	out := io.Writer(redactor{w})
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05"}
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: "15:04:05", TimeLocation: loc}
 	}
-	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+	return zerolog.New(out).Level(lvl).Hook(stampIn{loc}), nil
 }
 
-// secretRE finds the web-WeChat session secrets that errors carry in URLs,
-// cookies and responses: whoever holds them can act as the bot's account.
-var secretRE = regexp.MustCompile(`(?i)\b(sid|skey|pass_ticket|ticket|uin|wxuin|wxsid|webwx_data_ticket|deviceid|synckey|webwx_auth_ticket)(=|":"|>)([^&\s"<\\]+)`)
+// stampIn stamps each line with the time in a zone, as Timestamp() would in
+// the process's zone (zerolog's TimestampFunc is one global for all loggers).
+type stampIn struct{ loc *time.Location }
 
-// redactor writes log lines with those secrets replaced by "…".
+func (s stampIn) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
+	e.Time(zerolog.TimestampFieldName, timeNow().In(s.loc))
+}
+
+// redactor writes log lines with the secrets they quote replaced by "…"
+// (redact knows the shapes: session keys, tokens, webhook keys, cookies).
 type redactor struct{ w io.Writer }
 
 func (r redactor) Write(p []byte) (int, error) {
-	if _, err := r.w.Write(secretRE.ReplaceAll(p, []byte("$1$2…"))); err != nil {
+	if _, err := r.w.Write(redact.Bytes(p)); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -215,6 +229,12 @@ func (f *files) dataDir(flag string) string {
 func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "用法：reportbot check [参数]\n\n"+
+			"检查设置文件和日程文件，有错误时列出每一处（文件:行号）；没有错误时列出接下来14天（--all：整个活动）要发的每条消息。\n"+
+			"--explain 说明群里的一句话算不算报送。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
 	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
 	schedulePath := fs.String("schedule", "", "日程文件（默认：设置文件里的 schedule）")
 	all := fs.Bool("all", false, "列出整个活动要发的消息，而不只是接下来14天")
@@ -336,20 +356,26 @@ func campaignEvents(set *schedules.Set, t time.Time) []schedules.Event {
 func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "用法：reportbot demo [参数]\n\n"+
+			"在终端里的本地群演示，不连任何平台：播放内置的六月前两周（或 --script 的脚本），然后可以接着输入群消息和私聊。\n"+
+			"演示里“导出”的文件写在数据目录的 exports/ 下，结束时会说在哪里。\n\n参数：\n")
+		fs.PrintDefaults()
+	}
 	configPath := fs.String("config", "", "设置文件（默认：内置的 config.example.toml）")
 	schedulePath := fs.String("schedule", "", "日程文件（默认：内置的 schedule.example.toml，或设置文件里的 schedule）")
-	dataDir := fs.String("data", "", "数据目录（默认：新建一个临时目录，结束时删除）")
+	dataDir := fs.String("data", "", "数据目录，演示结束后保留（默认：新建一个临时目录，结束时删除，只留下“导出”的文件）")
 	script := fs.String("script", "", "播放这个脚本文件后退出；- 表示从标准输入逐行读（默认：播放内置的演示，然后在终端里继续输入）")
 	logLevel := fs.String("log-level", "warn", "日志级别：debug、info、warn、error（日志写到 stderr）")
 	withWeb := fs.Bool("web", false, "同时开网页看板（地址见设置文件 [web]），演示结束后继续运行到 Ctrl-C；管理员私聊机器人“看板”得到登录链接")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, *logLevel)
+	f, err := loadFilesFor(*configPath, *schedulePath, "console")
 	if err != nil {
 		return err
 	}
-	f, err := loadFilesFor(*configPath, *schedulePath, "console")
+	log, err := newLogger(stderr, *logLevel, f.schedule.Location)
 	if err != nil {
 		return err
 	}
@@ -374,8 +400,8 @@ func demoCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if dir, err = os.MkdirTemp("", "reportbot-demo-"); err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
 	}
+	defer keepExports(stderr, dir, *dataDir == "")
 	p, err := startConsole(ctx, f, dir, stdout, log, dashboard)
 	if err != nil {
 		stopDashboard()
@@ -439,6 +465,31 @@ func (s *swappable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func consoleStatus() bot.TransportStatus {
 	return bot.TransportStatus{Platform: "本地群", State: "控制台演示（不连微信）", Online: true}
+}
+
+// keepExports tells, when the demo ends, where the files its 导出 wrote
+// are: they are what a newcomer wants to open. A temporary data directory
+// is removed but for those files.
+func keepExports(w io.Writer, dir string, temp bool) {
+	exports := filepath.Join(dir, "exports")
+	entries, _ := os.ReadDir(exports)
+	if temp {
+		all, _ := os.ReadDir(dir)
+		for _, e := range all {
+			if e.Name() != "exports" || len(entries) == 0 {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+		if len(entries) == 0 {
+			os.Remove(dir)
+			return
+		}
+		fmt.Fprintf(w, "演示中“导出”的文件留在 %s（临时目录，看完可以删除；用 --data 目录 可以把演示的全部数据留在指定的地方）\n", exports)
+		return
+	}
+	if len(entries) > 0 {
+		fmt.Fprintf(w, "演示中“导出”的文件在 %s\n", exports)
+	}
 }
 
 // startConsole opens the bot in a console group over the data directory, with

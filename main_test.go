@@ -399,20 +399,21 @@ func TestCheck(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	if !strings.HasPrefix(lines[0], "2026-06-01 09:00 announce") {
+	if !strings.HasPrefix(lines[0], "2026-06-01 09:00 通知") {
 		t.Errorf("first event line %q", lines[0])
 	}
 	if !strings.Contains(stderr.String(), "正确") {
 		t.Errorf("stderr %q does not say the files are right", stderr.String())
 	}
 	for _, l := range lines {
-		if !regexp.MustCompile(`^2026-06-(0\d|1[0-4]) \d\d:\d\d (announce|remind|nudge|rollcall) `).MatchString(l) {
-			t.Errorf("line %q is not a time within 14 days, kind, task", l)
+		// The group's words for kinds and tasks, not the file's ids: a newcomer reads them.
+		if !regexp.MustCompile(`^2026-06-(0\d|1[0-4]) \d\d:\d\d (通知 【通知】|(提醒|催报|点名) 「[^」a-z]+」)`).MatchString(l) {
+			t.Errorf("line %q is not a time within 14 days, kind, task name", l)
 		}
 	}
 	stdout.Reset()
 	run([]string{"check", "--all"}, nil, &stdout, &stderr)
-	if !strings.Contains(stdout.String(), "2026-07-01 09:00 rollcall summary") {
+	if !strings.Contains(stdout.String(), "2026-07-01 09:00 点名 「活动总结、图片影像资料、活动情况统计表」（截止 6月30日（周二）18:00）") {
 		t.Errorf("--all lacks the summary roll-call:\n%s", stdout.String())
 	}
 
@@ -475,7 +476,7 @@ func TestCheckProposesCampaignID(t *testing.T) {
 			case tt.want != "" && last != tt.want:
 				t.Errorf("last line of stderr\n%s\nwant\n%s", last, tt.want)
 			}
-			if !strings.Contains(stdout.String(), "rollcall summary") {
+			if !strings.Contains(stdout.String(), "点名 「活动总结") {
 				t.Errorf("the messages are not listed:\n%s", stdout.String())
 			}
 		})
@@ -571,15 +572,18 @@ func TestExportCLI(t *testing.T) {
 
 func TestLogsCarryNoSessionSecrets(t *testing.T) {
 	var buf bytes.Buffer
-	log, err := newLogger(&buf, "info")
+	log, err := newLogger(&buf, "info", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = errors.New(`sync check failed: Get "https://webpush.wx.qq.com/cgi-bin/mmwebwx-bin/synccheck?r=1&skey=%40crypt_abc&sid=SECRETSID&uin=12345&deviceid=e123&synckey=1_100%7C2_100": EOF`)
 	log.Warn().Err(err).Str("cookie", "webwx_data_ticket=TICKET123; wxsid=SECRETSID").Msg("sync")
 	log.Warn().Str("body", `<error><ret>0</ret><skey>@crypt_xyz</skey><wxsid>SECRETSID</wxsid><pass_ticket>PT%2Bx</pass_ticket></error>`).Msg("login")
+	// JSON inside an error text is escaped once more in the JSON log line.
+	log.Warn().Err(errors.New(`gettoken: {"errcode":0,"access_token":"AT-777","appSecret":"APPS-888"}`)).Msg("token")
+	log.Warn().Err(errors.New(`alert: Post "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=WECOMKEY1": EOF`)).Msg("alert")
 	out := buf.String()
-	for _, secret := range []string{"crypt_abc", "SECRETSID", "12345", "e123", "1_100", "TICKET123", "crypt_xyz", "PT%2Bx"} {
+	for _, secret := range []string{"crypt_abc", "SECRETSID", "12345", "e123", "1_100", "TICKET123", "crypt_xyz", "PT%2Bx", "AT-777", "APPS-888", "WECOMKEY1"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log carries %q:\n%s", secret, out)
 		}

@@ -41,11 +41,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := os.Stat(*configPath); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("找不到设置文件 %s：先复制一份示例再修改（cp config.example.toml %s），或用 --config 指定", *configPath, *configPath)
 	}
-	log, err := newLogger(stderr, *logLevel)
+	f, err := loadFiles(*configPath, *schedulePath)
 	if err != nil {
 		return err
 	}
-	f, err := loadFiles(*configPath, *schedulePath)
+	log, err := newLogger(stderr, *logLevel, f.schedule.Location)
 	if err != nil {
 		return err
 	}
@@ -54,13 +54,13 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	tr, wiring, err := newTransport(f.settings, dir, stdout, log)
+	tr, wiring, err := newTransport(f.settings, dir, stdout, log, f.now)
 	if err != nil {
 		return err
 	}
 	// The store first: a second instance fails here at once, before any scan.
 	o := AppOptions{Config: cfg, Files: f.schedules, Reload: true,
-		DataDir: dir, Transport: tr, Hint: tr.Hint(), Backup: f.settings.Backup, Retention: f.settings.Retention, Now: timeNow, Logger: log, Async: true,
+		DataDir: dir, Transport: tr, Hint: tr.Hint(), Backup: f.settings.Backup, Retention: f.settings.Retention, Now: f.now, Logger: log, Async: true,
 		DiskSpace: store.DiskSpace}
 	// Reminders caught up at a start wait for the messages waiting at the chat.
 	if st, ok := tr.(bot.Settler); ok {

@@ -38,9 +38,9 @@ func TestSchema2DatabaseStillReads(t *testing.T) {
 		}
 		return workbookText(t, filepath.Join(out, "报送统计表.xlsx"))
 	}
-	// The workbook says when it was exported.
+	// The workbook says when it was exported, in the campaign's zone: 01:00 UTC is 09:00 in Shanghai.
 	defer func(now func() time.Time) { timeNow = now }(timeNow)
-	timeNow = func() time.Time { return time.Date(2026, 7, 6, 9, 0, 0, 0, time.UTC) }
+	timeNow = func() time.Time { return time.Date(2026, 7, 6, 1, 0, 0, 0, time.UTC) }
 	golden := filepath.Join("testdata", "schema2-june.workbook.golden")
 	got := export("--db", old)
 	if *update {

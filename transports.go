@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -57,10 +58,14 @@ func (l *late) Put(key, value string) error {
 }
 
 // newTransport builds the platform [bot] transport names: the one place that
-// knows them all. Call the late's attach once the App is open.
-func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger) (bot.Transport, *late, error) {
+// knows them all. Call the late's attach once the App is open. now is the
+// clock in the campaign's zone, for the times alerts and the status page show.
+func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger, now func() time.Time) (bot.Transport, *late, error) {
 	l := &late{name: s.Transport}
 	alerter := s.Alert.Alerter() // nil when none: set below only when there is one
+	if alerter != nil {
+		alerter.Now = now
+	}
 	switch s.Transport {
 	case "wechat":
 		if s.Wechat.Group == "" {
@@ -70,7 +75,7 @@ func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger) (bo
 			Group: s.Wechat.Group, DataDir: dir, Transport: wechatTransport, QR: qr,
 			Interval: s.Wechat.SendInterval.Duration, Jitter: s.Wechat.SendJitter.Duration,
 			MaxInterval: s.Wechat.MaxSendInterval.Duration, MaxMedia: s.MaxMedia(),
-			AcceptFriends: s.Wechat.AcceptFriends, Admins: s.Bot.Admins, OnOnline: l.wake,
+			AcceptFriends: s.Wechat.AcceptFriends, Admins: s.Bot.Admins, OnOnline: l.wake, Now: now,
 			Logger: log.With().Str("component", "wechat").Logger(),
 		}
 		if alerter != nil {
@@ -78,7 +83,7 @@ func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger) (bo
 		}
 		return wechat.New(o), l, nil
 	case "dingtalk":
-		o := dingtalk.Options{Config: s.Dingtalk, Admins: s.Bot.Admins, State: l, OnOnline: l.wake,
+		o := dingtalk.Options{Config: s.Dingtalk, Admins: s.Bot.Admins, State: l, OnOnline: l.wake, Now: now,
 			Logger: log.With().Str("component", "dingtalk").Logger()}
 		if alerter != nil {
 			o.Alert = alerter

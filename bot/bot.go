@@ -170,7 +170,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 		log.Debug().Bool("counts", v.Counts).Str("why", v.Why).Msg("report rule")
 		if !v.Counts {
 			if m.ToBot || m.Private {
-				return b.reply(ctx, m, b.withHint(helpText(b.isAdmin(m))))
+				return b.reply(ctx, m, b.withHint(helpText(b.Config.Bot.Name, b.isAdmin(m))))
 			}
 			return nil
 		}

@@ -39,7 +39,7 @@ func noArgs(_ *Bot, args string) (string, bool) { return "", args == "" }
 var commands = []command{
 	{name: "help", words: []string{"帮助", "菜单", "help", "?", "？"}, check: noArgs,
 		run: func(b *Bot, ctx context.Context, m Message, _ string) error {
-			return b.reply(ctx, m, b.withHint(helpText(b.isAdmin(m))))
+			return b.reply(ctx, m, b.withHint(helpText(b.Config.Bot.Name, b.isAdmin(m))))
 		}},
 	{name: "missing", words: []string{"还有谁没报", "谁还没报", "谁没报", "未报"}, check: checkTaskArg,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
@@ -283,9 +283,11 @@ func (b *Bot) campaignTag(t *schedules.Task) string {
 	return "【" + t.Campaign.Name + "】"
 }
 
-func helpText(admin bool) string {
+// helpText is the answer to 帮助; name is the bot's configured [bot] name,
+// the one members @-mention.
+func helpText(name string, admin bool) string {
 	lines := []string{
-		"我是报送机器人，材料直接发到群里即可（文字、照片、文件、视频），我会回复收到。",
+		"我是" + name + "，材料直接发到群里即可（文字、照片、文件、视频），我会回复收到。",
 		"可以发给我的话：",
 		"· 未报 / 谁没报 [任务] [第N期]：看还有哪些单位没报",
 		"· 进度 / 统计 [任务]：看各单位报送情况",
@@ -356,6 +358,29 @@ func (b *Bot) relevantTasks(campaigns []*schedules.Schedule, now time.Time) []*s
 	return out
 }
 
+// nearestDeadline narrows a bare 未报 to what a coordinator means by it: the
+// task whose deadline just passed (the latest passed one, while late
+// reports still count), else the next one to fall due; tasks sharing that
+// deadline are all kept. 进度 keeps every relevant task.
+func nearestDeadline(tasks []*schedules.Task, now time.Time) []*schedules.Task {
+	var best time.Time
+	passed := false
+	for _, t := range tasks {
+		due := CurrentPeriod(t, now).Due
+		switch p := !due.After(now); {
+		case best.IsZero(), p && !passed, p && due.After(best), !p && !passed && due.Before(best):
+			best, passed = due, p
+		}
+	}
+	var out []*schedules.Task
+	for _, t := range tasks {
+		if CurrentPeriod(t, now).Due.Equal(best) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func periodTitle(t *schedules.Task, p schedules.Period) string {
 	s := "「" + t.Name + "」"
 	if l := t.Label(p.N); l != "" {
@@ -379,6 +404,9 @@ func (b *Bot) statusQuery(ctx context.Context, m Message, missingOnly bool, q ta
 			return b.reply(ctx, m, b.noneOpen())
 		}
 		tasks = b.relevantTasks(campaigns, now)
+		if missingOnly {
+			tasks = nearestDeadline(tasks, now)
+		}
 	}
 	if len(tasks) == 0 {
 		return b.reply(ctx, m, "现在没有需要报送的任务。")
@@ -478,7 +506,7 @@ func (b *Bot) tasksText() string {
 	if len(upcoming) > 0 {
 		lines = append(lines, "近7天安排：")
 		for _, e := range upcoming {
-			what := map[schedules.Kind]string{schedules.Remind: "提醒", schedules.Nudge: "催报", schedules.Rollcall: "点名", schedules.Announce: "通知"}[e.Kind]
+			what := e.Kind.Label()
 			if e.Task != nil {
 				what += " " + b.campaignTag(e.Task) + e.Task.Name + e.Task.Label(e.Period)
 			}

@@ -23,6 +23,9 @@ func TestParseLine(t *testing.T) {
 		{"/start", Line{Op: OpStart}},
 		{"/time 2026-06-04 11:30", Line{Op: OpTime, At: time.Date(2026, 6, 4, 11, 30, 0, 0, loc)}},
 		{"/time +90m", Line{Op: OpTime, Add: 90 * time.Minute}},
+		{"/time +1d", Line{Op: OpTime, Days: 1}},
+		{"/time +2d3h", Line{Op: OpTime, Days: 2, Add: 3 * time.Hour}},
+		{"/time +0d30m", Line{Op: OpTime, Add: 30 * time.Minute}},
 		{"张三: 今天我们开展了演练", Line{Op: OpMessage, From: "张三", Kind: schedules.Text, Text: "今天我们开展了演练"}},
 		{"东风社区-张三：时间是10:30", Line{Op: OpMessage, From: "东风社区-张三", Kind: schedules.Text, Text: "时间是10:30"}},
 		{"张三: /image path/to/x.jpg", Line{Op: OpMessage, From: "张三", Kind: schedules.Image, Path: "path/to/x.jpg"}},
@@ -45,7 +48,7 @@ func TestParseLine(t *testing.T) {
 			t.Errorf("ParseLine(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"/tiem 2026-06-04", "/time 6月4日", "/time +0m", "没有冒号的一行", ": 没有人", "张三: /image "} {
+	for _, bad := range []string{"/tiem 2026-06-04", "/time 6月4日", "/time +0m", "/time +0d", "/time +d", "/time +-1d", "/time +1d-2h", "/time +99999d", "/time +1dx", "没有冒号的一行", ": 没有人", "张三: /image "} {
 		if _, err := ParseLine(bad, loc); err == nil {
 			t.Errorf("ParseLine(%q) accepted", bad)
 		}

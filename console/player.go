@@ -156,8 +156,8 @@ func (p *Player) Do(ctx context.Context, text string, files FileOpener) error {
 		return nil
 	case OpTime:
 		to := l.At
-		if l.Add > 0 {
-			to = p.clock.Now().Add(l.Add)
+		if l.Days > 0 || l.Add > 0 {
+			to = p.clock.Now().AddDate(0, 0, l.Days).Add(l.Add)
 		}
 		if to.Before(p.clock.Now()) {
 			return fmt.Errorf("时间不能倒退：现在是 %s", p.clock.Now().Format("2006-01-02 15:04"))

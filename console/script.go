@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +16,7 @@ type Op int
 // The script's operations.
 const (
 	OpNone    Op = iota // blank line or # comment
-	OpTime              // /time 2026-06-04 11:30, or /time +2h
+	OpTime              // /time 2026-06-04 11:30, or /time +2h, +1d, +1d2h
 	OpRestart           // /restart
 	OpStop              // /stop
 	OpStart             // /start
@@ -25,9 +26,11 @@ const (
 // Line is one parsed script line.
 type Line struct {
 	Op Op
-	// At is the absolute time of /time; Add the relative one.
-	At  time.Time
-	Add time.Duration
+	// At is the absolute time of /time; Days and Add the relative one
+	// (days on the calendar, then the duration).
+	At   time.Time
+	Days int
+	Add  time.Duration
 	// From, Private, Kind, Text and Path describe a message; Recall withdraws
 	// the sender's last message.
 	From    string
@@ -59,15 +62,15 @@ func ParseLine(s string, loc *time.Location) (Line, error) {
 	case strings.HasPrefix(t, "/time"):
 		arg := strings.TrimSpace(strings.TrimPrefix(t, "/time"))
 		if strings.HasPrefix(arg, "+") {
-			d, err := time.ParseDuration(arg[1:])
-			if err != nil || d <= 0 {
-				return Line{}, fmt.Errorf("/time %s: 写成 /time +30m 或 /time 2026-06-04 11:30", arg)
+			days, d, ok := parseStep(arg[1:])
+			if !ok {
+				return Line{}, fmt.Errorf("/time %s: 写成 /time +30m、/time +2h、/time +1d（天）或 /time 2026-06-04 11:30", arg)
 			}
-			return Line{Op: OpTime, Add: d}, nil
+			return Line{Op: OpTime, Days: days, Add: d}, nil
 		}
 		at, err := time.ParseInLocation("2006-01-02 15:04", arg, loc)
 		if err != nil {
-			return Line{}, fmt.Errorf("/time %s: 写成 /time 2026-06-04 11:30（或 /time +30m）", arg)
+			return Line{}, fmt.Errorf("/time %s: 写成 /time 2026-06-04 11:30（或 /time +30m、+2h、+1d）", arg)
 		}
 		return Line{Op: OpTime, At: at}, nil
 	case strings.HasPrefix(t, "/"):
@@ -100,4 +103,27 @@ func ParseLine(s string, loc *time.Location) (Line, error) {
 		l.Recall, l.Text = true, ""
 	}
 	return l, nil
+}
+
+// maxStepDays bounds /time +Nd: a campaign lasts months, not ages.
+const maxStepDays = 3660
+
+// parseStep reads the step of /time +…: whole days first (1d, as the
+// calendar counts them), then a Go duration (2h30m); either may be left out,
+// and together they must move the clock forward.
+func parseStep(s string) (days int, d time.Duration, ok bool) {
+	if n, rest, found := strings.Cut(s, "d"); found {
+		v, err := strconv.Atoi(n)
+		if err != nil || v < 0 || v > maxStepDays || strings.HasPrefix(n, "+") || strings.HasPrefix(n, "-") {
+			return 0, 0, false
+		}
+		days, s = v, rest
+	}
+	if s != "" {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil || d < 0 {
+			return 0, 0, false
+		}
+	}
+	return days, d, days > 0 || d > 0
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
+	secrets "reportbot/redact"
 )
 
 // Alerter tells the admins something through a channel of its own.
@@ -368,21 +369,4 @@ func useSDKLogger(log zerolog.Logger) {
 }
 
 // redact removes secrets from a text that may quote a URL or a request.
-func redact(s string) string {
-	for _, key := range []string{"access_token=", "sign=", "clientSecret\":\"", "session="} {
-		for i := 0; ; {
-			j := strings.Index(s[i:], key)
-			if j < 0 {
-				break
-			}
-			start := i + j + len(key)
-			end := start
-			for end < len(s) && !strings.ContainsRune("&\"' \n", rune(s[end])) {
-				end++
-			}
-			s = s[:start] + "…" + s[end:]
-			i = start + len("…")
-		}
-	}
-	return s
-}
+func redact(s string) string { return secrets.String(s) }

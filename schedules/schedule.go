@@ -25,6 +25,21 @@ const (
 	Announce Kind = "announce"
 )
 
+// Label is the kind as the group names it: 通知, 提醒, 催报, 点名.
+func (k Kind) Label() string {
+	switch k {
+	case Remind:
+		return "提醒"
+	case Nudge:
+		return "催报"
+	case Rollcall:
+		return "点名"
+	case Announce:
+		return "通知"
+	}
+	return string(k)
+}
+
 // Material is a kind of thing a unit sends.
 type Material string
 
@@ -231,17 +246,14 @@ type Event struct {
 	Due time.Time
 }
 
-// Describe is the event as one line of `reportbot check`: time, kind, task, period.
+// Describe is the event as one line of `reportbot check`: time, kind, task,
+// period, in the words the group sees (提醒「活动方案」), not the file's ids.
 func (e Event) Describe() string {
 	when := e.At.Format("2006-01-02 15:04")
 	if e.Task == nil {
-		return fmt.Sprintf("%s %-8s %s", when, e.Kind, firstLine(e.Text, 40))
+		return fmt.Sprintf("%s %s %s", when, e.Kind.Label(), firstLine(e.Text, 40))
 	}
-	label := e.Task.Label(e.Period)
-	if label == "" {
-		label = "-"
-	}
-	return fmt.Sprintf("%s %-8s %s %s（截止 %s）", when, e.Kind, e.Task.ID, label, FormatDue(e.Due))
+	return fmt.Sprintf("%s %s 「%s」%s（截止 %s）", when, e.Kind.Label(), e.Task.Name, e.Task.Label(e.Period), FormatDue(e.Due))
 }
 
 func firstLine(s string, max int) string {

@@ -360,7 +360,7 @@ func (s *Server) mark(w http.ResponseWriter, r *http.Request, sess session) {
 	if st == bot.Missing {
 		msg = "已撤销标记"
 	}
-	back := withQuery(fmt.Sprintf("/cell/%s/%d/%s", pathEsc(t.ID), p.N, pathEsc(unit)), sc.param(), "msg="+queryEsc(msg))
+	back := withQuery(fmt.Sprintf("/cell/%s/%d/%s", pathEsc(t.ID), p.N, pathEsc(unit)), sc.param(), s.flashMsg(sess, msg))
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
@@ -663,7 +663,7 @@ func (s *Server) saveSchedule(w http.ResponseWriter, r *http.Request, sess sessi
 			saved.c = c
 		}
 	}
-	http.Redirect(w, r, withQuery("/schedule", saved.param(), "msg="+queryEsc(strings.SplitN(summary, "\n", 2)[0])), http.StatusSeeOther)
+	http.Redirect(w, r, withQuery("/schedule", saved.param(), s.flashMsg(sess, strings.SplitN(summary, "\n", 2)[0])), http.StatusSeeOther)
 }
 
 type exportsPage struct {

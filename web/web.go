@@ -93,7 +93,20 @@ type Server struct {
 	mu       sync.Mutex
 	links    map[string]grant // one-time sign-in tokens
 	sessions map[string]session
+	flashes  map[string]flash // messages a redirect carries to the next page, by random id
 }
+
+// flash is a message the server wrote for one session's next page: the URL
+// carries only its id, so that no link can make the dashboard show an admin
+// text it did not write itself.
+type flash struct {
+	text    string
+	csrf    string // the session's, which no one else knows
+	expires time.Time
+}
+
+// maxFlashes bounds the flashes kept: a redirect is followed at once.
+const maxFlashes = 256
 
 type grant struct {
 	admin   string
@@ -121,7 +134,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web templates: %w", err)
 	}
-	s := &Server{o: o, pages: pages, links: map[string]grant{}, sessions: map[string]session{}, mux: http.NewServeMux()}
+	s := &Server{o: o, pages: pages, links: map[string]grant{}, sessions: map[string]session{}, flashes: map[string]flash{}, mux: http.NewServeMux()}
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
@@ -305,8 +318,39 @@ func (s *Server) render(w http.ResponseWriter, code int, name string, p page) {
 
 func (s *Server) ok(w http.ResponseWriter, r *http.Request, sess session, sc scope, name, title string, data any) {
 	p := s.page(r, sess, sc, title, data)
-	p.Message = r.URL.Query().Get("msg")
+	p.Message = s.flashed(sess, r.URL.Query().Get("msg"))
 	s.render(w, http.StatusOK, name, p)
+}
+
+// flashMsg keeps text for the session's next page and returns the msg=
+// query part that shows it.
+func (s *Server) flashMsg(sess session, text string) string {
+	id := token()[:16]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.o.Now()
+	for k, f := range s.flashes {
+		if now.After(f.expires) || len(s.flashes) >= maxFlashes {
+			delete(s.flashes, k)
+		}
+	}
+	s.flashes[id] = flash{text: text, csrf: sess.csrf, expires: now.Add(s.o.LinkTTL)}
+	return "msg=" + id
+}
+
+// flashed is the text kept under id for this session; an unknown, expired
+// or someone else's id shows nothing.
+func (s *Server) flashed(sess session, id string) string {
+	if id == "" {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.flashes[id]
+	if !ok || f.csrf != sess.csrf || s.o.Now().After(f.expires) {
+		return ""
+	}
+	return f.text
 }
 
 // page is a signed-in page of the campaign sc.
@@ -323,5 +367,4 @@ func (s *Server) notFound(w http.ResponseWriter, what string) {
 	http.Error(w, "没有找到"+what, http.StatusNotFound)
 }
 
-func pathEsc(s string) string  { return url.PathEscape(s) }
-func queryEsc(s string) string { return url.QueryEscape(s) }
+func pathEsc(s string) string { return url.PathEscape(s) }

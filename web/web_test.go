@@ -1219,3 +1219,49 @@ func TestStatusShowsTheDisk(t *testing.T) {
 		})
 	}
 }
+
+// TestMessagesOnlyFromTheServer: the note a page shows after a mark comes
+// from the server by id; a link with text in msg=, another session's id or
+// an expired one shows no note at all.
+func TestMessagesOnlyFromTheServer(t *testing.T) {
+	f := newFixture(t)
+	c, csrf := f.signIn()
+	w := f.do("POST", "/mark", c, url.Values{"csrf": {csrf}, "task": {"weekly"}, "period": {"1"}, "unit": {"南山村"}, "status": {"exempt"}})
+	back := w.Header().Get("Location")
+	u, err := url.Parse(back)
+	if err != nil || w.Code != http.StatusSeeOther {
+		t.Fatalf("mark: %d, back to %q", w.Code, back)
+	}
+	id := u.Query().Get("msg")
+	if strings.Contains(back, url.QueryEscape("已标记")) || id == "" {
+		t.Fatalf("the redirect %q carries the text, or no id", back)
+	}
+	other, _ := f.signIn()
+	for _, tt := range []struct {
+		name   string
+		target string
+		cookie *http.Cookie
+		want   string
+	}{
+		{"the server's own note", back, c, "已标记为免报"},
+		{"a crafted text", u.Path + "?msg=" + url.QueryEscape("账号异常，请扫码 http://evil.example 重新登录"), c, ""},
+		{"a crafted id", u.Path + "?msg=0123456789abcdef", c, ""},
+		{"another session's note", back, other, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			page := f.do("GET", tt.target, tt.cookie, nil).Body.String()
+			got := ""
+			if i := strings.Index(page, `<p class="message">`); i >= 0 {
+				got = page[i+len(`<p class="message">`):]
+				got = got[:strings.Index(got, "</p>")]
+			}
+			if got != tt.want {
+				t.Errorf("note %q, want %q", got, tt.want)
+			}
+		})
+	}
+	f.now = f.now.Add(11 * time.Minute)
+	if page := f.do("GET", back, c, nil).Body.String(); strings.Contains(page, `class="message"`) {
+		t.Error("an expired note is still shown")
+	}
+}

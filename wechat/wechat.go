@@ -25,6 +25,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
+	"reportbot/redact"
 )
 
 // Alerter tells the admins something through a channel that does not need WeChat.
@@ -286,7 +287,7 @@ func (a *Adapter) noteErr(err error) {
 		return
 	}
 	a.mu.Lock()
-	a.lastErr = err.Error()
+	a.lastErr = redact.String(err.Error()) // shown on the status page
 	a.mu.Unlock()
 }
 
@@ -513,7 +514,7 @@ func (h *syncHealth) failed(now time.Time, err error, backoff, limit time.Durati
 		h.failing, h.wait = now, backoff/10
 	}
 	if now.Sub(h.failing) > limit {
-		return 0, fmt.Errorf("sync failing since %s: %w", h.failing.Format(time.TimeOnly), err)
+		return 0, fmt.Errorf("sync failing for %s: %w", now.Sub(h.failing).Round(time.Second), err) // a span: no zone to get wrong
 	}
 	wait := h.wait
 	h.wait = max(min(2*h.wait, limit/4), h.wait)
@@ -870,7 +871,7 @@ func (a *Adapter) reconnect(ctx context.Context) (*session, error) {
 			return nil, ctx.Err()
 		}
 		if errors.Is(err, ErrLoginRefused) {
-			a.alert(ctx, "【reportbot】微信拒绝了机器人账号的登录，机器人已停止："+err.Error())
+			a.alert(ctx, "【reportbot】微信拒绝了机器人账号的登录，机器人已停止："+redact.String(err.Error()))
 			return nil, err
 		}
 		a.noteErr(err)
