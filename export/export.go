@@ -125,7 +125,8 @@ func (e *Exporter) WriteAll(dir string) ([]string, error) {
 	return append(paths, path), nil
 }
 
-// WriteFile writes a file whole or not at all: into path.part, renamed when done.
+// WriteFile writes a file whole or not at all: into path.part, on disk
+// (fsynced) before it is renamed into place.
 func WriteFile(path string, write func(io.Writer) error) error {
 	tmp := path + ".part"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -133,6 +134,9 @@ func WriteFile(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("export %s: %w", path, err)
 	}
 	err = write(f)
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -60,24 +60,8 @@ func (e *Exporter) WriteArchiveFile(path string) (int, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return 0, fmt.Errorf("archive %s: %w", path, err)
 	}
-	tmp := path + ".part"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return 0, fmt.Errorf("archive %s: %w", path, err)
-	}
-	err = e.Archive(f, nil, 0)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return 0, fmt.Errorf("archive %s: %w", path, err)
+	if err := WriteFile(path, func(w io.Writer) error { return e.Archive(w, nil, 0) }); err != nil {
+		return 0, fmt.Errorf("archive: %w", err)
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		d.Sync() // the rename is on disk too; a directory that cannot sync is rare and harmless here
