@@ -15,7 +15,7 @@ import (
 )
 
 func TestRetentionSettings(t *testing.T) {
-	unit := "\n[[unit]]\nname = \"东风社区\"\n"
+	unit := "\n[wechat]\ngroup = \"安全生产工作群\"\n\n[[unit]]\nname = \"东风社区\"\n"
 	for _, tt := range []struct {
 		name    string
 		file    string

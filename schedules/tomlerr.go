@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
@@ -59,6 +60,14 @@ func syntaxAdvice(pe toml.ParseError, line string, kind FileKind) string {
 		return fmt.Sprintf("这一行用了中文标点 %c：引号、等号、逗号、方括号都要用英文半角，如 name = \"活动名称\"", r)
 	}
 	m := pe.Message
+	// A value our own types refused (a duration written wrong) comes with
+	// their Chinese reason: that says more than any advice on syntax.
+	if strings.ContainsFunc(m, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+		if key := pe.LastKey[strings.LastIndex(pe.LastKey, ".")+1:]; key != "" {
+			return key + "：" + m
+		}
+		return m
+	}
 	has := func(words ...string) bool {
 		for _, w := range words {
 			if strings.Contains(m, w) {
