@@ -156,7 +156,7 @@ func TestDingtalkCampaign(t *testing.T) {
 	// An @ text with two photos is one report, receipted with a real @ of its sender.
 	e.advance(t, "2026-06-04 09:00")
 	p := e.fake.Push(e.fake.RichText(dtZhang, "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", photoBytes(1), photoBytes(2)))
-	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 3 })
+	receiptOwed(t, e.app, "the report", func() int { return e.stored(t, "weekly", 1) }, 3)
 	e.advance(t, "2026-06-04 09:02")
 	receipt := e.waitSent(t, dingtalktest.Session, "已收到 东风社区 第1期")
 	if strings.Join(receipt.AtUserIDs, ",") != "user001" || !strings.HasPrefix(receipt.Text, "@user001 ") {
@@ -174,7 +174,7 @@ func TestDingtalkCampaign(t *testing.T) {
 	// A file quoted with an @ counts; so does a file sent 1:1, receipted 1:1.
 	e.fake.Push(e.fake.QuotedFile(dtWang, "活动方案", "南山村活动方案.docx", readTestdata(t, "南山村活动方案.docx")))
 	e.fake.Push(e.fake.File(dtLiu, "安监站活动方案.docx", readTestdata(t, "南山村活动方案.docx")))
-	eventually(t, "the plans", func() bool { return e.stored(t, "plan", 1) == 2 })
+	receiptOwed(t, e.app, "the plans", func() int { return e.stored(t, "plan", 1) }, 2)
 	e.advance(t, "2026-06-04 09:07")
 	e.waitSent(t, dingtalktest.Session, "已收到 南山村")
 	private := e.waitSent(t, dingtalktest.Session, "已收到 安监站")
@@ -212,7 +212,7 @@ func TestDingtalkCampaign(t *testing.T) {
 		t.Fatal("no reconnect")
 	}
 	e.fake.Push(e.fake.GroupText(dtLi, "本周典型做法：西湖社区入户检查燃气安全，发放宣传单三百份。"))
-	eventually(t, "the late report", func() bool { return e.stored(t, "weekly", 1) == 4 })
+	receiptOwed(t, e.app, "the late report", func() int { return e.stored(t, "weekly", 1) }, 4)
 	e.advance(t, "2026-06-04 12:05")
 	e.waitSent(t, dingtalktest.Session, "已收到 西湖社区")
 	time.Sleep(200 * time.Millisecond)
@@ -292,7 +292,7 @@ func TestDingtalkReceiptAfterSessionExpired(t *testing.T) {
 	e := startDingtalkE2E(t, t.TempDir())
 	e.advance(t, "2026-06-04 09:00")
 	e.fake.Push(e.fake.RichText(dtZhang, "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", photoBytes(1)))
-	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 2 })
+	receiptOwed(t, e.app, "the report", func() int { return e.stored(t, "weekly", 1) }, 2)
 	e.fake.ExpireSessions() // within the minute the receipt waits
 	e.advance(t, "2026-06-04 09:02")
 	receipt := e.waitSent(t, dingtalktest.Robot, "已收到 东风社区 第1期")

@@ -99,6 +99,18 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// receiptOwed waits until stored() is n and the receipt is planned: the bot
+// stores a submission before it plans the receipt, so a clock moved on
+// between the two would pass the receipt's time before it is planned, and
+// nothing would send it.
+func receiptOwed(t *testing.T, app *App, what string, stored func() int, n int) {
+	t.Helper()
+	eventually(t, what, func() bool {
+		_, owed := app.Bot.NextWake()
+		return stored() == n && owed
+	})
+}
+
 func (e *e2e) stored(t *testing.T, task string, period int) int {
 	t.Helper()
 	subs, err := e.app.Store.PeriodSubmissions(task, period)
@@ -144,7 +156,7 @@ func TestWeChatReportFileAndRecall(t *testing.T) {
 	e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
 	e.fake.Image("zhangsan", photoBytes(1))
 	e.fake.Image("zhangsan", photoBytes(2))
-	eventually(t, "three submissions", func() bool { return e.stored(t, "weekly", 1) == 3 })
+	receiptOwed(t, e.app, "three submissions", func() int { return e.stored(t, "weekly", 1) }, 3)
 	e.advance(t, "2026-06-03 10:05")
 	got := e.waitSent(t, "已收到 东风社区")
 	if got != "group:"+e2eGroup+": 已收到 东风社区 第1期「本周典型做法、特色项目」：文字1条，图片2张（发错了回复“不算”）" {
@@ -234,7 +246,7 @@ func TestWeChatExpiryOwedMessagesAndReplay(t *testing.T) {
 	e := startE2E(t)
 	e.advance(t, "2026-06-04 09:00")
 	report := e.fake.Text("zhangsan", "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", false)
-	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 1 })
+	receiptOwed(t, e.app, "the report", func() int { return e.stored(t, "weekly", 1) }, 1)
 	e.advance(t, "2026-06-04 09:02")
 	e.waitSent(t, "已收到 东风社区")
 	before := len(e.sentTexts())
