@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,7 +42,8 @@ func TestMain(m *testing.M) {
 	}
 	if dir := os.Getenv("REPORTBOT_CRASH_CHILD"); dir != "" {
 		start, _ := strconv.Atoi(os.Getenv("REPORTBOT_CRASH_START"))
-		if err := crashChild(dir, start); err != nil {
+		senders, _ := strconv.Atoi(os.Getenv("REPORTBOT_CRASH_SENDERS"))
+		if err := crashChild(dir, start, max(senders, 1)); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
 			os.Exit(2)
 		}
@@ -58,7 +60,9 @@ func (discardChat) Deliver(_ context.Context, _ bot.Outgoing, begin func() error
 
 // crashChild ingests messages until it is killed, printing "ACK <id>" for each
 // only after the bot has handled it, that is after the store committed it.
-func crashChild(dir string, start int) error {
+// With several senders, each posts its own messages at the same time, so the
+// store commits them together (group commit).
+func crashChild(dir string, start, senders int) error {
 	f, err := loadFiles("", "")
 	if err != nil {
 		return err
@@ -70,22 +74,34 @@ func crashChild(dir string, start int) error {
 		return err
 	}
 	members := []string{"东风社区-张三", "西湖社区-李四", "南山村-王五", "北岭村-赵六", "刘洋", "陈静"}
-	for i := start; ; i++ {
-		m := bot.Message{ID: fmt.Sprint("crash-", i), Sender: bot.Member{Name: members[i%len(members)]}, Size: -1}
-		if i%2 == 0 {
-			m.Kind, m.Text = schedules.Text, fmt.Sprintf("本周典型做法：第%d条，开展了安全检查和宣传活动。", i)
-		} else {
-			data := crashPNG(i)
-			m.Kind, m.FileName, m.Size = schedules.Image, "p.png", int64(len(data))
-			m.Open = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-		}
-		if err := app.Deliver(context.Background(), m); err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(os.Stdout, "ACK %s\n", m.ID); err != nil {
-			return err
-		}
+	var out sync.Mutex
+	errs := make(chan error, senders)
+	for s := range senders {
+		go func() {
+			for i := start + s; ; i += senders {
+				m := bot.Message{ID: fmt.Sprint("crash-", i), Sender: bot.Member{Name: members[i%len(members)]}, Size: -1}
+				if i%2 == 0 {
+					m.Kind, m.Text = schedules.Text, fmt.Sprintf("本周典型做法：第%d条，开展了安全检查和宣传活动。", i)
+				} else {
+					data := crashPNG(i)
+					m.Kind, m.FileName, m.Size = schedules.Image, "p.png", int64(len(data))
+					m.Open = func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+				}
+				if err := app.Deliver(context.Background(), m); err != nil {
+					errs <- err
+					return
+				}
+				out.Lock()
+				_, err := fmt.Fprintf(os.Stdout, "ACK %s\n", m.ID)
+				out.Unlock()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
 	}
+	return <-errs
 }
 
 func crashPNG(i int) []byte {
@@ -127,7 +143,14 @@ func startChild(t *testing.T, env ...string) (*exec.Cmd, <-chan string, *bytes.B
 // TestCrashSafety kills the child with SIGKILL at random moments: every
 // message it acknowledged is in the store exactly once, and the store opens
 // and checks clean every time.
-func TestCrashSafety(t *testing.T) {
+func TestCrashSafety(t *testing.T) { crashSafety(t, 1) }
+
+// TestCrashSafetyGroupCommit is TestCrashSafety with 8 members posting at
+// once: their submissions share commits, and each is acknowledged only
+// after the commit that holds it, never on the strength of another's.
+func TestCrashSafetyGroupCommit(t *testing.T) { crashSafety(t, 8) }
+
+func crashSafety(t *testing.T, senders int) {
 	kills := 50
 	if testing.Short() {
 		kills = 10
@@ -139,7 +162,8 @@ func TestCrashSafety(t *testing.T) {
 	acked := map[string]bool{}
 	r := rand.New(rand.NewPCG(1, 2))
 	for k := 0; k < kills; k++ {
-		cmd, lines, stderr := startChild(t, "REPORTBOT_CRASH_CHILD="+dir, fmt.Sprintf("REPORTBOT_CRASH_START=%d", k*100000))
+		cmd, lines, stderr := startChild(t, "REPORTBOT_CRASH_CHILD="+dir, fmt.Sprintf("REPORTBOT_CRASH_START=%d", k*100000),
+			fmt.Sprintf("REPORTBOT_CRASH_SENDERS=%d", senders))
 		// Kill at a random moment after the child has started acknowledging.
 		first, ok := <-lines
 		if !ok {

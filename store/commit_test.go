@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -50,5 +51,81 @@ func TestGroupCommit(t *testing.T) {
 	})
 	if c.leading || len(c.queue) != 0 {
 		t.Errorf("left leading=%v with %d queued", c.leading, len(c.queue))
+	}
+}
+
+// TestGroupCommitSharesACommit holds a commit open while 16 callers come:
+// they wait, the next commit takes them all in one transaction, and each
+// returns only once its own write is committed (a fresh read sees it).
+func TestGroupCommitSharesACommit(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "c.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	c := &committer{db: db}
+	put := func(tx *bolt.Tx, key string) error { return tx.Bucket([]byte("b")).Put([]byte(key), nil) }
+	committed := func(key string) bool {
+		var ok bool
+		db.View(func(tx *bolt.Tx) error { ok = tx.Bucket([]byte("b")).Get([]byte(key)) != nil; return nil })
+		return ok
+	}
+
+	inside, release := make(chan struct{}), make(chan struct{})
+	var leaderTx int
+	leaderDone := make(chan error, 1)
+	go func() {
+		leaderDone <- c.update(func(tx *bolt.Tx) error {
+			leaderTx = tx.ID()
+			close(inside)
+			<-release
+			return put(tx, "leader")
+		})
+	}()
+	<-inside
+
+	const callers = 16
+	txs := make([]int, callers)
+	seen := make([]bool, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			key := fmt.Sprint("caller", i)
+			errs[i] = c.update(func(tx *bolt.Tx) error { txs[i] = tx.ID(); return put(tx, key) })
+			seen[i] = committed(key)
+		})
+	}
+	// Every caller queued behind the open commit before it ends.
+	for {
+		c.mu.Lock()
+		n := len(c.queue)
+		c.mu.Unlock()
+		if n == callers {
+			break
+		}
+		runtime.Gosched()
+	}
+	if committed("leader") {
+		t.Fatal("the held commit is visible before it ended")
+	}
+	close(release)
+	if err := <-leaderDone; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i := range callers {
+		if errs[i] != nil {
+			t.Errorf("caller %d: %v", i, errs[i])
+		}
+		if !seen[i] {
+			t.Errorf("caller %d returned before its write was committed", i)
+		}
+		if txs[i] != txs[0] || txs[i] == leaderTx {
+			t.Errorf("caller %d committed in transaction %d; want all %d callers in one, after the leader's %d", i, txs[i], callers, leaderTx)
+		}
 	}
 }
