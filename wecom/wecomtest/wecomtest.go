@@ -50,7 +50,7 @@ type Config struct {
 	BotID, Secret string
 	// ChatID is the group's chatid. Default "wrkGroup1".
 	ChatID string
-	// WebhookKey is the 群机器人's key. Default "hookkey".
+	// WebhookKey is the 群机器人's key. Default "693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa".
 	WebhookKey string
 	// PerMinute and PerHour bound the bot's messages per conversation.
 	// Defaults 30 and 1000.
@@ -72,7 +72,7 @@ func (c *Config) defaults() {
 	def(&c.BotID, "aibtest")
 	def(&c.Secret, "wecomsecret")
 	def(&c.ChatID, "wrkGroup1")
-	def(&c.WebhookKey, "hookkey")
+	def(&c.WebhookKey, "693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa")
 	if c.PerMinute <= 0 {
 		c.PerMinute = 30
 	}
