@@ -19,7 +19,6 @@ import (
 var (
 	wcZhang = wecomtest.Sender{UserID: "zhangsan"}
 	wcLi    = wecomtest.Sender{UserID: "lisi"}
-	wcWang  = wecomtest.Sender{UserID: "wangwu"}
 	wcLiu   = wecomtest.Sender{UserID: "liuyang"}
 	wcAdmin = wecomtest.Sender{UserID: "admin01"}
 	wcOther = wecomtest.Sender{UserID: "user099"}
