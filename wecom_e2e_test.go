@@ -94,6 +94,17 @@ func startWecomE2E(t *testing.T, dir string) *wcE2E {
 	return e
 }
 
+// push sends cb and waits until the adapter has handed all of it to the
+// bot: a report stored is not yet a receipt planned, and a clock moved in
+// between would plan it later.
+func (e *wcE2E) push(t *testing.T, cb wecomtest.Callback) wecomtest.Pushed {
+	t.Helper()
+	before := e.tr.Status().LastMessage
+	p := e.fake.MustPush(cb)
+	eventually(t, "the message handled", func() bool { return !e.tr.Status().LastMessage.Equal(before) })
+	return p
+}
+
 func (e *wcE2E) advance(t *testing.T, to string) {
 	t.Helper()
 	advanceApp(t, e.app, e.clock.Now().Location(), to)
@@ -154,12 +165,10 @@ func TestWecomCampaign(t *testing.T) {
 	// An @ text with two photos is one report, receipted once by a reply to it.
 	e.advance(t, "2026-06-04 09:00")
 	mixed := f.Mixed(wcZhang, "本周典型做法：东风社区开展消防疏散演练，居民一百二十人参加。", photoBytes(1), photoBytes(2))
-	p := f.MustPush(mixed)
+	p := e.push(t, mixed)
 	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 3 })
 	f.MustPush(wecomtest.Again(mixed, p)) // delivered again: stored once, no second receipt
-	f.MustPush(f.GroupText(wcLi, "收到"))   // a later message, to know the redelivery was handled
-	eventually(t, "the later message", func() bool { return e.tr.Status().LastMessage.After(time.Time{}) })
-	time.Sleep(200 * time.Millisecond)
+	e.push(t, f.GroupText(wcLi, "收到"))    // handled after the redelivery (in order)
 	e.advance(t, "2026-06-04 09:02")
 	receipt := e.waitSent(t, wecomtest.Reply, "已收到 东风社区 第1期")
 	if receipt.ReqID != p.ReqID {
@@ -170,7 +179,7 @@ func TestWecomCampaign(t *testing.T) {
 	}
 
 	// A file sent 1:1 counts, receipted 1:1.
-	f.MustPush(f.Media(wcLiu, "file", "安监站活动方案.docx", readTestdata(t, "南山村活动方案.docx")))
+	e.push(t, f.Media(wcLiu, "file", "安监站活动方案.docx", readTestdata(t, "南山村活动方案.docx")))
 	eventually(t, "the plan", func() bool { return e.stored(t, "plan", 1) == 1 })
 	e.advance(t, "2026-06-04 09:05")
 	if private := e.waitSent(t, wecomtest.Reply, "已收到 安监站"); private.ChatID != "liuyang" {
@@ -201,7 +210,7 @@ func TestWecomCampaign(t *testing.T) {
 	// A report, then the connection drops: its receipt, owed across the
 	// reconnect, is not sent as a reply with the old req_id but pushed; what
 	// fell due meanwhile goes once.
-	f.MustPush(f.GroupText(wcLi, "本周典型做法：西湖社区入户检查燃气安全，发放宣传单三百份。"))
+	e.push(t, f.GroupText(wcLi, "本周典型做法：西湖社区入户检查燃气安全，发放宣传单三百份。"))
 	eventually(t, "the late report", func() bool { return e.stored(t, "weekly", 1) == 4 })
 	f.Drop()
 	e.advance(t, "2026-06-04 12:00")
@@ -277,9 +286,9 @@ func TestWecomEncryptedUserIDs(t *testing.T) {
 	f := e.fake
 	enc := wecomtest.Sender{UserID: "woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA"}
 	e.advance(t, "2026-06-04 09:00")
-	f.MustPush(f.GroupText(enc, "绑定 西湖社区"))
+	e.push(t, f.GroupText(enc, "绑定 西湖社区"))
 	e.waitSent(t, wecomtest.Reply, "已绑定")
-	f.MustPush(f.GroupText(enc, "本周典型做法：西湖社区入户检查燃气安全，发放宣传单三百份。"))
+	e.push(t, f.GroupText(enc, "本周典型做法：西湖社区入户检查燃气安全，发放宣传单三百份。"))
 	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 1 })
 	e.advance(t, "2026-06-04 09:02")
 	e.waitSent(t, wecomtest.Reply, "已收到 西湖社区")
