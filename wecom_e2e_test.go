@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -294,5 +297,33 @@ func TestWecomEncryptedUserIDs(t *testing.T) {
 	e.waitSent(t, wecomtest.Reply, "已收到 西湖社区")
 	if n := e.alerts.count("加密"); n != 1 {
 		t.Errorf("admins told %d times", n)
+	}
+}
+
+// reportbot run on 企业微信: the secret from the environment; a secret the
+// server refuses ends the process with what to check, and appears nowhere.
+func TestRunWecomRefusedCredentials(t *testing.T) {
+	fake := wecomtest.New(wecomtest.Config{})
+	defer fake.Close()
+	t.Setenv(wecom.SecretEnv, "not-the-secret")
+	path := writeConfig(t, "不用")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(src), `transport = "wechat"`, `transport = "wecom"`, 1)
+	s = strings.Replace(s, "bot_id = \"\"\n", fmt.Sprintf("bot_id = %q\nws_url = %q\napi_host = %q\n", fake.Config().BotID, fake.WSURL(), fake.URL()), 1)
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--config", path, "--log-level", "debug"}, nil, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d; stderr %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "bot_id 和 secret") || strings.Contains(stderr.String()+stdout.String(), "not-the-secret") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	if fake.Subscribes() != 1 {
+		t.Errorf("%d subscribes: a refused secret is not tried again", fake.Subscribes())
 	}
 }
