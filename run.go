@@ -18,6 +18,7 @@ import (
 	"reportbot/dingtalk"
 	"reportbot/store"
 	"reportbot/wechat"
+	"reportbot/wecom"
 )
 
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -28,7 +29,8 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			"在设置文件里的群中运行：发提醒、收材料、回答查询。平台由 [bot] transport 决定：\n"+
 			"· wechat（默认）：用机器人的微信号登录网页版微信。第一次运行时在终端显示二维码（同时写到数据目录的 "+wechat.QRFile+"），\n"+
 			"  用机器人的微信号扫码登录；登录信息保存在数据目录，重启时先免扫码登录，不行再显示二维码。\n"+
-			"· dingtalk：钉钉企业内部应用机器人（Stream 模式），凭证写在 [dingtalk]，密钥也可放在环境变量 "+dingtalk.SecretEnv+"。\n\n参数：\n")
+			"· dingtalk：钉钉企业内部应用机器人（Stream 模式），凭证写在 [dingtalk]，密钥也可放在环境变量 "+dingtalk.SecretEnv+"。\n"+
+			"· wecom：企业微信智能机器人（API 模式，长连接），凭证写在 [wecom]，密钥也可放在环境变量 "+wecom.SecretEnv+"。\n\n参数：\n")
 		fs.PrintDefaults()
 	}
 	configPath := fs.String("config", "config.toml", "设置文件（从 config.example.toml 复制后修改）")

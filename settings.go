@@ -19,6 +19,7 @@ import (
 	"reportbot/schedules"
 	"reportbot/web"
 	"reportbot/wechat"
+	"reportbot/wecom"
 )
 
 // settings is the whole config file: the domain's part, and each adapter's
@@ -31,6 +32,7 @@ type settings struct {
 	Transport string
 	Wechat    wechat.Config
 	Dingtalk  dingtalk.Config
+	Wecom     wecom.Config
 	Alert     alert.Config
 	Web       web.Config
 	Backup    backupConfig
@@ -53,6 +55,7 @@ type sections struct {
 	} `toml:"bot"`
 	Wechat    wechat.Config   `toml:"wechat"`
 	Dingtalk  dingtalk.Config `toml:"dingtalk"`
+	Wecom     wecom.Config    `toml:"wecom"`
 	Alert     alert.Config    `toml:"alert"`
 	Web       web.Config      `toml:"web"`
 	Backup    backupConfig    `toml:"backup"`
@@ -61,7 +64,7 @@ type sections struct {
 }
 
 // transports are the platforms [bot] transport can name.
-var transports = []string{"wechat", "dingtalk"}
+var transports = []string{"wechat", "dingtalk", "wecom"}
 
 // loadSettingsFor reads the config file at path for a bot on platform (see parseSettingsFor).
 func loadSettingsFor(path, platform string) (*settings, error) {
@@ -107,7 +110,7 @@ func parseSettingsFor(name string, data []byte, platform string) (*settings, err
 		// Not expected after CheckTypes; still no decoder text for the admin.
 		return nil, schedules.Errors{schedules.SyntaxError(name, data, err, bot.ConfigFile)}
 	}
-	s := &settings{Config: cfg, path: name, Transport: sec.Bot.Transport, Wechat: sec.Wechat, Dingtalk: sec.Dingtalk, Alert: sec.Alert, Web: sec.Web,
+	s := &settings{Config: cfg, path: name, Transport: sec.Bot.Transport, Wechat: sec.Wechat, Dingtalk: sec.Dingtalk, Wecom: sec.Wecom, Alert: sec.Alert, Web: sec.Web,
 		Backup: sec.Backup, Retention: sec.Retention, Console: sec.Console, CatchUpWait: sec.Bot.CatchUpWait.Duration}
 	lines := schedules.IndexLines(string(data))
 	problems := cfg.Check(name)
@@ -160,6 +163,8 @@ func parseSettingsFor(name string, data []byte, platform string) (*settings, err
 			}
 		case "dingtalk":
 			adapters = append(adapters, s.Dingtalk.Check(name)...)
+		case "wecom":
+			adapters = append(adapters, s.Wecom.Check(name)...)
 		}
 	}
 	adapters = append(adapters, s.Alert.Check(name)...)

@@ -29,6 +29,9 @@ func TestSettingsSections(t *testing.T) {
 		{"unknown platform", "[bot]\ntransport = \"qq\"\n" + unit, "", `transport = "qq"`},
 		{"钉钉 without its credentials", "[bot]\ntransport = \"dingtalk\"\n" + unit, "", "[dingtalk] 没有 client_id"},
 		{"typo in the 钉钉 section", "[dingtalk]\nclientid = \"x\"\n" + unit, "", `"dingtalk.clientid"`},
+		{"企业微信 without its credentials", "[bot]\ntransport = \"wecom\"\n" + unit, "", "[wecom] 没有 bot_id"},
+		{"typo in the 企业微信 section", "[wecom]\nbotid = \"x\"\n" + unit, "", `"wecom.botid"`},
+		{"企业微信 webhook_key as a whole URL", "[bot]\ntransport = \"wecom\"\n[wecom]\nbot_id = \"aib1\"\nsecret = \"s\"\nwebhook_key = \"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc\"\n" + unit, "", "webhook_key 只写 key"},
 		{"adapter's own check", "[wechat]\nsend_interval = \"100ms\"\n" + unit, "", "send_interval 至少"},
 		{"alert format", "[alert]\nformat = \"xml\"\n" + unit, "", `format = "xml"`},
 		{"backup time", "[backup]\ndaily_at = \"25:00\"\n" + unit, "", `daily_at = "25:00"`},
@@ -84,6 +87,8 @@ func TestConfigErrorsNameLineAndFix(t *testing.T) {
 		{"no group", [][2]string{{`group = "XX街道安全生产工作群"`, `group = ""`}}, "group = \"\"", "没有写群名"},
 		{"no group: in the section", [][2]string{{`group = "XX街道安全生产工作群"`, `# 群名待定`}}, "[wechat]\n# 机器人所在", "在 [wechat] 里写 group ="},
 		{"钉钉 without its credentials", [][2]string{{`transport = "wechat"`, `transport = "dingtalk"`}}, "[dingtalk]\n# 企业内部应用", "没有 client_id"},
+		{"企业微信 without its bot", [][2]string{{`transport = "wechat"`, `transport = "wecom"`}}, "[wecom]\n# 智能机器人", "没有 bot_id"},
+		{"企业微信 ws_url", [][2]string{{`transport = "wechat"`, `transport = "wecom"`}, {`bot_id = ""`, `bot_id = "aib1"`}, {"\nsecret = \"\"", "\nsecret = \"s\""}, {`# ws_url = "wss://openws.work.weixin.qq.com"`, `ws_url = "https://openws.work.weixin.qq.com"`}}, `ws_url = "https`, "不是长连接地址"},
 		{"too many members", [][2]string{{`members = ["刘洋"]`, `members = [` + strings.Repeat(`"某人", `, 101) + `]`}}, `members = ["某人"`, "最多100人"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"reportbot/dingtalk"
 	"reportbot/store"
 	"reportbot/wechat"
+	"reportbot/wecom"
 )
 
 // wechatTransport replaces the HTTP transport of the WeChat client; tests point
@@ -89,6 +90,23 @@ func newTransport(s *settings, dir string, qr io.Writer, log zerolog.Logger, now
 			o.Alert = alerter
 		}
 		return dingtalk.New(o), l, nil
+	case "wecom":
+		o := wecom.Options{Config: s.Wecom, Admins: s.Bot.Admins, Known: configuredIDs(s.Config), State: l, OnOnline: l.wake, Now: now,
+			Logger: log.With().Str("component", "wecom").Logger()}
+		if alerter != nil {
+			o.Alert = alerter
+		}
+		return wecom.New(o), l, nil
 	}
 	return nil, nil, fmt.Errorf("%s: [bot] transport = %q：不认识的平台", s.path, s.Transport)
+}
+
+// configuredIDs are every member and admin the config names, for the 企业微信
+// adapter's check that the userids it receives are the tenant's own.
+func configuredIDs(c *bot.Config) []string {
+	ids := append([]string(nil), c.Bot.Admins...)
+	for _, u := range c.Units {
+		ids = append(ids, u.Members...)
+	}
+	return ids
 }
