@@ -112,7 +112,16 @@ const MaxAnswerParts = 5
 func (b *Bot) answer(ctx context.Context, m Message, text string) error {
 	out := replyTo(m, text, nil)
 	max := b.Config.Bot.MaxMessageChars
-	for _, p := range b.partsOf(out, capParts(out.Text, splitText(out.Text, max), max, MaxAnswerParts, moreNote)) {
+	parts := b.partsOf(out, capParts(out.Text, splitText(out.Text, max), max, MaxAnswerParts, moreNote))
+	if once, ok := b.Chat.(OnceSender); ok && len(parts) > 1 {
+		// The outbox queues the parts in one transaction: one wait for the
+		// disk instead of one per message (a 未报 over 1,000 units takes 5).
+		if _, err := once.SendOnce(ctx, nil, parts); err != nil {
+			return fmt.Errorf("send answer to %q: %w", out.To.String(), err)
+		}
+		return nil
+	}
+	for _, p := range parts {
 		if err := b.Chat.Send(ctx, p); err != nil {
 			return fmt.Errorf("send answer to %q: %w", out.To.String(), err)
 		}
