@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -257,31 +258,61 @@ var statusOrder = []Status{Reported, Late, Partial, Missing, Exempt}
 // saying what partial units still lack, and returns the units that still owe.
 // Lines with no unit are left out, but for 未报 when missingZero is set.
 func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines []string, owing []UnitReport) {
+	// Reports are large: read in place, and owing is made once at its size.
+	var names strings.Builder
 	for _, st := range show {
-		var names []string
-		for _, r := range reports {
-			if r.Status == st {
-				names = append(names, r.Unit)
+		names.Reset()
+		k := 0
+		for i := range reports {
+			if reports[i].Status == st {
+				if k > 0 {
+					names.WriteString("、")
+				}
+				names.WriteString(reports[i].Unit)
+				k++
 			}
 		}
-		if len(names) == 0 && !(missingZero && st == Missing) {
+		if k == 0 && !(missingZero && st == Missing) {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("%s %d：%s", st.Label(), len(names), strings.Join(names, "、")))
+		lines = append(lines, fmt.Sprintf("%s %d：", st.Label(), k)+names.String())
 	}
-	var lacks []string
-	for _, r := range reports {
+	n := 0
+	for i := range reports {
+		if st := reports[i].Status; st == Partial || st == Missing {
+			n++
+		}
+	}
+	owing = make([]UnitReport, 0, n)
+	var lacks strings.Builder
+	// Partial units mostly lack the same: its text is written once.
+	var lastMissing []schedules.Requirement
+	lastText := ""
+	for i := range reports {
+		r := &reports[i]
 		if r.Status == Partial {
-			lacks = append(lacks, r.Unit+" "+r.MissingText())
+			if lacks.Len() > 0 {
+				lacks.WriteString("；")
+			}
+			if lastText == "" || !slices.EqualFunc(r.Missing, lastMissing, sameRequirement) {
+				lastMissing, lastText = r.Missing, r.MissingText()
+			}
+			lacks.WriteString(r.Unit)
+			lacks.WriteString(" ")
+			lacks.WriteString(lastText)
 		}
 		if r.Status == Partial || r.Status == Missing {
-			owing = append(owing, r)
+			owing = append(owing, *r)
 		}
 	}
-	if len(lacks) > 0 {
-		lines = append(lines, "还差："+strings.Join(lacks, "；"))
+	if lacks.Len() > 0 {
+		lines = append(lines, "还差："+lacks.String())
 	}
 	return lines, owing
+}
+
+func sameRequirement(a, b schedules.Requirement) bool {
+	return a.Min == b.Min && slices.Equal(a.Any, b.Any)
 }
 
 // members are the display names to @mention for a unit: the config's members,

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"reportbot/schedules"
 )
 
 // splitTextRunes is splitText as it was written first, over []rune: the
@@ -90,5 +92,51 @@ func TestCountItems(t *testing.T) {
 		if got := countItems(text); got != want {
 			t.Errorf("countItems(%q) = %d, want %d", text, got, want)
 		}
+	}
+}
+
+func TestRollcallLines(t *testing.T) {
+	text := schedules.Requirement{Any: []schedules.Material{schedules.Text}, Min: 1}
+	photo := schedules.Requirement{Any: []schedules.Material{schedules.Image}, Min: 1}
+	photos := schedules.Requirement{Any: []schedules.Material{schedules.Image}, Min: 2}
+	reports := []UnitReport{
+		{Unit: "甲", Status: Partial, Missing: []schedules.Requirement{photo}},
+		{Unit: "乙", Status: Missing, Missing: []schedules.Requirement{text, photo}},
+		{Unit: "丙", Status: Partial, Missing: []schedules.Requirement{photo}},
+		{Unit: "丁", Status: Reported},
+		{Unit: "戊", Status: Partial, Missing: []schedules.Requirement{photos}},
+		{Unit: "己", Status: Partial, Missing: []schedules.Requirement{text}},
+		{Unit: "庚", Status: Partial, Missing: []schedules.Requirement{text}},
+	}
+	for _, tt := range []struct {
+		name        string
+		reports     []UnitReport
+		show        []Status
+		missingZero bool
+		want        []string
+		owing       []string
+	}{
+		{"未报", reports, []Status{Missing, Partial}, true,
+			[]string{"未报 1：乙", "部分 5：甲、丙、戊、己、庚", "还差：甲 至少1张图片；丙 至少1张图片；戊 至少2张图片；己 至少1条文字；庚 至少1条文字"},
+			[]string{"甲", "乙", "丙", "戊", "己", "庚"}},
+		{"roll-call", reports, statusOrder, false,
+			[]string{"已报 1：丁", "部分 5：甲、丙、戊、己、庚", "未报 1：乙", "还差：甲 至少1张图片；丙 至少1张图片；戊 至少2张图片；己 至少1条文字；庚 至少1条文字"},
+			[]string{"甲", "乙", "丙", "戊", "己", "庚"}},
+		{"all reported, 未报 says none", reports[3:4], []Status{Missing, Partial}, true, []string{"未报 0："}, nil},
+		{"all reported, a nudge says nothing", reports[3:4], []Status{Missing, Partial}, false, nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lines, owing := rollcallLines(tt.reports, tt.show, tt.missingZero)
+			if !slices.Equal(lines, tt.want) {
+				t.Errorf("lines:\ngot  %q\nwant %q", lines, tt.want)
+			}
+			var names []string
+			for _, r := range owing {
+				names = append(names, r.Unit)
+			}
+			if !slices.Equal(names, tt.owing) {
+				t.Errorf("owing %q, want %q", names, tt.owing)
+			}
+		})
 	}
 }
