@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,10 +40,11 @@ var rcSizes = []struct {
 }{{"10k", 10_000}, {"100k", 100_000}, {"1M", 1_000_000}}
 
 var (
-	rcMu   sync.Mutex
-	rcDirs = map[int]string{} // fixture size -> data directory, built once per process
-	rcRoot string
-	rcRuns int // benchmark runs so far, for fresh message ids
+	rcMu      sync.Mutex
+	rcDirs    = map[int]string{} // fixture size -> data directory, built once per process
+	rcRoot    string
+	rcRuns    int // benchmark runs so far, for fresh message ids
+	rcProcess = time.Now().UnixNano()
 )
 
 const rcConfigHead = "[bot]\nname = \"报送机器人\"\ngroup = \"测试群\"\nadmins = [\"王科长\"]\n"
@@ -104,22 +106,37 @@ func rcBot(b testing.TB, dir string, opts Options) (*bot.Bot, *DB, *schedules.Ta
 
 // rcFixture is the data directory holding a store of n submissions, built at
 // the first call of the process in big transactions without fsync (1M in
-// about half a minute) and removed by TestMain.
+// 15–40 s) and removed by TestMain; with REPORTBOT_ROLLCALL_DIR=DIR they are
+// kept in DIR and built only once, so that versions can be compared
+// interleaved without rebuilding them.
 func rcFixture(b *testing.B, n int) string {
 	rcMu.Lock()
 	defer rcMu.Unlock()
 	if dir, ok := rcDirs[n]; ok {
 		return dir
 	}
-	if rcRoot == "" {
+	keep := os.Getenv("REPORTBOT_ROLLCALL_DIR")
+	if rcRoot == "" && keep == "" {
 		var err error
 		if rcRoot, err = os.MkdirTemp("", "reportbot-rollcall-"); err != nil {
 			b.Fatal(err)
 		}
 	}
-	dir := filepath.Join(rcRoot, fmt.Sprint(n))
+	root := cmp.Or(keep, rcRoot)
+	dir := filepath.Join(root, fmt.Sprint(n))
+	built := filepath.Join(root, fmt.Sprintf("%d.built", n))
+	if _, err := os.Stat(built); err == nil {
+		rcDirs[n] = dir // kept from an earlier run
+		return dir
+	}
+	if err := os.RemoveAll(dir); err != nil { // a build cut short
+		b.Fatal(err)
+	}
 	start := time.Now()
 	if err := buildRollcallStore(dir, n); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(built, nil, 0o600); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("fixture of %d submissions built in %v", n, time.Since(start).Round(time.Millisecond))
@@ -272,9 +289,10 @@ func BenchmarkRollcallCommand(b *testing.B) {
 				}
 				return n
 			}
-			// Ids fresh in every run: the fixture is shared by the runs of a process.
+			// Ids fresh in every run: a fixture is shared by the runs of a
+			// process and, kept, by processes.
 			rcRuns++
-			run := fmt.Sprintf("r%d-", rcRuns)
+			run := fmt.Sprintf("%d-r%d-", rcProcess, rcRuns)
 			if parts := ask(run + "warm-up"); parts != bot.MaxAnswerParts {
 				b.Fatalf("the answer took %d messages, want %d (667 units owe)", parts, bot.MaxAnswerParts)
 			}
