@@ -255,10 +255,12 @@ func (r UnitReport) MissingText() string {
 var statusOrder = []Status{Reported, Late, Partial, Missing, Exempt}
 
 // rollcallLines writes the status lines of a period ("已报 N：A、B"), a line
-// saying what partial units still lack, and returns the units that still owe.
+// saying what partial units still lack, and returns the names of the units
+// that still owe (their reports would be copied for nothing: a name is all
+// the @ lines need).
 // Lines with no unit are left out, but for 未报 when missingZero is set.
-func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines []string, owing []UnitReport) {
-	// Reports are large: read in place, and owing is made once at its size.
+func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines []string, owing []string) {
+	// Reports are large: read in place.
 	var names strings.Builder
 	for _, st := range show {
 		names.Reset()
@@ -283,7 +285,7 @@ func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines
 			n++
 		}
 	}
-	owing = make([]UnitReport, 0, n)
+	owing = make([]string, 0, n)
 	var lacks strings.Builder
 	// Partial units mostly lack the same: its text is written once.
 	var lastMissing []schedules.Requirement
@@ -302,7 +304,7 @@ func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines
 			lacks.WriteString(lastText)
 		}
 		if r.Status == Partial || r.Status == Missing {
-			owing = append(owing, *r)
+			owing = append(owing, r.Unit)
 		}
 	}
 	if lacks.Len() > 0 {
@@ -347,10 +349,10 @@ type unitAts struct{ unit, line string }
 // mentionLines @mentions the members of the owing units, one line per unit;
 // a unit none of whose members is in the group has no line (the roll-call
 // above already names it).
-func (b *Bot) mentionLines(owing []UnitReport) (lines []unitAts, mentions []Member) {
-	for _, r := range owing {
+func (b *Bot) mentionLines(owing []string) (lines []unitAts, mentions []Member) {
+	for _, unit := range owing {
 		var ms []Member
-		for _, m := range b.members(r.Unit) {
+		for _, m := range b.members(unit) {
 			if b.inGroup(m) {
 				ms = append(ms, m)
 			}
@@ -362,7 +364,7 @@ func (b *Bot) mentionLines(owing []UnitReport) (lines []unitAts, mentions []Memb
 		for i, m := range ms {
 			ats[i] = "@" + m.Name
 		}
-		lines = append(lines, unitAts{r.Unit, r.Unit + "：" + strings.Join(ats, " ")})
+		lines = append(lines, unitAts{unit, unit + "：" + strings.Join(ats, " ")})
 		mentions = append(mentions, ms...)
 	}
 	return lines, mentions

@@ -130,12 +130,8 @@ func TestRollcallLines(t *testing.T) {
 			if !slices.Equal(lines, tt.want) {
 				t.Errorf("lines:\ngot  %q\nwant %q", lines, tt.want)
 			}
-			var names []string
-			for _, r := range owing {
-				names = append(names, r.Unit)
-			}
-			if !slices.Equal(names, tt.owing) {
-				t.Errorf("owing %q, want %q", names, tt.owing)
+			if !slices.Equal(owing, tt.owing) {
+				t.Errorf("owing %q, want %q", owing, tt.owing)
 			}
 		})
 	}
