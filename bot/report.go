@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -254,34 +255,66 @@ func (r UnitReport) MissingText() string {
 var statusOrder = []Status{Reported, Late, Partial, Missing, Exempt}
 
 // rollcallLines writes the status lines of a period ("已报 N：A、B"), a line
-// saying what partial units still lack, and returns the units that still owe.
+// saying what partial units still lack, and returns the names of the units
+// that still owe (their reports would be copied for nothing: a name is all
+// the @ lines need).
 // Lines with no unit are left out, but for 未报 when missingZero is set.
-func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines []string, owing []UnitReport) {
+func rollcallLines(reports []UnitReport, show []Status, missingZero bool) (lines []string, owing []string) {
+	// Reports are large: read in place.
+	var names strings.Builder
 	for _, st := range show {
-		var names []string
-		for _, r := range reports {
-			if r.Status == st {
-				names = append(names, r.Unit)
+		names.Reset()
+		k := 0
+		for i := range reports {
+			if reports[i].Status == st {
+				if k > 0 {
+					names.WriteString("、")
+				}
+				names.WriteString(reports[i].Unit)
+				k++
 			}
 		}
-		if len(names) == 0 && !(missingZero && st == Missing) {
+		if k == 0 && !(missingZero && st == Missing) {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("%s %d：%s", st.Label(), len(names), strings.Join(names, "、")))
+		lines = append(lines, fmt.Sprintf("%s %d：", st.Label(), k)+names.String())
 	}
-	var lacks []string
-	for _, r := range reports {
+	n := 0
+	for i := range reports {
+		if st := reports[i].Status; st == Partial || st == Missing {
+			n++
+		}
+	}
+	owing = make([]string, 0, n)
+	var lacks strings.Builder
+	// Partial units mostly lack the same: its text is written once.
+	var lastMissing []schedules.Requirement
+	lastText := ""
+	for i := range reports {
+		r := &reports[i]
 		if r.Status == Partial {
-			lacks = append(lacks, r.Unit+" "+r.MissingText())
+			if lacks.Len() > 0 {
+				lacks.WriteString("；")
+			}
+			if lastText == "" || !slices.EqualFunc(r.Missing, lastMissing, sameRequirement) {
+				lastMissing, lastText = r.Missing, r.MissingText()
+			}
+			lacks.WriteString(r.Unit)
+			lacks.WriteString(" ")
+			lacks.WriteString(lastText)
 		}
 		if r.Status == Partial || r.Status == Missing {
-			owing = append(owing, r)
+			owing = append(owing, r.Unit)
 		}
 	}
-	if len(lacks) > 0 {
-		lines = append(lines, "还差："+strings.Join(lacks, "；"))
+	if lacks.Len() > 0 {
+		lines = append(lines, "还差："+lacks.String())
 	}
 	return lines, owing
+}
+
+func sameRequirement(a, b schedules.Requirement) bool {
+	return a.Min == b.Min && slices.Equal(a.Any, b.Any)
 }
 
 // members are the display names to @mention for a unit: the config's members,
@@ -316,10 +349,10 @@ type unitAts struct{ unit, line string }
 // mentionLines @mentions the members of the owing units, one line per unit;
 // a unit none of whose members is in the group has no line (the roll-call
 // above already names it).
-func (b *Bot) mentionLines(owing []UnitReport) (lines []unitAts, mentions []Member) {
-	for _, r := range owing {
+func (b *Bot) mentionLines(owing []string) (lines []unitAts, mentions []Member) {
+	for _, unit := range owing {
 		var ms []Member
-		for _, m := range b.members(r.Unit) {
+		for _, m := range b.members(unit) {
 			if b.inGroup(m) {
 				ms = append(ms, m)
 			}
@@ -331,7 +364,7 @@ func (b *Bot) mentionLines(owing []UnitReport) (lines []unitAts, mentions []Memb
 		for i, m := range ms {
 			ats[i] = "@" + m.Name
 		}
-		lines = append(lines, unitAts{r.Unit, r.Unit + "：" + strings.Join(ats, " ")})
+		lines = append(lines, unitAts{unit, unit + "：" + strings.Join(ats, " ")})
 		mentions = append(mentions, ms...)
 	}
 	return lines, mentions

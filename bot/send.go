@@ -112,7 +112,16 @@ const MaxAnswerParts = 5
 func (b *Bot) answer(ctx context.Context, m Message, text string) error {
 	out := replyTo(m, text, nil)
 	max := b.Config.Bot.MaxMessageChars
-	for _, p := range b.partsOf(out, capParts(out.Text, splitText(out.Text, max), max, MaxAnswerParts, moreNote)) {
+	parts := b.partsOf(out, capParts(out.Text, splitTextN(out.Text, max, MaxAnswerParts+1), max, MaxAnswerParts, moreNote))
+	if once, ok := b.Chat.(OnceSender); ok && len(parts) > 1 {
+		// The outbox queues the parts in one transaction: one wait for the
+		// disk instead of one per message (a 未报 over 1,000 units takes 5).
+		if _, err := once.SendOnce(ctx, nil, parts); err != nil {
+			return fmt.Errorf("send answer to %q: %w", out.To.String(), err)
+		}
+		return nil
+	}
+	for _, p := range parts {
 		if err := b.Chat.Send(ctx, p); err != nil {
 			return fmt.Errorf("send answer to %q: %w", out.To.String(), err)
 		}
@@ -162,40 +171,76 @@ const itemSeparators = "\n、；"
 
 // countItems is how many items text holds.
 func countItems(text string) int {
-	return len(strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(itemSeparators, r) }))
+	n, in := 0, false
+	for _, r := range text {
+		switch {
+		case strings.ContainsRune(itemSeparators, r):
+			in = false
+		case !in:
+			in, n = true, n+1
+		}
+	}
+	return n
 }
 
 // splitText cuts text into parts of at most max characters, at line breaks where
 // it can, else at spaces (between @mentions) or after a list's 、 or ；
 // (between units' names), else anywhere.
-func splitText(text string, max int) []string {
-	if max <= 0 || len([]rune(text)) <= max {
+func splitText(text string, max int) []string { return splitTextN(text, max, -1) }
+
+// splitTextN is splitText's first n parts (all for n < 0): an answer shows
+// MaxAnswerParts of them, and a list of 1,000 units need not be cut further.
+// It counts characters in the string instead of converting it to runes.
+func splitTextN(text string, max, n int) []string {
+	if max <= 0 || utf8.RuneCountInString(text) <= max {
 		return []string{text}
 	}
 	var parts []string
-	var cur []rune
+	full := func() bool { return n >= 0 && len(parts) >= n }
+	var cur strings.Builder
+	curN := 0 // characters in cur
 	flush := func() {
-		if s := strings.TrimRight(string(cur), "\n "); s != "" {
+		if s := strings.TrimRight(cur.String(), "\n "); s != "" {
 			parts = append(parts, s)
 		}
-		cur = cur[:0]
+		cur.Reset()
+		curN = 0
 	}
 	for _, line := range strings.SplitAfter(text, "\n") {
-		r := []rune(line)
-		if len(cur)+len(r) > max {
+		if full() {
+			return parts
+		}
+		rn := utf8.RuneCountInString(line)
+		if curN+rn > max {
 			flush()
 		}
-		for len(r) > max {
-			cut := max
-			if i := strings.LastIndexAny(string(r[:max]), " 、；"); i > 0 {
-				_, size := utf8.DecodeRuneInString(string(r[:max])[i:])
-				cut = len([]rune(string(r[:max])[:i+size]))
+		for rn > max && !full() {
+			prefix := line[:runeOffset(line, max)]
+			cut, cutN := len(prefix), max
+			if i := strings.LastIndexAny(prefix, " 、；"); i > 0 {
+				_, size := utf8.DecodeRuneInString(prefix[i:])
+				cut = i + size
+				cutN = utf8.RuneCountInString(prefix[:cut])
 			}
-			parts = append(parts, strings.TrimRight(string(r[:cut]), " "))
-			r = r[cut:]
+			parts = append(parts, strings.TrimRight(line[:cut], " "))
+			line, rn = line[cut:], rn-cutN
 		}
-		cur = append(cur, r...)
+		cur.WriteString(line)
+		curN += rn
 	}
-	flush()
+	if !full() {
+		flush()
+	}
 	return parts
+}
+
+// runeOffset is where the n-th character of s begins (len(s) when s is shorter).
+func runeOffset(s string, n int) int {
+	for i := range s {
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return len(s)
 }

@@ -100,6 +100,9 @@ func TestMain(m *testing.M) {
 			os.RemoveAll(scaleDir)
 		}
 	}
+	if rcRoot != "" {
+		os.RemoveAll(rcRoot)
+	}
 	os.Exit(code)
 }
 
