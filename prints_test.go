@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"reportbot/bot"
+	"reportbot/export"
 	"reportbot/photo/phototest"
 	"reportbot/schedules"
 )
@@ -89,6 +90,21 @@ func TestPrintCopyMadeAfterReceipt(t *testing.T) {
 	}
 	if orig, _ := app.Store.Blob(sum); !bytes.Equal(orig, turned) {
 		t.Error("the original changed")
+	}
+
+	// The 汇编 then embeds the worker's copy and reads no original, so it
+	// decodes none.
+	src := &countingStore{DB: app.Store}
+	e := &export.Exporter{Config: f.config, Schedule: f.schedule, Source: src, Prints: app.Store, Now: func() time.Time { return now }}
+	var out bytes.Buffer
+	if err := e.Report(&out, f.schedule.TaskByID("weekly"), 1); err != nil {
+		t.Fatal(err)
+	}
+	if src.reads != 0 {
+		t.Errorf("the 汇编 read %d originals; the worker's copy was kept", src.reads)
+	}
+	if !bytes.Contains(out.Bytes(), kept) {
+		t.Error("the 汇编 does not hold the worker's copy")
 	}
 }
 

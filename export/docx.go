@@ -128,7 +128,13 @@ func (e *Exporter) unitSection(d *docx, t *schedules.Task, r bot.UnitReport, pri
 			if text := captionOf[i]; text != "" {
 				caption += "　" + text
 			}
-			cells = append(cells, photoCell{c, caption})
+			// Into the file now, the table later: a unit that sent a
+			// hundred photos must not have them all in memory at once.
+			rid, err := d.addMedia(c.Data, c.Format)
+			if err != nil {
+				return err
+			}
+			cells = append(cells, photoCell{rid: rid, width: c.Width, height: c.Height, caption: caption})
 		case schedules.File:
 			ext := strings.ToLower(path.Ext(s.FileName))
 			if ext != ".docx" {
@@ -146,7 +152,8 @@ func (e *Exporter) unitSection(d *docx, t *schedules.Task, r bot.UnitReport, pri
 			d.paragraph("Body", "（视频《"+s.FileName+"》见材料包）")
 		}
 	}
-	return d.photoTable(cells)
+	d.photoTable(cells)
+	return nil
 }
 
 // stripKeyword removes the chat's label from the start of a report:
@@ -353,16 +360,19 @@ func fitEMU(w, h int, maxW, maxH int64) (int64, int64) {
 	return cx, cy
 }
 
+// photoCell is a photo already written into the package: its relationship
+// id and its size in pixels, for the layout.
 type photoCell struct {
-	c       photo.Copy
-	caption string
+	rid           string
+	width, height int
+	caption       string
 }
 
 // photoTable lays photos out two to a row in a table without borders, each
 // cell a photo over its caption; a row never breaks across pages.
-func (d *docx) photoTable(cells []photoCell) error {
+func (d *docx) photoTable(cells []photoCell) {
 	if len(cells) == 0 {
-		return nil
+		return
 	}
 	if d.lastTable {
 		d.body.WriteString(`<w:p/>`) // two tables in a row would merge into one
@@ -380,12 +390,8 @@ func (d *docx) photoTable(cells []photoCell) error {
 			fmt.Fprintf(&d.body, `<w:tc><w:tcPr><w:tcW w:w="%d" w:type="dxa"/></w:tcPr>`, cellTwips)
 			if j < len(cells) {
 				c := cells[j]
-				rid, err := d.addMedia(c.c.Data, c.c.Format)
-				if err != nil {
-					return err
-				}
-				cx, cy := fitEMU(c.c.Width, c.c.Height, photoMaxW, photoMaxH)
-				d.body.WriteString(`<w:p><w:pPr><w:pStyle w:val="Picture"/></w:pPr>` + d.inline(rid, cx, cy) + `</w:p>`)
+				cx, cy := fitEMU(c.width, c.height, photoMaxW, photoMaxH)
+				d.body.WriteString(`<w:p><w:pPr><w:pStyle w:val="Picture"/></w:pPr>` + d.inline(c.rid, cx, cy) + `</w:p>`)
 				fmt.Fprintf(&d.body, `<w:p><w:pPr><w:pStyle w:val="Caption"/></w:pPr><w:r><w:t xml:space="preserve">%s</w:t></w:r></w:p>`, esc(c.caption))
 			} else {
 				d.body.WriteString(`<w:p/>`) // a cell ends with a paragraph
@@ -396,7 +402,6 @@ func (d *docx) photoTable(cells []photoCell) error {
 	}
 	d.body.WriteString(`</w:tbl>`)
 	d.lastTable = true
-	return nil
 }
 
 const (

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -125,6 +127,81 @@ func TestPrintCopyWithoutKeeping(t *testing.T) {
 		}
 		if kept, _ := f.db.PrintCopy(s); kept != nil {
 			t.Errorf("kept %q for %.12s", kept, s)
+		}
+	}
+}
+
+// lockedBuffer is the 汇编's output, read by the copies' workers while the writer writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// watchingCache is the store's copies, calling before ahead of each lookup.
+type watchingCache struct {
+	PrintCache
+	before func(sum string)
+}
+
+func (c watchingCache) PrintCopy(sum string) ([]byte, error) {
+	c.before(sum)
+	return c.PrintCache.PrintCopy(sum)
+}
+
+// TestReportWritesPhotosAsTheyCome: the 汇编 holds a few photos at a time,
+// however many one unit sent. When the copy of photo k is asked for, all but
+// the few the workers have in hand are in the output already, not kept for
+// the unit's table.
+func TestReportWritesPhotosAsTheyCome(t *testing.T) {
+	f := newFixture(t, "")
+	f.add("东风社区", "东风社区-张三", "weekly", 1, "2026-06-03 16:00", schedules.Text, "本周典型做法：消防疏散演练。", "", nil, false)
+	const n = 30
+	var photos [][]byte
+	index := map[string]int{}
+	for k := range n {
+		p := phototest.JPEG(phototest.Noisy(160, 120, uint64(k)+1))
+		photos = append(photos, p)
+		index[hash(p)] = k
+		f.add("东风社区", "东风社区-张三", "weekly", 1, fmt.Sprintf("2026-06-03 16:%02d", k+1), schedules.Image, "", "p.jpg", p, false)
+	}
+	out := &lockedBuffer{}
+	workers := runtime.GOMAXPROCS(0)
+	var mu sync.Mutex
+	var late []string
+	f.e.Prints = watchingCache{PrintCache: f.db, before: func(sum string) {
+		k := index[sum]
+		out.mu.Lock()
+		written := 0
+		for _, p := range photos {
+			if bytes.Contains(out.buf.Bytes(), p) {
+				written++
+			}
+		}
+		out.mu.Unlock()
+		// Photos 0…k-workers-1 were handed to the writer before this copy
+		// could start; the last of them may still sit in the zip's buffer.
+		if want := k - workers - 1; written < want {
+			mu.Lock()
+			late = append(late, fmt.Sprintf("photo %d asked for with %d photos written, want at least %d", k, written, want))
+			mu.Unlock()
+		}
+	}}
+	if err := f.e.Report(out, f.e.Schedule.TaskByID("weekly"), 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range late {
+		t.Error(l)
+	}
+	files := unzip(t, out.buf.Bytes())
+	for k, p := range photos {
+		if !bytes.Equal(files[fmt.Sprintf("word/media/image%d.jpeg", k+1)], p) {
+			t.Errorf("photo %d is not image%d.jpeg, in the order sent", k, k+1)
 		}
 	}
 }

@@ -185,6 +185,7 @@ func (s *DB) Blob(sum string) ([]byte, error) {
 	var out []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if v := blobIn(tx, sum); v != nil {
+			readAhead(v)
 			out = bytes.Clone(v)
 		}
 		return nil
@@ -200,6 +201,7 @@ func (s *DB) WriteBlob(sum string, w io.Writer) error {
 		if v == nil {
 			return fmt.Errorf("media %s: not in the store", sum)
 		}
+		readAhead(v)
 		_, err := w.Write(v)
 		return err
 	})
@@ -267,6 +269,7 @@ func (s *DB) PrintCopy(sum string) ([]byte, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(bucketPrints); b != nil {
 			if v := b.Get([]byte(sum)); v != nil {
+				readAhead(v)
 				out = bytes.Clone(v)
 			}
 		}
