@@ -56,7 +56,7 @@ func campaignScript(units, n int) (config string, script string) {
 //	go test -run '^$' -bench Campaign -benchtime 3x .
 func BenchmarkCampaign(b *testing.B) {
 	cfgText, script := campaignScript(40, benchMessages())
-	set, err := parseSettings("bench.toml", []byte(cfgText))
+	set, err := parseSettingsFor("bench.toml", []byte(cfgText), "console")
 	if err != nil {
 		b.Fatal(err)
 	}
