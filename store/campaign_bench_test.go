@@ -2,8 +2,6 @@ package store
 
 import (
 	"fmt"
-	"os"
-	bolt "go.etcd.io/bbolt"
 	"testing"
 	"time"
 
@@ -43,15 +41,5 @@ func BenchmarkAddSubmission(b *testing.B) {
 	after := s.db.Stats().TxStats
 	b.ReportMetric(float64(after.GetWrite()-before.GetWrite())/float64(b.N), "writes/op")
 	b.ReportMetric(float64(after.GetPageCount()-before.GetPageCount())/float64(b.N), "pages/op")
-	if os.Getenv("ZZ") != "" {
-		fmt.Println(s.db.Stats().FreePageN, s.db.Stats().FreelistInuse)
-		s.db.View(func(tx *bolt.Tx) error {
-			return tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
-				st := bk.Stats()
-				fmt.Println(string(name), st.Depth, st.LeafPageN, st.BranchPageN, st.KeyN, st.LeafInuse)
-				return nil
-			})
-		})
-	}
 	b.ReportMetric(float64(after.GetSplit()-before.GetSplit())/float64(b.N), "splits/op")
 }
