@@ -101,8 +101,7 @@ type AppOptions struct {
 // OpenApp opens the store in the data directory and starts the bot over it.
 func OpenApp(ctx context.Context, o AppOptions) (*App, error) {
 	o.Now = inZone(o.Now, o.Files.first().Location)
-	db, err := store.Open(o.DataDir, store.Options{MaxBlob: o.Config.MaxMedia(), NoSync: o.NoSync,
-		NoFreelistSync: o.NoSync})
+	db, err := store.Open(o.DataDir, store.Options{MaxBlob: o.Config.MaxMedia(), NoSync: o.NoSync})
 	if err != nil {
 		return nil, err
 	}

@@ -93,12 +93,6 @@ type Options struct {
 	// (they are in the OS's cache) but not the machine losing power. For the
 	// console demo's throwaway data only.
 	NoSync bool
-	// NoFreelistSync does not write bbolt's list of free pages at each
-	// commit: a page less per commit, but every open rebuilds the list by
-	// reading the whole file (see OpenFile). For the console demo's small
-	// throwaway data only; a file written so gets its list at the next
-	// ordinary open.
-	NoFreelistSync bool
 }
 
 // DB is the store. It implements bot.Store.
@@ -148,7 +142,6 @@ func OpenFile(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db.NoSync = opts.NoSync
-	db.NoFreelistSync = opts.NoFreelistSync
 	s := &DB{db: db, commits: committer{db: db}, maxBlob: opts.MaxBlob}
 	check := s.init
 	if opts.ReadOnly {
