@@ -713,10 +713,21 @@ func (b *Bot) sendReceipt(ctx context.Context, k periodKey, owed owedReceipt) er
 	if owed.to.IsZero() && !owed.by.IsZero() {
 		addressee = []Member{owed.by}
 	}
-	if err := b.send(ctx, Outgoing{Purpose: Receipt, To: owed.to, Text: text, Mentions: addressee}); err != nil {
+	msg := Outgoing{Purpose: Receipt, To: owed.to, Text: text, Mentions: addressee}
+	mark := ReceiptMark{Task: k.Task, Period: k.Period, Unit: k.Unit, Level: max(level, told)}
+	if rs, ok := b.Chat.(ReceiptSender); ok {
+		// Queued and recorded in one transaction.
+		if done, err := rs.SendReceipt(ctx, b.parts(msg), mark); done {
+			if err != nil {
+				return fmt.Errorf("send the receipt of %s: %w", k.Unit, err)
+			}
+			return nil
+		}
+	}
+	if err := b.send(ctx, msg); err != nil {
 		return err
 	}
-	return b.Store.SetReceipt(k.Task, k.Period, k.Unit, max(level, told))
+	return b.Store.SetReceipt(k.Task, k.Period, k.Unit, mark.Level)
 }
 
 // docxImages counts the pictures a Word file holds (word/media/); 0 for a

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"reportbot/schedules"
 )
@@ -110,23 +112,69 @@ func checkTaskArg(b *Bot, args string) (string, bool) {
 
 // ParseCommand recognises a command at the start of a text. It returns ok=false
 // for texts that do not start with a command word.
+//
+// It runs on every text in the group, so it looks only at the start: the
+// words that can begin with the text's first byte, longest first, compared
+// in place (command words hold no space, and only ASCII letters have case
+// in them). Lowercasing the whole text for each word made it half the CPU of
+// ingesting texts. Only a command's arguments are normalised (runs of spaces,
+// the ideographic one included, become one space).
 func ParseCommand(text string) (Command, bool) {
-	text = strings.Join(strings.Fields(strings.ReplaceAll(text, "\u3000", " ")), " ")
-	lower := strings.ToLower(text)
-	best, bestLen := "", 0
-	for _, c := range commands {
-		for _, w := range c.words {
-			if len(w) > bestLen && strings.HasPrefix(lower, w) {
-				best, bestLen = c.name, len(w)
-			}
-		}
-	}
-	if best == "" {
+	text = strings.TrimLeftFunc(text, unicode.IsSpace)
+	if text == "" {
 		return Command{}, false
 	}
-	args := strings.TrimSpace(text[bestLen:])
-	args = strings.TrimLeft(args, "：:，, ")
-	return Command{Name: best, Args: args}, true
+	for _, cw := range commandWords[asciiLower(text[0])] {
+		if hasPrefixFold(text, cw.word) {
+			args := strings.Join(strings.Fields(text[len(cw.word):]), " ")
+			return Command{Name: cw.name, Args: strings.TrimLeft(args, "：:，, ")}, true
+		}
+	}
+	return Command{}, false
+}
+
+// commandWord is a command word and the command it names.
+type commandWord struct{ word, name string }
+
+// commandWords are the command words by their first byte (ASCII letters
+// lowercased), longest first; among words of one length, in the order of
+// commands. Filled by init: commands refers to functions that parse.
+var commandWords [256][]commandWord
+
+func init() {
+	for _, c := range commands {
+		for _, w := range c.words {
+			i := asciiLower(w[0])
+			commandWords[i] = append(commandWords[i], commandWord{word: strings.ToLower(w), name: c.name})
+		}
+	}
+	for i := range commandWords {
+		slices.SortStableFunc(commandWords[i], func(a, b commandWord) int { return len(b.word) - len(a.word) })
+	}
+}
+
+// asciiLower lowercases an ASCII capital letter and leaves every other byte.
+func asciiLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// hasPrefixFold reports whether text starts with the lowercase word, ASCII
+// letters compared without case. No other character lowercases to a
+// character of a command word, so this is strings.ToLower's answer, with the
+// length of the match measured on text itself.
+func hasPrefixFold(text, word string) bool {
+	if len(text) < len(word) {
+		return false
+	}
+	for i := 0; i < len(word); i++ {
+		if asciiLower(text[i]) != word[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func commandNamed(name string) *command {

@@ -47,6 +47,30 @@ type OutboxStore interface {
 	MarkSent(key string, at time.Time, note string) (first bool, err error)
 }
 
+// ReceiptMark is the level a unit's receipt for a period says (ReceiptPartial,
+// ReceiptComplete), recorded once the receipt is queued.
+type ReceiptMark struct {
+	Task   string
+	Period int
+	Unit   string
+	Level  int
+}
+
+// ReceiptStore is an OutboxStore that queues a receipt's messages and records
+// its level in one transaction: one commit instead of two, and no moment when
+// the receipt is owed by the outbox but not recorded (a restart then would
+// owe it again).
+type ReceiptStore interface {
+	EnqueueReceipt(msgs []Outgoing, at time.Time, r ReceiptMark) error
+}
+
+// ReceiptSender is a Chat that sends a receipt and records its level in one
+// step. ok is false, with nothing done, when it cannot: the caller then
+// sends the receipt and records the level itself.
+type ReceiptSender interface {
+	SendReceipt(ctx context.Context, msgs []Outgoing, r ReceiptMark) (ok bool, err error)
+}
+
 // OnceSender sends the messages of scheduled events once: it reports false,
 // sending nothing, when the events were already handled.
 type OnceSender interface {
@@ -95,6 +119,7 @@ type Outbox struct {
 
 var _ Chat = (*Outbox)(nil)
 var _ OnceSender = (*Outbox)(nil)
+var _ ReceiptSender = (*Outbox)(nil)
 
 // MaxRefusals is how often a platform may refuse the same message before it
 // is given up (with a word to the admins).
@@ -136,6 +161,24 @@ func (o *Outbox) SendOnce(ctx context.Context, keys []string, msgs []Outgoing) (
 		return first, err
 	}
 	o.trace("queued", OutboxItem{Keys: keys})
+	if o.Sync {
+		return true, o.Flush(ctx)
+	}
+	o.Wake()
+	return true, nil
+}
+
+// SendReceipt implements ReceiptSender over a ReceiptStore.
+func (o *Outbox) SendReceipt(ctx context.Context, msgs []Outgoing, r ReceiptMark) (bool, error) {
+	rs, ok := o.Store.(ReceiptStore)
+	if !ok {
+		return false, nil
+	}
+	o.init()
+	if err := rs.EnqueueReceipt(msgs, o.Now(), r); err != nil {
+		return true, err
+	}
+	o.trace("queued", OutboxItem{})
 	if o.Sync {
 		return true, o.Flush(ctx)
 	}

@@ -45,6 +45,10 @@ type Runner struct {
 	cursor  time.Time
 	pending []Event // missed events re-timed by Start, in At order
 	wake    chan struct{}
+	// rescheduled is set by Reschedule until the cursor is next stored: the
+	// stored one is then brought up to date even when nothing was due, so
+	// that a restart does not take events a new schedule has before it for missed.
+	rescheduled bool
 }
 
 // Start reads the cursor and plans the events missed since it. On the very first
@@ -166,6 +170,13 @@ func (r *Runner) RunDue(ctx context.Context, now time.Time) error {
 		// so that a restart in between finds them again instead of forgetting them.
 		return nil
 	}
+	if len(events) == 0 && !r.rescheduled {
+		// Nothing was due: the stored cursor may stay behind, since a restart
+		// finds no event between it and now either. Stored at every wake-up,
+		// it cost the console a commit per receipt.
+		return nil
+	}
+	r.rescheduled = false
 	return r.Log.SetCursor(now)
 }
 
@@ -174,6 +185,9 @@ func (r *Runner) Changed() <-chan struct{} { return r.wake }
 
 // Reschedule wakes Run after the schedule changed.
 func (r *Runner) Reschedule() {
+	r.mu.Lock()
+	r.rescheduled = true
+	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
 	default:

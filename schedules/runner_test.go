@@ -199,3 +199,59 @@ func TestRunLoop(t *testing.T) {
 		}
 	})
 }
+
+// TestRunnerStoresCursorWhenSomethingWasDue: the cursor is written when events
+// were due (or the schedule changed), not at every wake-up; a restart over a
+// cursor left behind fires nothing twice and misses nothing.
+func TestRunnerStoresCursorWhenSomethingWasDue(t *testing.T) {
+	s := loadExample(t)
+	log := newMemLog()
+	now := at(t, "2026-06-03 08:00")
+	var got []fired
+	r := newRunner(s, log, func() time.Time { return now }, &got)
+	ctx := context.Background()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ now, stored string }{
+		{"2026-06-03 08:30", "2026-06-03 08:00"}, // nothing due: left behind
+		{"2026-06-03 09:30", "2026-06-03 09:30"}, // the reminder
+		{"2026-06-03 20:00", "2026-06-03 09:30"},
+	} {
+		now = at(t, step.now)
+		if err := r.RunDue(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := log.Cursor(); !c.Equal(at(t, step.stored)) {
+			t.Errorf("at %s: stored cursor %v, want %s", step.now, c, step.stored)
+		}
+	}
+	if len(got) != 1 || got[0].key != "weekly/2026-06-04 12:00/remind@-1d 09:00" {
+		t.Fatalf("fired %v, want the reminder", got)
+	}
+	// A restart: nothing again, and the nudge in its time, once.
+	got = nil
+	now = at(t, "2026-06-03 21:00")
+	r2 := newRunner(s, log, func() time.Time { return now }, &got)
+	if err := r2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"2026-06-03 21:00", "2026-06-04 10:30", "2026-06-04 10:45"} {
+		now = at(t, step)
+		if err := r2.RunDue(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 1 || got[0].key != "weekly/2026-06-04 12:00/nudge@-2h" {
+		t.Errorf("after the restart fired %v, want the nudge once", got)
+	}
+	// A changed schedule is stored at the next wake-up, due or not.
+	r2.Reschedule()
+	now = at(t, "2026-06-04 11:00")
+	if err := r2.RunDue(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := log.Cursor(); !c.Equal(now) {
+		t.Errorf("after Reschedule: stored cursor %v, want %v", c, now)
+	}
+}

@@ -39,6 +39,24 @@ func (s *DB) Enqueue(keys []string, msgs []bot.Outgoing, at time.Time) (bool, er
 	return first, nil
 }
 
+// EnqueueReceipt implements bot.ReceiptStore: msgs are queued (as Enqueue
+// with no key queues them) and the unit's receipt level recorded, in one
+// transaction.
+func (s *DB) EnqueueReceipt(msgs []bot.Outgoing, at time.Time, r bot.ReceiptMark) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := queue(tx.Bucket(bucketOutbox), nil, msgs, at); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketReceipts).Put(unitKey(r.Task, r.Period, r.Unit), []byte{byte(r.Level)})
+	})
+	if err != nil {
+		return fmt.Errorf("queue the receipt of %s: %w", r.Unit, err)
+	}
+	return nil
+}
+
+var _ bot.ReceiptStore = (*DB)(nil)
+
 // queue appends msgs to the outbox b, after everything queued before.
 func queue(b *bolt.Bucket, keys []string, msgs []bot.Outgoing, at time.Time) error {
 	for _, m := range msgs {

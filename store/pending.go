@@ -39,8 +39,7 @@ func (s *DB) AddPending(member string, sub *bot.Submission, media []byte) (dup b
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		dup = false
-		seen := tx.Bucket(bucketSeen)
-		if sub.MsgID != "" && seen.Get([]byte(sub.MsgID)) != nil {
+		if sub.MsgID != "" && seenIn(tx, []byte(sub.MsgID)) {
 			dup = true
 			return nil
 		}
@@ -64,7 +63,7 @@ func (s *DB) AddPending(member string, sub *bot.Submission, media []byte) (dup b
 		if err != nil {
 			return err
 		}
-		return seen.Put([]byte(sub.MsgID), at)
+		return tx.Bucket(bucketSeen).Put([]byte(sub.MsgID), at)
 	})
 	if err != nil {
 		return false, fmt.Errorf("keep material of %s: %w", member, err)

@@ -11,7 +11,7 @@ import (
 func (s *DB) Seen(msgID string) (bool, error) {
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketSeen).Get([]byte(msgID)) != nil
+		ok = seenIn(tx, []byte(msgID))
 		return nil
 	})
 	return ok, err
@@ -25,15 +25,21 @@ func (s *DB) FirstSeen(msgID string, at time.Time) (bool, error) {
 	}
 	first := false
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSeen)
-		if b.Get([]byte(msgID)) != nil {
+		if seenIn(tx, []byte(msgID)) {
 			return nil
 		}
 		first = true
-		return b.Put([]byte(msgID), v)
+		return tx.Bucket(bucketSeen).Put([]byte(msgID), v)
 	})
 	if err != nil {
 		return false, fmt.Errorf("record message %s: %w", msgID, err)
 	}
 	return first, nil
+}
+
+// seenIn reports whether the message id was recorded in tx: as seen (a
+// command, a recall, material kept for a member not placed yet) or as a
+// stored submission's id, which is the only mark a submission gets.
+func seenIn(tx *bolt.Tx, msgID []byte) bool {
+	return tx.Bucket(bucketSeen).Get(msgID) != nil || tx.Bucket(bucketMsgIDs).Get(msgID) != nil
 }
