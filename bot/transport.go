@@ -216,3 +216,42 @@ func OutcomeOf(err error, began bool) (Outcome, time.Duration) {
 	}
 	return NotSent, 0
 }
+
+// HandleInOrder runs handle on each item of work in the order it came until
+// stop is closed, then on what is left within drain: the transports hand
+// messages over in order, and a stop must not drop those already taken from
+// the platform (acknowledged, on 钉钉 and 企业微信). Once stop is closed, the
+// items are handled with the drain's context, not ctx (which a stop has
+// usually cancelled).
+func HandleInOrder[T any](ctx context.Context, work <-chan T, stop <-chan struct{}, drain time.Duration, handle func(context.Context, T)) {
+	drainAll := func(first []T) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain)
+		defer cancel()
+		for _, item := range first {
+			handle(dctx, item)
+		}
+		for {
+			select {
+			case item := <-work:
+				handle(dctx, item)
+			default:
+				return
+			}
+		}
+	}
+	for {
+		select {
+		case <-stop:
+			drainAll(nil)
+			return
+		case item := <-work:
+			select {
+			case <-stop: // both were ready: the item is the drain's first
+				drainAll([]T{item})
+				return
+			default:
+				handle(ctx, item)
+			}
+		}
+	}
+}

@@ -183,7 +183,10 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	// handled (bounded by drainTimeout), after the connection is closed.
 	stopHandling := make(chan struct{})
 	done := make(chan struct{})
-	go func() { defer close(done); a.handleLoop(ctx, h, stopHandling) }()
+	go func() {
+		defer close(done)
+		bot.HandleInOrder(ctx, a.work, stopHandling, drainTimeout, func(ctx context.Context, cb *callback) { a.handle(ctx, h, cb) })
+	}()
 	defer func() { close(stopHandling); <-done }() // also when the first connection is refused
 	if err := a.start(ctx, cli); err != nil {
 		return err
@@ -249,7 +252,7 @@ func refusedCredentials(err error) bool {
 }
 
 // onFrame acknowledges a robot message at once and leaves the work to
-// handleLoop: the SDK acks only after the handler returns, and a slow ack
+// the handling loop: the SDK acks only after the handler returns, and a slow ack
 // makes the server deliver the frame again.
 func (a *Adapter) onFrame(_ context.Context, df *payload.DataFrame) (*payload.DataFrameResponse, error) {
 	a.setOnline(true, nil)
@@ -280,28 +283,6 @@ func (a *Adapter) onFrame(_ context.Context, df *payload.DataFrame) (*payload.Da
 		return nil, errors.New("busy")
 	}
 	return payload.NewSuccessDataFrameResponse(), nil
-}
-
-// handleLoop handles messages in the order they came until stop is closed,
-// then what is left of them (acknowledged already) within drainTimeout.
-func (a *Adapter) handleLoop(ctx context.Context, h bot.Handler, stop <-chan struct{}) {
-	for {
-		select {
-		case <-stop:
-			drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
-			defer cancel()
-			for {
-				select {
-				case cb := <-a.work:
-					a.handle(drain, h, cb)
-				default:
-					return
-				}
-			}
-		case cb := <-a.work:
-			a.handle(ctx, h, cb)
-		}
-	}
 }
 
 // handle passes one callback's messages to h.

@@ -178,7 +178,10 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 	a.recall()
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	go func() { defer close(done); a.handleLoop(ctx, h, stop) }()
+	go func() {
+		defer close(done)
+		bot.HandleInOrder(ctx, a.work, stop, drainTimeout, func(ctx context.Context, cb *callback) { a.handle(ctx, h, cb) })
+	}()
 	defer func() {
 		a.mu.Lock()
 		a.stopping = true
@@ -201,7 +204,7 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 }
 
 // onFrame takes a callback off the connection: duplicates (by msgid) are
-// dropped, the rest handled in order by handleLoop.
+// dropped, the rest handled in order (bot.HandleInOrder).
 func (a *Adapter) onFrame(session int, f Frame) {
 	cb, err := parseCallback(f, session, a.o.Now())
 	if err != nil {
@@ -227,28 +230,6 @@ func (a *Adapter) onFrame(session int, f Frame) {
 		return
 	}
 	a.work <- cb // blocks the reader when 256 wait: a slow store slows the socket, nothing is dropped
-}
-
-// handleLoop handles messages in the order they came until stop is closed,
-// then what is left of them within drainTimeout.
-func (a *Adapter) handleLoop(ctx context.Context, h bot.Handler, stop <-chan struct{}) {
-	for {
-		select {
-		case <-stop:
-			drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
-			defer cancel()
-			for {
-				select {
-				case cb := <-a.work:
-					a.handle(drain, h, cb)
-				default:
-					return
-				}
-			}
-		case cb := <-a.work:
-			a.handle(ctx, h, cb)
-		}
-	}
 }
 
 func (a *Adapter) handle(ctx context.Context, h bot.Handler, cb *callback) {
