@@ -237,7 +237,10 @@ func TestYearOfTraffic(t *testing.T) {
 		}
 	}
 	last := rows[len(rows)-1]
-	if seq <= maxSeen || pruned < seq-maxSeen {
+	// Not vacuous: the year's messages are more than the bound holds, and the
+	// daily pass pruned. (A report's id is its submission's mark, kept with it
+	// until 归档; the seen bucket holds the rest, commands and chat.)
+	if seq <= maxSeen || pruned == 0 {
 		t.Errorf("%d messages, %d keys pruned: the year did not outgrow the bound", seq, pruned)
 	}
 	// Both campaigns archived, none open: the ids of the last 30 days only,
