@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"reportbot/alert/alerttest"
 	"reportbot/console"
 	"reportbot/wecom"
 	"reportbot/wecom/wecomtest"
@@ -27,37 +27,12 @@ var (
 	wcOther = wecomtest.Sender{UserID: "user099"}
 )
 
-// recordedAlerts is the [alert] channel, kept for the test to read.
-type recordedAlerts struct {
-	mu    sync.Mutex
-	texts []string
-}
-
-func (r *recordedAlerts) Alert(_ context.Context, text string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.texts = append(r.texts, text)
-	return nil
-}
-
-func (r *recordedAlerts) count(substr string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, t := range r.texts {
-		if strings.Contains(t, substr) {
-			n++
-		}
-	}
-	return n
-}
-
 type wcE2E struct {
 	fake   *wecomtest.Server
 	app    *App
 	tr     *wecom.Adapter
 	clock  *console.Clock
-	alerts *recordedAlerts
+	alerts *alerttest.Recorder
 	stop   func()
 }
 
@@ -80,7 +55,7 @@ func startWecomE2E(t *testing.T, dir string) *wcE2E {
 		t.Fatal(p)
 	}
 	l := &late{name: "wecom"}
-	e := &wcE2E{fake: fake, clock: clock, alerts: &recordedAlerts{}}
+	e := &wcE2E{fake: fake, clock: clock, alerts: &alerttest.Recorder{}}
 	e.tr = wecom.New(wecom.Options{Config: c, Admins: f.config.Bot.Admins, Known: configuredIDs(f.config), State: l, OnOnline: l.wake,
 		Alert: e.alerts, MinBackoff: 20 * time.Millisecond, Logger: zerolog.Nop()})
 	var err error
@@ -158,7 +133,7 @@ func TestWecomCampaign(t *testing.T) {
 	// The reminder falls due before anyone has @-ed the robot in the group: it
 	// waits, the admins hear how to fix it, and it goes once the group is known.
 	e.advance(t, "2026-06-03 09:00")
-	eventually(t, "the admins told", func() bool { return e.alerts.count("@机器人说一句话") == 1 })
+	eventually(t, "the admins told", func() bool { return e.alerts.Count("@机器人说一句话") == 1 })
 	f.MustPush(f.GroupText(wcLi, "任务"))
 	reminder := e.waitSent(t, wecomtest.Push, "【提醒】")
 	if reminder.ChatID != group || reminder.ChatType != 2 || reminder.MsgType != "markdown" || !strings.Contains(reminder.Text, wecom.Hint) {
@@ -272,7 +247,7 @@ func TestWecomCampaign(t *testing.T) {
 	if err := f.KickBySecondConnection(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the admins told of the kick", func() bool { return e.alerts.count("另一个程序") == 1 })
+	eventually(t, "the admins told of the kick", func() bool { return e.alerts.Count("另一个程序") == 1 })
 	time.Sleep(300 * time.Millisecond)
 	if n := f.Subscribes(); n != subscribes+1 {
 		t.Errorf("%d subscribes after the kick, want only the other instance's", n-subscribes)
@@ -295,7 +270,7 @@ func TestWecomEncryptedUserIDs(t *testing.T) {
 	eventually(t, "the report", func() bool { return e.stored(t, "weekly", 1) == 1 })
 	e.advance(t, "2026-06-04 09:02")
 	e.waitSent(t, wecomtest.Reply, "已收到 西湖社区")
-	if n := e.alerts.count("加密"); n != 1 {
+	if n := e.alerts.Count("加密"); n != 1 {
 		t.Errorf("admins told %d times", n)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"reportbot/alert/alerttest"
 	"reportbot/bot"
 	"reportbot/dingtalk"
 	"reportbot/dingtalk/dingtalktest"
@@ -68,24 +69,12 @@ func (s *memState) Put(k, v string) error {
 	return nil
 }
 
-type alerts struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (a *alerts) Alert(_ context.Context, text string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sent = append(a.sent, text)
-	return nil
-}
-
 type setup struct {
 	fake  *dingtalktest.Server
 	a     *dingtalk.Adapter
 	in    *inbox
 	state *memState
-	alert *alerts
+	alert *alerttest.Recorder
 	stop  func()
 }
 
@@ -106,7 +95,7 @@ func start(t *testing.T, withRobot bool, cfg func(*dingtalk.Config)) *setup {
 	if p := c.Check("test"); len(p) > 0 {
 		t.Fatal(p)
 	}
-	s := &setup{fake: fake, in: &inbox{}, state: &memState{m: map[string]string{}}, alert: &alerts{}}
+	s := &setup{fake: fake, in: &inbox{}, state: &memState{m: map[string]string{}}, alert: &alerttest.Recorder{}}
 	s.a = dingtalk.New(dingtalk.Options{Config: c, Admins: []string{"admin01", "王科长"}, State: s.state, Alert: s.alert,
 		Logger: zerolog.Nop(), StartBackoff: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -395,14 +384,14 @@ func TestStopHandlesAcknowledgedFrames(t *testing.T) {
 // Admins written by name, not staffId, cannot be reached 1:1 on 钉钉: their
 // notices go through the alert webhook instead of nowhere.
 func TestAdminNoticeWithoutStaffIDsGoesToTheAlert(t *testing.T) {
-	al := &alerts{}
+	al := &alerttest.Recorder{}
 	a := dingtalk.New(dingtalk.Options{Config: dingtalk.Config{ClientID: "dingapp", ClientSecret: "s"}, Admins: []string{"王科长"},
 		Alert: al, Logger: zerolog.Nop()})
 	n := 0
 	if err := a.Deliver(context.Background(), bot.Outgoing{Purpose: bot.AdminNotice, ToAdmins: true, Text: "日程已更新"}, begun(&n)); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || len(al.sent) != 1 || al.sent[0] != "日程已更新" {
-		t.Errorf("begun %d, alerts %q", n, al.sent)
+	if got := al.All(); n != 1 || len(got) != 1 || got[0] != "日程已更新" {
+		t.Errorf("begun %d, alerts %q", n, got)
 	}
 }

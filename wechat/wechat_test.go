@@ -19,6 +19,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"reportbot/alert/alerttest"
 	"reportbot/bot"
 	"reportbot/schedules"
 	"reportbot/wechat"
@@ -90,28 +91,10 @@ func (r *recorder) wait(t *testing.T, n int) []bot.Message {
 	return nil
 }
 
-type alerts struct {
-	mu   sync.Mutex
-	sent []string
-}
-
-func (a *alerts) Alert(_ context.Context, text string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sent = append(a.sent, text)
-	return nil
-}
-
-func (a *alerts) all() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.sent...)
-}
-
 type setup struct {
 	fake    *wxtest.Server
 	adapter *wechat.Adapter
-	alerts  *alerts
+	alerts  *alerttest.Recorder
 	qr      *bytes.Buffer
 	dir     string
 	online  atomic.Int32 // OnOnline calls
@@ -124,7 +107,7 @@ func newAdapter(t *testing.T, f *wxtest.Server, dir string, more ...func(*wechat
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	s := &setup{fake: f, alerts: &alerts{}, qr: &bytes.Buffer{}, dir: dir}
+	s := &setup{fake: f, alerts: &alerttest.Recorder{}, qr: &bytes.Buffer{}, dir: dir}
 	o := wechat.Options{Group: group, DataDir: dir, Transport: f.Transport(), QR: s.qr,
 		Alert: s.alerts, Interval: 20 * time.Millisecond, MediaBackoff: 10 * time.Millisecond,
 		ReconnectBackoff: 20 * time.Millisecond, HTTPTimeout: 5 * time.Second, Logger: zerolog.Nop(),
@@ -820,8 +803,8 @@ func TestExpiryReconnectsWithoutLosingOrRepeating(t *testing.T) {
 	if s.online.Load() != 2 {
 		t.Errorf("OnOnline called %d times, want 2 (login, re-login)", s.online.Load())
 	}
-	if len(s.alerts.all()) != 0 {
-		t.Errorf("alerted though no scan was needed: %v", s.alerts.all())
+	if len(s.alerts.All()) != 0 {
+		t.Errorf("alerted though no scan was needed: %v", s.alerts.All())
 	}
 	// Messages keep coming in after the re-login, with the new ids.
 	f.Text("zhangsan", "第二条", false)
@@ -840,8 +823,8 @@ func TestExpiryNeedingAScanAlertsTheAdmins(t *testing.T) {
 	if got := f.Logins(); got[len(got)-1] != "qr" {
 		t.Fatalf("logins %v, want a QR login after hot and push failed", got)
 	}
-	waitFor(t, "two alerts", func() bool { return len(s.alerts.all()) >= 2 })
-	al := s.alerts.all()
+	waitFor(t, "two alerts", func() bool { return len(s.alerts.All()) >= 2 })
+	al := s.alerts.All()
 	if len(al) != 2 || !strings.Contains(al[0], "扫码") || !strings.Contains(al[0], wechat.QRFile) || !strings.Contains(al[1], "已重新登录") {
 		t.Errorf("alerts %q", al)
 	}
@@ -862,7 +845,7 @@ func TestSessionDroppingAfterEachScanAlertsOnce(t *testing.T) {
 	if got := f.Logins(); strings.Join(got[1:], ",") != "qr,qr,qr" {
 		t.Fatalf("logins %v, want three scans after the first login", got)
 	}
-	if al := s.alerts.all(); len(al) != 1 || !strings.Contains(al[0], "扫码") {
+	if al := s.alerts.All(); len(al) != 1 || !strings.Contains(al[0], "扫码") {
 		t.Errorf("alerts %q, want one: that a scan is needed", al)
 	}
 }
@@ -891,7 +874,7 @@ func TestRefusedReloginEndsRun(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("Run did not return after WeChat refused the re-login")
 			}
-			if al := s.alerts.all(); len(al) != 1 || !strings.Contains(al[0], "拒绝") {
+			if al := s.alerts.All(); len(al) != 1 || !strings.Contains(al[0], "拒绝") {
 				t.Errorf("alerts %q", al)
 			}
 			if st := s.adapter.Status(); st.Online || !strings.Contains(st.LastError, "拒绝") {
@@ -974,7 +957,7 @@ func TestNetworkOutageBacksOffAndRecovers(t *testing.T) {
 	if m := rec.wait(t, 1)[0]; m.Text != "网络恢复后的消息" {
 		t.Errorf("after the outage: %+v", m)
 	}
-	if got := s.alerts.all(); len(got) != 0 {
+	if got := s.alerts.All(); len(got) != 0 {
 		t.Errorf("a network outage alerted the admins to scan: %q", got)
 	}
 }
@@ -1077,7 +1060,7 @@ func TestToAdmins(t *testing.T) {
 			if !slices.Equal(to, c.want) {
 				t.Errorf("sent to %v, want %v", to, c.want)
 			}
-			if al := s.alerts.all(); c.alert != (len(al) == 1 && al[0] == "日程文件有错误") || !c.alert && len(al) > 0 {
+			if al := s.alerts.All(); c.alert != (len(al) == 1 && al[0] == "日程文件有错误") || !c.alert && len(al) > 0 {
 				t.Errorf("alerts %q", al)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"reportbot/alert/alerttest"
 	"reportbot/bot"
 	"reportbot/schedules"
 	"reportbot/wecom/wecomtest"
@@ -116,31 +117,6 @@ func (h *handler) got() []bot.Message {
 	return append([]bot.Message(nil), h.msgs...)
 }
 
-// alerts records the alert webhook's texts.
-type alerts struct {
-	mu    sync.Mutex
-	texts []string
-}
-
-func (a *alerts) Alert(_ context.Context, text string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.texts = append(a.texts, text)
-	return nil
-}
-
-func (a *alerts) count(substr string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	n := 0
-	for _, t := range a.texts {
-		if strings.Contains(t, substr) {
-			n++
-		}
-	}
-	return n
-}
-
 type memState struct {
 	mu sync.Mutex
 	m  map[string]string
@@ -157,7 +133,7 @@ type rig struct {
 	fake   *wecomtest.Server
 	a      *Adapter
 	h      *handler
-	alerts *alerts
+	alerts *alerttest.Recorder
 	state  *memState
 	done   chan error
 	cancel context.CancelFunc
@@ -171,7 +147,7 @@ func start(t *testing.T, cfg wecomtest.Config, edit func(*Options)) *rig {
 	if p := c.Check("test"); len(p) > 0 {
 		t.Fatal(p)
 	}
-	r := &rig{fake: fake, h: &handler{}, alerts: &alerts{}, state: &memState{m: map[string]string{}}, done: make(chan error, 1)}
+	r := &rig{fake: fake, h: &handler{}, alerts: &alerttest.Recorder{}, state: &memState{m: map[string]string{}}, done: make(chan error, 1)}
 	o := Options{Config: c, Admins: []string{"admin01"}, Known: []string{"admin01", "zhangsan", "lisi"}, State: r.state, Alert: r.alerts,
 		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: zerolog.Nop()}
 	if edit != nil {
@@ -320,7 +296,7 @@ func TestKickedStopsReconnecting(t *testing.T) {
 	if err := r.fake.KickBySecondConnection(); err != nil {
 		t.Fatal(err)
 	}
-	wait(t, "the alert", func() bool { return r.alerts.count("另一个程序") == 1 })
+	wait(t, "the alert", func() bool { return r.alerts.Count("另一个程序") == 1 })
 	if st := r.a.Status(); st.Online || !strings.Contains(st.State, "不再重连") {
 		t.Errorf("status %+v", st)
 	}
@@ -393,7 +369,7 @@ func TestGroupPushRefusedTakesWebhook(t *testing.T) {
 	if n := len(f.Refused(wecomtest.Push)); n != 2 { // the reminder, and the admin's 1:1 (admin01 never wrote to the bot)
 		t.Errorf("%d refused pushes", n)
 	}
-	if n := r.alerts.count("群机器人"); n != 1 {
+	if n := r.alerts.Count("群机器人"); n != 1 {
 		t.Errorf("admins told %d times", n)
 	}
 	if r.state.m[statePushRefused] != "1" {
@@ -410,8 +386,8 @@ func TestGroupPushRefusedTakesWebhook(t *testing.T) {
 	if !errors.As(err, &de) || !de.Held {
 		t.Errorf("err %v, want held", err)
 	}
-	if r2.alerts.count("webhook_key") != 1 {
-		t.Errorf("alerts %v", r2.alerts.texts)
+	if r2.alerts.Count("webhook_key") != 1 {
+		t.Errorf("alerts %v", r2.alerts.All())
 	}
 }
 
@@ -463,8 +439,8 @@ func TestEncryptedUserIDs(t *testing.T) {
 	f.MustPush(f.GroupText(enc, "任务"))
 	f.MustPush(f.GroupText(enc, "帮助"))
 	wait(t, "two messages", func() bool { return len(r.h.got()) == 2 })
-	if n := r.alerts.count("加密"); n != 1 {
-		t.Errorf("told %d times: %v", n, r.alerts.texts)
+	if n := r.alerts.Count("加密"); n != 1 {
+		t.Errorf("told %d times: %v", n, r.alerts.All())
 	}
 	if err := deliver(t, r.a, bot.Outgoing{Purpose: bot.Nudge, Text: "【催报】@东风社区", Mentions: []bot.Member{{ID: enc.UserID, Name: "东风社区"}}}); err != nil {
 		t.Fatal(err)
