@@ -133,7 +133,13 @@ func (e *dtE2E) count(ch dingtalktest.Channel, substr string) int {
 
 func (e *dtE2E) stored(t *testing.T, task string, period int) int {
 	t.Helper()
-	subs, err := e.app.Store.PeriodSubmissions(task, period)
+	return submissions(t, e.app, task, period)
+}
+
+// submissions is how many submissions the period holds, withdrawn ones too.
+func submissions(t *testing.T, app *App, task string, period int) int {
+	t.Helper()
+	subs, err := app.Store.PeriodSubmissions(task, period)
 	if err != nil {
 		t.Fatal(err)
 	}

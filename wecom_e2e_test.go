@@ -118,11 +118,7 @@ func (e *wcE2E) count(substr string, chs ...wecomtest.Channel) int {
 
 func (e *wcE2E) stored(t *testing.T, task string, period int) int {
 	t.Helper()
-	subs, err := e.app.Store.PeriodSubmissions(task, period)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(subs)
+	return submissions(t, e.app, task, period)
 }
 
 func TestWecomCampaign(t *testing.T) {
