@@ -56,16 +56,29 @@ func (c *memChat) all() []string {
 // TestRunLoopRealTime runs the real-time loop in a synctest bubble over two
 // days of June: reminders fire at their times, and a receipt follows a report
 // by the receipt delay without waiting for the next scheduled event.
-func TestRunLoopRealTime(t *testing.T) {
+// inBubble runs fn in a synctest bubble over the example files and a fresh
+// data directory, with now starting at at ("2006-01-02 15:04", the
+// campaign's zone) and moving with the bubble's time: the real-time loop
+// (App.Run) sleeps in fake time.
+func inBubble(t *testing.T, at string, fn func(t *testing.T, f *files, dir string, now func() time.Time)) {
+	t.Helper()
 	f, err := loadFiles("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := time.ParseInLocation("2006-01-02 15:04", at, f.schedule.Location)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	synctest.Test(t, func(t *testing.T) {
 		origin := time.Now()
-		start := time.Date(2026, 6, 3, 8, 0, 0, 0, f.schedule.Location)
-		now := func() time.Time { return start.Add(time.Since(origin)) }
+		fn(t, f, dir, func() time.Time { return start.Add(time.Since(origin)) })
+	})
+}
+
+func TestRunLoopRealTime(t *testing.T) {
+	inBubble(t, "2026-06-03 08:00", func(t *testing.T, f *files, dir string, now func() time.Time) {
 		chat := &memChat{now: now}
 		app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: dir,
 			Transport: chat, Now: now, Logger: zerolog.Nop()})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -19,18 +18,11 @@ import (
 // reaches 90 %, not while it stays there or dips to 87 %, and again only
 // after it fell below 85 % and rose once more.
 func TestDiskNearlyFullToldOnce(t *testing.T) {
-	f, err := loadFiles("", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	synctest.Test(t, func(t *testing.T) {
-		origin := time.Now()
-		start := time.Date(2026, 6, 3, 8, 0, 0, 0, f.schedule.Location)
-		now := func() time.Time { return start.Add(time.Since(origin)) }
+	inBubble(t, "2026-06-03 08:00", func(t *testing.T, f *files, dir string, now func() time.Time) {
+		start := now()
 		percent := []int{50, 91, 95, 87, 92, 80, 93, 93} // by hour
 		space := func(string) (store.Space, error) {
-			used := percent[min(int(time.Since(origin)/time.Hour), len(percent)-1)]
+			used := percent[min(int(now().Sub(start)/time.Hour), len(percent)-1)]
 			return store.Space{Used: uint64(used) << 20, Free: uint64(100-used) << 20}, nil
 		}
 		chat := &memChat{now: now}

@@ -19,15 +19,7 @@ import (
 // it could not hand over), the nudge missed while the bot was down waits out
 // the grace period: a report redelivered within it is counted.
 func TestRunCatchUpWaitsGracePeriod(t *testing.T) {
-	f, err := loadFiles("", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	synctest.Test(t, func(t *testing.T) {
-		origin := time.Now()
-		start := time.Date(2026, 6, 4, 9, 0, 0, 0, f.schedule.Location)
-		now := func() time.Time { return start.Add(time.Since(origin)) }
+	inBubble(t, "2026-06-04 09:00", func(t *testing.T, f *files, dir string, now func() time.Time) {
 		chat := &memChat{now: now}
 		open := func() *App {
 			app, err := OpenApp(context.Background(), AppOptions{Config: f.config, Files: f.schedules, DataDir: dir,
