@@ -28,6 +28,7 @@ import (
 
 	"reportbot/bot"
 	"reportbot/export"
+	"reportbot/internal/heapsample"
 	"reportbot/photo/phototest"
 	"reportbot/schedules"
 	"reportbot/store"
@@ -306,7 +307,7 @@ func BenchmarkReportPhotos(b *testing.B) {
 				base = max(base, ms.HeapInuse)
 				path := filepath.Join(out, export.ReportName(weekly, c.period))
 				var d time.Duration
-				peak = max(peak, sampleHeap(func() {
+				peak = max(peak, heapsample.Peak(2*time.Millisecond, func() {
 					t1 := time.Now()
 					if err := export.WriteFile(path, func(w io.Writer) error { return e.Report(w, weekly, c.period) }); err != nil {
 						b.Fatal(err)
@@ -356,28 +357,4 @@ func (t *touch) Write(p []byte) (int, error) {
 	}
 	t.n += int64(n)
 	return n, nil
-}
-
-// sampleHeap runs f while sampling the heap in use every 2 ms, and returns
-// the largest figure seen.
-func sampleHeap(f func()) uint64 {
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-done:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	})
-	f()
-	close(done)
-	wg.Wait()
-	return peak
 }

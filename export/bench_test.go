@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"reportbot/bot"
+	"reportbot/internal/heapsample"
 	"reportbot/schedules"
 	"reportbot/store"
 )
@@ -89,31 +90,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// peakHeap runs f while sampling the heap, and returns the largest HeapInuse seen.
-func peakHeap(f func()) uint64 {
-	var peak uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-done:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
-	f()
-	close(done)
-	wg.Wait()
-	return peak
-}
-
 func benchExporter(b *testing.B) *Exporter {
 	cfg, err := bot.LoadConfig(filepath.Join("..", "config.example.toml"))
 	if err != nil {
@@ -138,7 +114,7 @@ func BenchmarkArchive(b *testing.B) {
 	b.ResetTimer()
 	var peak uint64
 	for i := 0; i < b.N; i++ {
-		peak = max(peak, peakHeap(func() {
+		peak = max(peak, heapsample.Peak(5*time.Millisecond, func() {
 			if err := e.Archive(io.Discard, nil, 0); err != nil {
 				b.Fatal(err)
 			}
@@ -155,7 +131,7 @@ func BenchmarkReport(b *testing.B) {
 	b.ResetTimer()
 	var peak uint64
 	for i := 0; i < b.N; i++ {
-		peak = max(peak, peakHeap(func() {
+		peak = max(peak, heapsample.Peak(5*time.Millisecond, func() {
 			if err := e.Report(io.Discard, e.Schedule.TaskByID("weekly"), 1); err != nil {
 				b.Fatal(err)
 			}
