@@ -154,14 +154,21 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 	if m.Kind == schedules.Text {
 		text := b.stripMention(&m)
 		if c, ok := ParseCommand(text); ok && c.Name != "" {
-			// Possibly a command: record the id before any answer goes out.
-			if !b.firstSeen(m, log) {
+			// Possibly a command: its id is recorded before it acts, or, for a
+			// question, with its answer.
+			if commandNamed(c.Name).query && m.ID != "" {
+				m.owed = &owedMark{id: m.ID}
+			} else if !b.firstSeen(m, log) {
 				return nil
 			}
 		}
 		if handled, err := b.command(ctx, m, text); handled || err != nil {
+			if err == nil && m.owed != nil && !m.owed.done {
+				b.firstSeen(m, log) // answered with nothing: recorded as any command is
+			}
 			return err
 		}
+		m.owed = nil // not a command after all: a report is marked as it is stored
 		u, v, err := b.judge(m, text)
 		if err != nil {
 			return err

@@ -27,6 +27,12 @@ type command struct {
 	// admin commands are refused to everyone else, after their arguments are
 	// understood (so a report that starts with a command word stays a report).
 	admin bool
+	// query commands only read and answer: their message id is recorded as
+	// seen with the answer, in one transaction (a replay finds it, a crash
+	// before it leaves the question to be answered again). Every other
+	// command records its id before it acts, so that a replay never repeats
+	// what it did.
+	query bool
 	// check says whether the arguments fit; usage is the answer when they do not
 	// and the text was addressed to the bot ("" answers nothing).
 	check func(b *Bot, args string) (usage string, ok bool)
@@ -39,24 +45,24 @@ func noArgs(_ *Bot, args string) (string, bool) { return "", args == "" }
 // commands is every command, in the order the help lists them. Words are
 // matched longest first, so one may start with another.
 var commands = []command{
-	{name: "help", words: []string{"帮助", "菜单", "help", "?", "？"}, check: noArgs,
+	{name: "help", words: []string{"帮助", "菜单", "help", "?", "？"}, check: noArgs, query: true,
 		run: func(b *Bot, ctx context.Context, m Message, _ string) error {
 			return b.reply(ctx, m, b.withHint(helpText(b.Config.Bot.Name, b.isAdmin(m))))
 		}},
-	{name: "missing", words: []string{"还有谁没报", "谁还没报", "谁没报", "未报"}, check: checkTaskArg,
+	{name: "missing", words: []string{"还有谁没报", "谁还没报", "谁没报", "未报"}, check: checkTaskArg, query: true,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
 			q, _ := b.taskArg(args)
 			return b.statusQuery(ctx, m, true, q)
 		}},
-	{name: "progress", words: []string{"进度", "统计"}, check: checkTaskArg,
+	{name: "progress", words: []string{"进度", "统计"}, check: checkTaskArg, query: true,
 		run: func(b *Bot, ctx context.Context, m Message, args string) error {
 			q, _ := b.taskArg(args)
 			return b.statusQuery(ctx, m, false, q)
 		}},
-	{name: "mine", words: []string{"我们报了吗", "我报了吗", "报了吗"},
+	{name: "mine", words: []string{"我们报了吗", "我报了吗", "报了吗"}, query: true,
 		check: func(_ *Bot, args string) (string, bool) { return "", strings.Trim(args, "？?了吗 ") == "" },
 		run:   func(b *Bot, ctx context.Context, m Message, _ string) error { return b.mine(ctx, m) }},
-	{name: "tasks", words: []string{"任务", "日程"},
+	{name: "tasks", words: []string{"任务", "日程"}, query: true,
 		check: func(_ *Bot, args string) (string, bool) { return "", args == "" || args == "安排" },
 		run:   func(b *Bot, ctx context.Context, m Message, _ string) error { return b.answer(ctx, m, b.tasksText()) }},
 	{name: "bind", words: []string{"绑定"},

@@ -71,6 +71,22 @@ type ReceiptSender interface {
 	SendReceipt(ctx context.Context, msgs []Outgoing, r ReceiptMark) (ok bool, err error)
 }
 
+// SeenStore is an OutboxStore that queues the answer to a question and
+// records the question's message id as seen in one transaction; first is
+// false, with nothing queued, when the id was recorded before.
+type SeenStore interface {
+	EnqueueSeen(msgID string, msgs []Outgoing, at time.Time) (first bool, err error)
+}
+
+// SeenSender is a Chat that sends the answer to a question and records the
+// question's id as seen in one step: one wait for the disk instead of two,
+// and no moment when the question is marked answered but its answer is not
+// owed. can is false, with nothing done, when it cannot: the caller then
+// records the id and sends the answer itself.
+type SeenSender interface {
+	SendSeen(ctx context.Context, msgID string, msgs []Outgoing) (can, first bool, err error)
+}
+
 // OnceSender sends the messages of scheduled events once: it reports false,
 // sending nothing, when the events were already handled.
 type OnceSender interface {
@@ -120,6 +136,7 @@ type Outbox struct {
 var _ Chat = (*Outbox)(nil)
 var _ OnceSender = (*Outbox)(nil)
 var _ ReceiptSender = (*Outbox)(nil)
+var _ SeenSender = (*Outbox)(nil)
 
 // MaxRefusals is how often a platform may refuse the same message before it
 // is given up (with a word to the admins).
@@ -160,12 +177,7 @@ func (o *Outbox) SendOnce(ctx context.Context, keys []string, msgs []Outgoing) (
 	if err != nil || !first {
 		return first, err
 	}
-	o.trace("queued", OutboxItem{Keys: keys})
-	if o.Sync {
-		return true, o.Flush(ctx)
-	}
-	o.Wake()
-	return true, nil
+	return true, o.queued(ctx, keys)
 }
 
 // SendReceipt implements ReceiptSender over a ReceiptStore.
@@ -178,12 +190,32 @@ func (o *Outbox) SendReceipt(ctx context.Context, msgs []Outgoing, r ReceiptMark
 	if err := rs.EnqueueReceipt(msgs, o.Now(), r); err != nil {
 		return true, err
 	}
-	o.trace("queued", OutboxItem{})
+	return true, o.queued(ctx, nil)
+}
+
+// SendSeen implements SeenSender over a SeenStore.
+func (o *Outbox) SendSeen(ctx context.Context, msgID string, msgs []Outgoing) (can, first bool, err error) {
+	ss, ok := o.Store.(SeenStore)
+	if !ok {
+		return false, false, nil
+	}
+	o.init()
+	first, err = ss.EnqueueSeen(msgID, msgs, o.Now())
+	if err != nil || !first {
+		return true, first, err
+	}
+	return true, true, o.queued(ctx, nil)
+}
+
+// queued has what was just queued delivered: now, in the sender's
+// goroutine (Sync), else by Run.
+func (o *Outbox) queued(ctx context.Context, keys []string) error {
+	o.trace("queued", OutboxItem{Keys: keys})
 	if o.Sync {
-		return true, o.Flush(ctx)
+		return o.Flush(ctx)
 	}
 	o.Wake()
-	return true, nil
+	return nil
 }
 
 // Wake has Run try the queue now: a message was queued, or a transport came

@@ -71,7 +71,42 @@ func (b *Bot) partsOf(m Outgoing, texts []string) []Outgoing {
 
 // send splits a long text into messages the chat accepts and sends them in order.
 func (b *Bot) send(ctx context.Context, m Outgoing) error {
-	for _, p := range b.parts(m) {
+	return b.sendParts(ctx, nil, m, b.parts(m), false)
+}
+
+// sendParts sends the parts of m in order, queued together (grouped) where
+// the chat can. With a question's id owed (see Message.owed), the id is
+// recorded with the first answer: in the transaction that queues it where
+// the chat can (SeenSender), else just before it. Nothing is sent when
+// another handling recorded the id first.
+func (b *Bot) sendParts(ctx context.Context, owed *owedMark, m Outgoing, parts []Outgoing, grouped bool) error {
+	if owed != nil && !owed.done {
+		owed.done = true
+		if ss, ok := b.Chat.(SeenSender); ok {
+			can, _, err := ss.SendSeen(ctx, owed.id, parts)
+			if can {
+				if err != nil {
+					return fmt.Errorf("send %s message to %q: %w", m.Purpose, m.To.String(), err)
+				}
+				return nil
+			}
+		}
+		first, err := b.Store.FirstSeen(owed.id, b.Now())
+		if err != nil {
+			b.Logger.Warn().Err(err).Str("msg_id", owed.id).Msg("record message id")
+		} else if !first {
+			return nil
+		}
+	}
+	if once, ok := b.Chat.(OnceSender); ok && grouped && len(parts) > 1 {
+		// An answer's parts are queued in one transaction: one wait for the
+		// disk instead of one per message (a 未报 over 1,000 units takes 5).
+		if _, err := once.SendOnce(ctx, nil, parts); err != nil {
+			return fmt.Errorf("send answer to %q: %w", m.To.String(), err)
+		}
+		return nil
+	}
+	for _, p := range parts {
 		if err := b.Chat.Send(ctx, p); err != nil {
 			return fmt.Errorf("send %s message to %q: %w", m.Purpose, m.To.String(), err)
 		}
@@ -86,7 +121,8 @@ func (b *Bot) TellAdmins(ctx context.Context, text string) error {
 
 // reply answers a message where it came from: privately, or in the group.
 func (b *Bot) reply(ctx context.Context, m Message, text string, mentions ...Member) error {
-	return b.send(ctx, replyTo(m, text, mentions))
+	out := replyTo(m, text, mentions)
+	return b.sendParts(ctx, m.owed, out, b.parts(out), false)
 }
 
 // replyTo is the answer to m: privately, or in the group.
@@ -113,20 +149,7 @@ func (b *Bot) answer(ctx context.Context, m Message, text string) error {
 	out := replyTo(m, text, nil)
 	max := b.Config.Bot.MaxMessageChars
 	parts := b.partsOf(out, capParts(out.Text, splitTextN(out.Text, max, MaxAnswerParts+1), max, MaxAnswerParts, moreNote))
-	if once, ok := b.Chat.(OnceSender); ok && len(parts) > 1 {
-		// The outbox queues the parts in one transaction: one wait for the
-		// disk instead of one per message (a 未报 over 1,000 units takes 5).
-		if _, err := once.SendOnce(ctx, nil, parts); err != nil {
-			return fmt.Errorf("send answer to %q: %w", out.To.String(), err)
-		}
-		return nil
-	}
-	for _, p := range parts {
-		if err := b.Chat.Send(ctx, p); err != nil {
-			return fmt.Errorf("send answer to %q: %w", out.To.String(), err)
-		}
-	}
-	return nil
+	return b.sendParts(ctx, m.owed, out, parts, true)
 }
 
 // moreNote ends an answer that was cut.
@@ -154,7 +177,7 @@ func capParts(text string, parts []string, max, limit int, note func(more int) s
 			break
 		}
 		n++
-		if strings.ContainsRune(itemSeparators, r) {
+		if isItemSeparator(r) {
 			cut = i + len(string(r))
 		}
 	}
@@ -169,12 +192,22 @@ func capParts(text string, parts []string, max, limit int, note func(more int) s
 // list ("东风社区、西湖社区").
 const itemSeparators = "\n、；"
 
+// isItemSeparator is strings.ContainsRune(itemSeparators, r) as a switch:
+// an answer's 1,000 units' names are scanned rune by rune.
+func isItemSeparator(r rune) bool {
+	switch r {
+	case '\n', '、', '；':
+		return true
+	}
+	return false
+}
+
 // countItems is how many items text holds.
 func countItems(text string) int {
 	n, in := 0, false
 	for _, r := range text {
 		switch {
-		case strings.ContainsRune(itemSeparators, r):
+		case isItemSeparator(r):
 			in = false
 		case !in:
 			in, n = true, n+1

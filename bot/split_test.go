@@ -59,3 +59,12 @@ func TestParseCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestItemSeparators: the switch names the separators the constant lists.
+func TestItemSeparators(t *testing.T) {
+	for _, r := range "\n、；，,。 a东\t;" {
+		if got, want := isItemSeparator(r), strings.ContainsRune(itemSeparators, r); got != want {
+			t.Errorf("isItemSeparator(%q) = %v, want %v", r, got, want)
+		}
+	}
+}

@@ -154,6 +154,17 @@ type Message struct {
 	Quote string
 	// Recalls is the id of the message this one withdraws (撤回), if it is a recall.
 	Recalls string
+
+	// owed, on a question being answered, is its id still to be recorded as
+	// seen: with the answer, in the transaction that queues it (see SeenSender).
+	owed *owedMark
+}
+
+// owedMark is a question's message id, recorded as seen with the first
+// message that answers it.
+type owedMark struct {
+	id   string
+	done bool
 }
 
 // Outgoing is a text the bot sends.

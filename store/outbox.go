@@ -57,6 +57,33 @@ func (s *DB) EnqueueReceipt(msgs []bot.Outgoing, at time.Time, r bot.ReceiptMark
 
 var _ bot.ReceiptStore = (*DB)(nil)
 
+// EnqueueSeen implements bot.SeenStore: unless msgID was recorded before,
+// it is recorded as seen and msgs are queued (as Enqueue with no key queues
+// them), in one transaction.
+func (s *DB) EnqueueSeen(msgID string, msgs []bot.Outgoing, at time.Time) (bool, error) {
+	v, err := at.MarshalText()
+	if err != nil {
+		return false, err
+	}
+	first := false
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if seenIn(tx, []byte(msgID)) {
+			return nil
+		}
+		first = true
+		if err := tx.Bucket(bucketSeen).Put([]byte(msgID), v); err != nil {
+			return err
+		}
+		return queue(tx.Bucket(bucketOutbox), nil, msgs, at)
+	})
+	if err != nil {
+		return false, fmt.Errorf("queue the answer to %s: %w", msgID, err)
+	}
+	return first, nil
+}
+
+var _ bot.SeenStore = (*DB)(nil)
+
 // queue appends msgs to the outbox b, after everything queued before.
 func queue(b *bolt.Bucket, keys []string, msgs []bot.Outgoing, at time.Time) error {
 	for _, m := range msgs {
