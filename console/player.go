@@ -51,6 +51,14 @@ type Player struct {
 	started bool
 }
 
+// Runtime is the bot the player runs now: nil before Begin and while stopped.
+func (p *Player) Runtime() Runtime {
+	if !p.started {
+		return nil
+	}
+	return p.rt
+}
+
 // Begin starts the clock at t and opens the bot.
 func (p *Player) Begin(ctx context.Context, t time.Time) error {
 	p.clock = NewClock(t)

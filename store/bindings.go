@@ -34,7 +34,7 @@ func (s *DB) Binding(who bot.Member) (string, error) {
 // that the member can be @mentioned; a binding an older reportbot kept under
 // the display name moves to the id.
 func (s *DB) Bind(who bot.Member, unit string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.commits.solo(func(tx *bolt.Tx) error {
 		key := bindKey(who)
 		if who.Name != "" && who.Name != string(key) {
 			if err := tx.Bucket(bucketBinds).Delete([]byte(who.Name)); err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -15,6 +16,8 @@ import (
 // which a bot handling one message after another pays on every message.
 type committer struct {
 	db *bolt.DB
+	// n counts the store's write transactions (see DB.Commits).
+	n atomic.Uint64
 
 	mu      sync.Mutex
 	queue   []*commitCall
@@ -71,7 +74,7 @@ func (c *committer) update(fn func(*bolt.Tx) error) error {
 // each caller gets its own error and the others' writes are committed.
 func (c *committer) commit(batch []*commitCall) {
 	if len(batch) > 1 {
-		err := c.db.Update(func(tx *bolt.Tx) error {
+		err := c.solo(func(tx *bolt.Tx) error {
 			for _, call := range batch {
 				if err := call.fn(tx); err != nil {
 					return errTrySolo
@@ -87,6 +90,13 @@ func (c *committer) commit(batch []*commitCall) {
 		}
 	}
 	for _, call := range batch {
-		call.done <- c.db.Update(call.fn)
+		call.done <- c.solo(call.fn)
 	}
+}
+
+// solo runs fn in a write transaction of its own: every write of the store
+// goes through here, so that they are counted.
+func (c *committer) solo(fn func(*bolt.Tx) error) error {
+	c.n.Add(1)
+	return c.db.Update(fn)
 }

@@ -16,7 +16,7 @@ func (s *DB) SetMark(task string, period int, unit string, m bot.Mark) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.commits.solo(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMarks).Put(unitKey(task, period, unit), v)
 	})
 }
@@ -53,7 +53,7 @@ func (s *DB) Receipt(task string, period int, unit string) (int, error) {
 
 // SetReceipt implements bot.Store.
 func (s *DB) SetReceipt(task string, period int, unit string, level int) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.commits.solo(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketReceipts).Put(unitKey(task, period, unit), []byte{byte(level)})
 	})
 }

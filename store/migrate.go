@@ -110,7 +110,7 @@ func (s *DB) BareSpan() (first, last time.Time, err error) {
 // sent-log's and the outbox's keys, all in one transaction: a crash leaves the
 // data all where it was or all moved. It returns how many entries moved.
 func (s *DB) Adopt(a Adoption) (moved int, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.commits.solo(func(tx *bolt.Tx) error {
 		moved = 0
 		if a.Prefix != "" {
 			n, err := adoptSubmissions(tx, a)

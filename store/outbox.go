@@ -15,7 +15,7 @@ import (
 // every key is (and there is one at least), it reports false and queues nothing.
 func (s *DB) Enqueue(keys []string, msgs []bot.Outgoing, at time.Time) (bool, error) {
 	first := true
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.commits.solo(func(tx *bolt.Tx) error {
 		var fresh []string
 		log := tx.Bucket(bucketSent)
 		for _, key := range keys {
@@ -43,7 +43,7 @@ func (s *DB) Enqueue(keys []string, msgs []bot.Outgoing, at time.Time) (bool, er
 // with no key queues them) and the unit's receipt level recorded, in one
 // transaction.
 func (s *DB) EnqueueReceipt(msgs []bot.Outgoing, at time.Time, r bot.ReceiptMark) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.commits.solo(func(tx *bolt.Tx) error {
 		if err := queue(tx.Bucket(bucketOutbox), nil, msgs, at); err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (s *DB) EnqueueSeen(msgID string, msgs []bot.Outgoing, at time.Time) (bool,
 		return false, err
 	}
 	first := false
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.commits.solo(func(tx *bolt.Tx) error {
 		if seenIn(tx, []byte(msgID)) {
 			return nil
 		}
@@ -125,7 +125,7 @@ func (s *DB) SetSending(seq uint64) error { return s.setState(seq, bot.Sending) 
 func (s *DB) SetQueued(seq uint64) error { return s.setState(seq, bot.Queued) }
 
 func (s *DB) setState(seq uint64, state bot.OutboxState) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.commits.solo(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox)
 		v := b.Get(u64(seq))
 		if v == nil {
@@ -151,7 +151,7 @@ func (s *DB) setState(seq uint64, state bot.OutboxState) error {
 // step, so a crash cannot keep the one and lose the other. Done on an item
 // already gone queues nothing: a repeated Done does not repeat its follow-ups.
 func (s *DB) Done(seq uint64, at time.Time, note string, then []bot.Outgoing) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.commits.solo(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox)
 		v := b.Get(u64(seq))
 		if v == nil {

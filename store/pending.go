@@ -37,7 +37,7 @@ func (s *DB) AddPending(member string, sub *bot.Submission, media []byte) (dup b
 	if err != nil {
 		return false, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.commits.solo(func(tx *bolt.Tx) error {
 		dup = false
 		if sub.MsgID != "" && seenIn(tx, []byte(sub.MsgID)) {
 			dup = true
@@ -77,7 +77,7 @@ func (s *DB) AddPending(member string, sub *bot.Submission, media []byte) (dup b
 func (s *DB) TakePending(member string) ([]bot.Submission, error) {
 	var out []bot.Submission
 	prefix := append([]byte(member), 0)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.commits.solo(func(tx *bolt.Tx) error {
 		out = nil
 		b := tx.Bucket(bucketPending)
 		var keys [][]byte

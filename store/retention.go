@@ -68,7 +68,7 @@ func (s *DB) pruneBucket(name []byte, keep map[string]bool, when func([]byte) (t
 	var after []byte // the last key looked at; the next transaction starts past it
 	for {
 		done := false
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.commits.solo(func(tx *bolt.Tx) error {
 			b := tx.Bucket(name)
 			c := b.Cursor()
 			k, v := c.First()
@@ -220,7 +220,7 @@ func (s *DB) RemoveTasks(tasks []string) (Removed, error) {
 	for len(subs) > 0 {
 		batch := subs[:min(pruneBatch, len(subs))]
 		subs = subs[len(batch):]
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.commits.solo(func(tx *bolt.Tx) error {
 			ids, last := tx.Bucket(bucketMsgIDs), tx.Bucket(bucketLast)
 			for _, d := range batch {
 				if err := tx.Bucket(bucketByPeriod).Delete(d.index); err != nil {
@@ -251,7 +251,7 @@ func (s *DB) RemoveTasks(tasks []string) (Removed, error) {
 		prefix := append([]byte(task), 0)
 		for {
 			n := 0
-			err := s.db.Update(func(tx *bolt.Tx) error {
+			err := s.commits.solo(func(tx *bolt.Tx) error {
 				b := tx.Bucket(bucketReceipts)
 				var keys [][]byte
 				c := b.Cursor()
@@ -286,7 +286,7 @@ func (s *DB) RemoveTasks(tasks []string) (Removed, error) {
 		sums = sums[len(batch):]
 		var n int
 		var size int64
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.commits.solo(func(tx *bolt.Tx) error {
 			n, size = 0, 0
 			for _, sum := range batch {
 				key := []byte(sum)

@@ -24,7 +24,7 @@ func (s *DB) FirstSeen(msgID string, at time.Time) (bool, error) {
 		return false, err
 	}
 	first := false
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.commits.solo(func(tx *bolt.Tx) error {
 		if seenIn(tx, []byte(msgID)) {
 			return nil
 		}

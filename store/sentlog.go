@@ -18,7 +18,7 @@ func (s *DB) MarkSent(key string, at time.Time, note string) (first bool, err er
 	if err != nil {
 		return false, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.commits.solo(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSent)
 		if b.Get([]byte(key)) != nil {
 			return nil
@@ -57,7 +57,7 @@ func (s *DB) SetCursor(t time.Time) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyCursor, v) })
+	return s.commits.solo(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyCursor, v) })
 }
 
 func putSent(b *bolt.Bucket, key string, at time.Time, note string) error {

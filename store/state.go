@@ -50,7 +50,7 @@ func (a *AdapterState) Get(key string) (string, error) {
 
 // Put implements bot.StateStore.
 func (a *AdapterState) Put(key, value string) error {
-	err := a.db.db.Update(func(tx *bolt.Tx) error {
+	err := a.db.commits.solo(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAdapterState).Put(a.key(key), []byte(value))
 	})
 	if err != nil {

@@ -94,7 +94,7 @@ func getSub(tx *bolt.Tx, seq []byte) (*bot.Submission, error) {
 // Withdraw implements bot.Store.
 func (s *DB) Withdraw(msgID string) (*bot.Submission, error) {
 	var sub *bot.Submission
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.commits.solo(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bucketMsgIDs).Get([]byte(msgID))
 		if seq == nil {
 			return nil
@@ -258,7 +258,7 @@ func (s *DB) Thumb(sum string) ([]byte, error) {
 
 // PutThumb caches the thumbnail of the image sum.
 func (s *DB) PutThumb(sum string, data []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketThumbs).Put([]byte(sum), data) })
+	return s.commits.solo(func(tx *bolt.Tx) error { return tx.Bucket(bucketThumbs).Put([]byte(sum), data) })
 }
 
 // PrintCopy returns the print-size copy kept for the image sum, or nil when
@@ -283,7 +283,7 @@ func (s *DB) PrintCopy(sum string) ([]byte, error) {
 // PutPrintCopy keeps data as the print-size copy of the image sum. The store
 // does not read it: the callers (export.PrintCopy) decide what it holds.
 func (s *DB) PutPrintCopy(sum string, data []byte) error {
-	err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPrints).Put([]byte(sum), data) })
+	err := s.commits.solo(func(tx *bolt.Tx) error { return tx.Bucket(bucketPrints).Put([]byte(sum), data) })
 	if err != nil {
 		return fmt.Errorf("keep the print copy of %.12s: %w", sum, err)
 	}
@@ -305,7 +305,7 @@ func (s *DB) BlobCount() (int, error) {
 // entry and both tallies move with it, in one transaction.
 func (s *DB) Reassign(msgID, task string, period int, late bool) (*bot.Submission, error) {
 	var sub *bot.Submission
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.commits.solo(func(tx *bolt.Tx) error {
 		seq := tx.Bucket(bucketMsgIDs).Get([]byte(msgID))
 		if seq == nil {
 			return fmt.Errorf("no submission of message %s", msgID)
