@@ -138,7 +138,7 @@ func OpenFile(path string, opts Options) (*DB, error) {
 	// memory over a year of 1,000 units. A file written without it gets its
 	// list at the first open.
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly,
-		FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmap(opts.ReadOnly)})
+		FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: %w (stop the other process, or use another --data directory)", path, ErrLocked)
@@ -322,17 +322,4 @@ func (s *DB) Size() int64 {
 		return st.Size()
 	}
 	return 0
-}
-
-// initialMmap is the address space mapped for the file at open: a file that
-// outgrows its mapping is mapped anew, and bbolt then copies every value
-// written in the transaction under way out of the old mapping (a batch of
-// photos: megabytes) and holds readers off meanwhile. Mapping address space
-// costs no memory until pages are read; a file larger than this is mapped
-// as bbolt always did.
-func initialMmap(readOnly bool) int {
-	if readOnly || strconv.IntSize < 64 {
-		return 0
-	}
-	return 1 << 30
 }
