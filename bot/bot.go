@@ -145,7 +145,7 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 		}
 	}
 	if m.Recalls != "" {
-		if !b.firstSeen(m, log) {
+		if !b.firstSeen(m.ID, log) {
 			return nil
 		}
 		return b.withdraw(ctx, m)
@@ -158,13 +158,13 @@ func (b *Bot) Handle(ctx context.Context, m Message) error {
 			// question, with its answer.
 			if commandNamed(c.Name).query && m.ID != "" {
 				m.owed = &owedMark{id: m.ID}
-			} else if !b.firstSeen(m, log) {
+			} else if !b.firstSeen(m.ID, log) {
 				return nil
 			}
 		}
 		if handled, err := b.command(ctx, m, text); handled || err != nil {
 			if err == nil && m.owed != nil && !m.owed.done {
-				b.firstSeen(m, log) // answered with nothing: recorded as any command is
+				b.firstSeen(m.ID, log) // answered with nothing: recorded as any command is
 			}
 			return err
 		}
@@ -219,13 +219,13 @@ func (b *Bot) judge(m Message, text string) (*Unit, Verdict, error) {
 	return unit, v, nil
 }
 
-// firstSeen records m's id; false when another handling recorded it first.
-// Storage trouble does not stop the answer: deduplication is skipped then.
-func (b *Bot) firstSeen(m Message, log zerolog.Logger) bool {
-	if m.ID == "" {
+// firstSeen records a message id; false when another handling recorded it
+// first. Storage trouble does not stop the answer: deduplication is skipped then.
+func (b *Bot) firstSeen(id string, log zerolog.Logger) bool {
+	if id == "" {
 		return true
 	}
-	first, err := b.Store.FirstSeen(m.ID, b.Now())
+	first, err := b.Store.FirstSeen(id, b.Now())
 	if err != nil {
 		log.Warn().Err(err).Msg("record message id")
 		return true

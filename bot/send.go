@@ -91,10 +91,7 @@ func (b *Bot) sendParts(ctx context.Context, owed *owedMark, m Outgoing, parts [
 				return nil
 			}
 		}
-		first, err := b.Store.FirstSeen(owed.id, b.Now())
-		if err != nil {
-			b.Logger.Warn().Err(err).Str("msg_id", owed.id).Msg("record message id")
-		} else if !first {
+		if !b.firstSeen(owed.id, b.Logger.With().Str("msg_id", owed.id).Logger()) {
 			return nil
 		}
 	}

@@ -61,19 +61,7 @@ var _ bot.ReceiptStore = (*DB)(nil)
 // it is recorded as seen and msgs are queued (as Enqueue with no key queues
 // them), in one transaction.
 func (s *DB) EnqueueSeen(msgID string, msgs []bot.Outgoing, at time.Time) (bool, error) {
-	v, err := at.MarshalText()
-	if err != nil {
-		return false, err
-	}
-	first := false
-	err = s.commits.solo(func(tx *bolt.Tx) error {
-		if seenIn(tx, []byte(msgID)) {
-			return nil
-		}
-		first = true
-		if err := tx.Bucket(bucketSeen).Put([]byte(msgID), v); err != nil {
-			return err
-		}
+	first, err := s.recordSeen(msgID, at, func(tx *bolt.Tx) error {
 		return queue(tx.Bucket(bucketOutbox), nil, msgs, at)
 	})
 	if err != nil {

@@ -19,22 +19,35 @@ func (s *DB) Seen(msgID string) (bool, error) {
 
 // FirstSeen implements bot.Store.
 func (s *DB) FirstSeen(msgID string, at time.Time) (bool, error) {
+	first, err := s.recordSeen(msgID, at, nil)
+	if err != nil {
+		return false, fmt.Errorf("record message %s: %w", msgID, err)
+	}
+	return first, nil
+}
+
+// recordSeen records msgID as seen at at, and runs also (if any) in the same
+// transaction, unless the id was recorded before: first is false then, and
+// nothing is written.
+func (s *DB) recordSeen(msgID string, at time.Time, also func(*bolt.Tx) error) (first bool, err error) {
 	v, err := at.MarshalText()
 	if err != nil {
 		return false, err
 	}
-	first := false
 	err = s.commits.solo(func(tx *bolt.Tx) error {
 		if seenIn(tx, []byte(msgID)) {
 			return nil
 		}
 		first = true
-		return tx.Bucket(bucketSeen).Put([]byte(msgID), v)
+		if err := tx.Bucket(bucketSeen).Put([]byte(msgID), v); err != nil {
+			return err
+		}
+		if also == nil {
+			return nil
+		}
+		return also(tx)
 	})
-	if err != nil {
-		return false, fmt.Errorf("record message %s: %w", msgID, err)
-	}
-	return first, nil
+	return first, err
 }
 
 // seenIn reports whether the message id was recorded in tx: as seen (a
