@@ -102,7 +102,7 @@ func newJudgeGen(tb testing.TB, corpus []string) *judgeGen {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		for _, alt := range topAlternatives(re) {
+		for _, alt := range judgeAlternatives(re) {
 			g.patterns = append(g.patterns, alt)
 		}
 		var lit func(*syntax.Regexp)
@@ -123,13 +123,13 @@ func newJudgeGen(tb testing.TB, corpus []string) *judgeGen {
 	return g
 }
 
-// topAlternatives splits an alternation, so that each word of a list is as
+// judgeAlternatives splits an alternation, so that each word of a list is as
 // likely as each other, whatever the length of the list.
-func topAlternatives(re *syntax.Regexp) []*syntax.Regexp {
+func judgeAlternatives(re *syntax.Regexp) []*syntax.Regexp {
 	if re.Op == syntax.OpAlternate {
 		var out []*syntax.Regexp
 		for _, s := range re.Sub {
-			out = append(out, topAlternatives(s)...)
+			out = append(out, judgeAlternatives(s)...)
 		}
 		return out
 	}
@@ -231,7 +231,8 @@ func judgeInputs(tb testing.TB, corpus []string) []string {
 	out := append([]string(nil), corpus...)
 	swap := strings.NewReplacer("，", ",", ",", "，", "。", ".", "？", "?", "?", "？", "！", "!", "!", "！", "；", ";", "：", ":", " ", "，")
 	strip := strings.NewReplacer("，", "", ",", "", "。", "", "？", "", "?", "", "！", "", "!", "", "；", "", " ", "", "、", "")
-	ends := []string{"吗", "吧", "呢", "没", "？", "?", "。", "！", " 哈哈", "吗？", "，行吧", "，这个算典型做法吧", "。可以吧", "，再报", "了", " 😂", "吗 好的"}
+	ends := []string{"吗", "吧", "呢", "没", "？", "?", "。", "！", " 哈哈", "吗？", "，行吧", "，这个算典型做法吧", "。可以吧", "，再报", "了", " 😂", "吗 好的",
+		"吗，，", "吗。！", "吗 ，", "，能算吧", "，这样可以吧 ", "。行吧？", "，这个也算典型做法吗"}
 	units := []string{"东风社区", "东风", "西湖社区：", "南山村", "北岭", "北岭村今天", "安监站", "城建办，", "东方社区", "南山"}
 	for i, s := range corpus {
 		l := g.corpus[i]
