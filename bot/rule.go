@@ -290,8 +290,10 @@ func unitStem(name string) string {
 	return ""
 }
 
-// askEnd is askEndRE, `[吗呢没吧][^\p{Han}\p{L}\p{N}]*$`: 吗, 呢, 没 or 吧
-// as a text's last Han character, letter or digit, found from the end.
+// askEnd is askEndRE, `[吗呢没吧][^\p{Han}\p{L}\p{N}]*$`. As 吗, 呢, 没
+// and 吧 are Han characters, only the text's last Han character, letter or
+// digit can begin a match: it is read from the end, past the few stops and
+// emoji there, where the regexp tried each of them through the whole text.
 type askEnd struct{}
 
 // MatchString reports whether s ends asking.
@@ -312,8 +314,9 @@ func (askEnd) FindString(s string) string {
 	return ""
 }
 
-// askInside is askInsideRE, `吗[\s，,。！!]+\S`: a 吗, a stop or spaces,
-// and something after them.
+// askInside is askInsideRE, `吗[\s，,。！!]+\S`: a 吗, stops or spaces,
+// and anything but a space after the first of them (a second stop is that
+// something, as in the regexp).
 type askInside struct{}
 
 // MatchString reports whether a 吗 ends a sentence that another follows.
