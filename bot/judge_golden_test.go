@@ -17,6 +17,10 @@ import (
 	"reportbot/schedules"
 )
 
+// update rewrites the golden file: go test ./bot -run TestJudgeGolden -args -update
+// (with -update before ./bot, go test passes ./bot on to the test binary
+// and tests the current directory's package: at the root, the one whose
+// own -update rewrites the June transcript).
 var update = flag.Bool("update", false, "rewrite testdata/judge.golden.gz with the current rule's decisions")
 
 // judgeGolden holds the rule's decisions on the inputs of judgeInputs, taken
