@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/BurntSushi/toml"
 
@@ -354,15 +353,4 @@ func (c *Config) configuredUnit(who Member) *Unit {
 		}
 	}
 	return nil
-}
-
-// contentRunes keeps letters and digits: Han characters, Latin words, numbers.
-func contentRunes(s string) []rune {
-	var out []rune
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			out = append(out, r)
-		}
-	}
-	return out
 }
