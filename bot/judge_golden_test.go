@@ -106,9 +106,7 @@ func newJudgeGen(tb testing.TB, corpus []string) *judgeGen {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		for _, alt := range judgeAlternatives(re) {
-			g.patterns = append(g.patterns, alt)
-		}
+		g.patterns = append(g.patterns, judgeAlternatives(re)...)
 		var lit func(*syntax.Regexp)
 		lit = func(re *syntax.Regexp) {
 			if re.Op == syntax.OpLiteral {
