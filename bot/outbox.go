@@ -131,6 +131,18 @@ type Outbox struct {
 	signal   chan struct{}
 	once     sync.Once
 	refusals map[uint64]int
+
+	// unstored are replies the store could not queue (a full disk): kept in
+	// memory and sent after what the store holds, without the protocol's
+	// marks, so that a member told "暂存失败" does hear it. A stop loses them.
+	umu      sync.Mutex
+	unstored []unstoredMsg
+}
+
+// unstoredMsg is a reply kept in memory, and when it was to be queued.
+type unstoredMsg struct {
+	msg Outgoing
+	at  time.Time
 }
 
 var _ Chat = (*Outbox)(nil)
@@ -159,10 +171,25 @@ func (o *Outbox) trace(step string, it OutboxItem) {
 	}
 }
 
-// Send implements Chat.
+// Send implements Chat. A message the store cannot queue (a full disk) is
+// kept in memory and sent after what the store holds: the replies that say
+// "暂存失败" and the admins' alert about it are exactly those written while
+// the store fails. Scheduled events (SendOnce) and receipts are not kept so:
+// their records in the store are what keeps them from being sent twice.
 func (o *Outbox) Send(ctx context.Context, m Outgoing) error {
-	_, err := o.SendOnce(ctx, nil, []Outgoing{m})
-	return err
+	o.init()
+	if _, err := o.Store.Enqueue(nil, []Outgoing{m}, o.Now()); err != nil {
+		o.Logger.Warn().Err(err).Str("purpose", string(m.Purpose)).Msg("the store cannot queue a message: kept in memory, sent after the queue")
+		o.umu.Lock()
+		o.unstored = append(o.unstored, unstoredMsg{msg: m, at: o.Now()})
+		o.umu.Unlock()
+		if o.Sync {
+			return o.Flush(ctx)
+		}
+		o.Wake()
+		return nil
+	}
+	return o.queued(ctx, nil)
 }
 
 // SendFile implements Chat.
@@ -330,9 +357,50 @@ func (o *Outbox) Flush(ctx context.Context) error {
 			}
 		}
 		if !fresh {
+			if err := o.flushUnstored(ctx); err != nil {
+				return err
+			}
 			return held
 		}
 	}
+}
+
+// flushUnstored delivers the messages kept in memory, in order.
+func (o *Outbox) flushUnstored(ctx context.Context) error {
+	for {
+		o.umu.Lock()
+		if len(o.unstored) == 0 {
+			o.umu.Unlock()
+			return nil
+		}
+		u := o.unstored[0]
+		o.umu.Unlock()
+		if o.MaxAge > 0 && o.Now().Sub(u.at) > o.MaxAge {
+			o.Logger.Warn().Str("purpose", string(u.msg.Purpose)).Time("queued", u.at).Msg("message kept in memory too old: dropped")
+		} else if err := o.deliverUnstored(ctx, u.msg); err != nil {
+			return err
+		}
+		o.umu.Lock()
+		o.unstored = o.unstored[1:]
+		o.umu.Unlock()
+	}
+}
+
+// deliverUnstored sends a message kept in memory. With no marks in the
+// store, a send that may have arrived, or that the platform refused, is
+// dropped with a log line; one that certainly did not arrive returns an
+// error and waits for the next flush.
+func (o *Outbox) deliverUnstored(ctx context.Context, m Outgoing) error {
+	began := false
+	err := o.Transport.Deliver(ctx, m, func() error { began = true; return nil })
+	if err == nil {
+		return nil
+	}
+	if outcome, wait := OutcomeOf(err, began); outcome == NotSent || ctx.Err() != nil && !began {
+		return &retryError{err: fmt.Errorf("deliver a message kept in memory: %w", err), after: wait}
+	}
+	o.Logger.Error().Err(err).Str("purpose", string(m.Purpose)).Msg("message kept in memory: perhaps not delivered, not tried again")
+	return nil
 }
 
 // deliver takes one item through the protocol. It returns an error only when
@@ -437,5 +505,7 @@ func (o *Outbox) Pending() int {
 	if err != nil {
 		return -1
 	}
-	return len(items)
+	o.umu.Lock()
+	defer o.umu.Unlock()
+	return len(items) + len(o.unstored)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -409,5 +410,63 @@ func TestOutboxHeldMessageLetsOthersPass(t *testing.T) {
 	}
 	if got := strings.Join(tr.texts(), ","); got != "私聊回复,给管理员,【提醒】一,【提醒】二" {
 		t.Errorf("arrived %q", got)
+	}
+}
+
+// fullStore is a store on a full disk when full is set: nothing can be queued.
+type fullStore struct {
+	*store.DB
+	full bool
+}
+
+func (f *fullStore) Enqueue(keys []string, msgs []bot.Outgoing, at time.Time) (bool, error) {
+	if f.full {
+		return false, errors.New("write reportbot.db: no space left on device")
+	}
+	return f.DB.Enqueue(keys, msgs, at)
+}
+
+// TestOutboxKeepsWhatTheStoreCannotQueue: on a full disk a reply (the
+// member's "暂存失败", the admins' alert) is kept in memory and delivered
+// after what the store holds, once, also when the platform is offline at
+// first; a scheduled event is not kept so (its sent-log record is what keeps
+// it from going out twice), and says why.
+func TestOutboxKeepsWhatTheStoreCannotQueue(t *testing.T) {
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	fs := &fullStore{DB: db}
+	tr := &fakeTransport{}
+	out := &bot.Outbox{Store: fs, Transport: tr, Now: time.Now, MaxAge: 6 * time.Hour, Logger: zerolog.Nop()}
+	ctx := context.Background()
+	if err := out.Send(ctx, bot.Outgoing{Text: "已收到 东风社区"}); err != nil { // stored: the disk is not full yet
+		t.Fatal(err)
+	}
+	fs.full = true
+	for _, text := range []string{"@张三 暂存失败，请稍后重发。", "【reportbot】数据库写不进去"} {
+		if err := out.Send(ctx, bot.Outgoing{Text: text}); err != nil {
+			t.Fatalf("Send(%q) on a full disk: %v, want it kept", text, err)
+		}
+	}
+	if _, err := out.SendOnce(ctx, []string{"weekly/1/nudge"}, []bot.Outgoing{{Text: "【催报】"}}); err == nil {
+		t.Error("a scheduled event the store cannot record was taken")
+	}
+	if err := out.Flush(ctx); err == nil {
+		t.Error("offline: the flush reports nothing to try again")
+	}
+	if n := out.Pending(); n != 3 {
+		t.Errorf("%d messages pending, want 3 (one stored, two in memory)", n)
+	}
+	tr.setOnline(true)
+	for range 2 {
+		if err := out.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"已收到 东风社区", "@张三 暂存失败，请稍后重发。", "【reportbot】数据库写不进去"}
+	if got := tr.texts(); !slices.Equal(got, want) {
+		t.Errorf("delivered %q, want %q: the stored one first, each once", got, want)
+	}
+	if n := out.Pending(); n != 0 {
+		t.Errorf("%d messages still pending", n)
 	}
 }
