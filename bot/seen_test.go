@@ -18,17 +18,28 @@ import (
 type countingStore struct {
 	*store.DB
 	firstSeen, enqueueSeen int
-	refuse                 bool
+	refuse                 bool // EnqueueSeen fails
+	full                   bool // every write fails
+}
+
+func (s *countingStore) Enqueue(keys []string, msgs []bot.Outgoing, at time.Time) (bool, error) {
+	if s.full {
+		return false, errors.New("disk full")
+	}
+	return s.DB.Enqueue(keys, msgs, at)
 }
 
 func (s *countingStore) FirstSeen(id string, at time.Time) (bool, error) {
 	s.firstSeen++
+	if s.full {
+		return false, errors.New("disk full")
+	}
 	return s.DB.FirstSeen(id, at)
 }
 
 func (s *countingStore) EnqueueSeen(id string, msgs []bot.Outgoing, at time.Time) (bool, error) {
 	s.enqueueSeen++
-	if s.refuse {
+	if s.refuse || s.full {
 		return false, errors.New("disk full")
 	}
 	return s.DB.EnqueueSeen(id, msgs, at)
@@ -36,9 +47,9 @@ func (s *countingStore) EnqueueSeen(id string, msgs []bot.Outgoing, at time.Time
 
 // TestQuestionRecordedWithItsAnswer: a question's id is recorded as seen in
 // the transaction that queues its answer (one commit instead of two); a
-// replay is not answered again; when that transaction fails, nothing is
-// recorded and the question is answered when it comes again. A command that
-// acts records its id before it acts, as before.
+// replay is not answered again; when that transaction fails (a full disk),
+// the question is still answered, without the mark, and answered again when
+// it comes again. A command that acts records its id before it acts, as before.
 func TestQuestionRecordedWithItsAnswer(t *testing.T) {
 	h := newHarness(t)
 	h.at("2026-06-04 13:00")
@@ -61,7 +72,7 @@ func TestQuestionRecordedWithItsAnswer(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
 		msg       bot.Message
-		refuse    bool
+		refuse    int // 1: the answer's transaction fails; 2: every write does
 		wantErr   bool
 		sent      int // messages delivered
 		queued    int // outbox transactions
@@ -69,16 +80,17 @@ func TestQuestionRecordedWithItsAnswer(t *testing.T) {
 		enqueued  int // EnqueueSeen calls
 		seenAfter bool
 	}{
-		{"未报 is answered in one transaction", bot.Message{ID: "q1", Sender: admin, Text: "未报"}, false, false, 1, 1, 0, 1, true},
-		{"its replay is not answered", bot.Message{ID: "q1", Sender: admin, Text: "未报"}, false, false, 0, 0, 0, 0, true},
-		{"the answer cannot be queued: nothing recorded", bot.Message{ID: "q2", Sender: admin, Text: "进度"}, true, true, 0, 0, 0, 1, false},
-		{"asked again, it is answered", bot.Message{ID: "q2", Sender: admin, Text: "进度"}, false, false, 1, 1, 0, 1, true},
-		{"a usage answer carries the mark too", bot.Message{ID: "q3", Sender: admin, Text: "未报 没有这个任务", ToBot: true}, false, false, 1, 1, 0, 1, true},
-		{"a question answered with nothing is recorded", bot.Message{ID: "q4", Sender: member, Text: "我报了吗 东风", ToBot: true}, false, false, 0, 0, 1, 0, true},
-		{"a command that acts records first", bot.Message{ID: "c1", Sender: member, Text: "绑定 东风社区"}, false, false, 1, 1, 1, 0, true},
+		{"未报 is answered in one transaction", bot.Message{ID: "q1", Sender: admin, Text: "未报"}, 0, false, 1, 1, 0, 1, true},
+		{"its replay is not answered", bot.Message{ID: "q1", Sender: admin, Text: "未报"}, 0, false, 0, 0, 0, 0, true},
+		{"its mark cannot be written: answered without it", bot.Message{ID: "q2", Sender: admin, Text: "进度"}, 1, false, 1, 1, 0, 1, false},
+		{"asked again, it is answered and marked", bot.Message{ID: "q2", Sender: admin, Text: "进度"}, 0, false, 1, 1, 0, 1, true},
+		{"a full disk: answered from memory", bot.Message{ID: "q5", Sender: admin, Text: "未报"}, 2, false, 1, 0, 0, 1, false},
+		{"a usage answer carries the mark too", bot.Message{ID: "q3", Sender: admin, Text: "未报 没有这个任务", ToBot: true}, 0, false, 1, 1, 0, 1, true},
+		{"a question answered with nothing is recorded", bot.Message{ID: "q4", Sender: member, Text: "我报了吗 东风", ToBot: true}, 0, false, 0, 0, 1, 0, true},
+		{"a command that acts records first", bot.Message{ID: "c1", Sender: member, Text: "绑定 东风社区"}, 0, false, 1, 1, 1, 0, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			cs.firstSeen, cs.enqueueSeen, cs.refuse, queued = 0, 0, tt.refuse, 0
+			cs.firstSeen, cs.enqueueSeen, cs.refuse, cs.full, queued = 0, 0, tt.refuse == 1, tt.refuse == 2, 0
 			before := len(tr.texts())
 			tt.msg.Kind = schedules.Text
 			err := b.Handle(context.Background(), tt.msg)

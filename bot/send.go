@@ -82,16 +82,23 @@ func (b *Bot) send(ctx context.Context, m Outgoing) error {
 func (b *Bot) sendParts(ctx context.Context, owed *owedMark, m Outgoing, parts []Outgoing, grouped bool) error {
 	if owed != nil && !owed.done {
 		owed.done = true
-		if ss, ok := b.Chat.(SeenSender); ok {
-			can, _, err := ss.SendSeen(ctx, owed.id, parts)
-			if can {
-				if err != nil {
-					return fmt.Errorf("send %s message to %q: %w", m.Purpose, m.To.String(), err)
-				}
-				return nil
-			}
+		log := b.Logger.With().Str("msg_id", owed.id).Logger()
+		ss, ok := b.Chat.(SeenSender)
+		var can bool
+		var err error
+		if ok {
+			can, _, err = ss.SendSeen(ctx, owed.id, parts)
 		}
-		if !b.firstSeen(owed.id, b.Logger.With().Str("msg_id", owed.id).Logger()) {
+		switch {
+		case can && err == nil:
+			return nil // queued with its mark, or another handling had it
+		case can:
+			// The store failed (a full disk): the question is answered
+			// without its mark, as a failed FirstSeen lets it be, each part
+			// on its own so that the outbox can keep what it cannot queue.
+			log.Warn().Err(err).Msg("record a question with its answer: answered without the mark")
+			grouped = false
+		case !b.firstSeen(owed.id, log):
 			return nil
 		}
 	}
