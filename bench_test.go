@@ -59,19 +59,7 @@ func campaignScript(units, n int) (config string, script string) {
 //	go test -run '^$' -bench Campaign -benchtime 3x .
 func BenchmarkCampaign(b *testing.B) {
 	cfgText, script := campaignScript(40, benchMessages())
-	set, err := parseSettingsFor("bench.toml", []byte(cfgText), "console") // played through the console, as the demo
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := schedules.Parse("schedule.example.toml", exampleSchedule)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sf, err := fixedSchedules(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := &files{config: set.Config, settings: set, schedules: sf, schedule: s}
+	f := benchFiles(b, cfgText)
 	b.ResetTimer()
 	cpu0, cpuOK := cpuTime()
 	var commits uint64
@@ -151,6 +139,25 @@ func minimalCommit(b *testing.B) time.Duration {
 	}
 	slices.Sort(times)
 	return times[n/2]
+}
+
+// benchFiles are the benchmarks' settings (cfgText, played through the
+// console, as the demo) and the example schedule.
+func benchFiles(b *testing.B, cfgText string) *files {
+	b.Helper()
+	set, err := parseSettingsFor("bench.toml", []byte(cfgText), "console")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := schedules.Parse("schedule.example.toml", exampleSchedule)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sf, err := fixedSchedules(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &files{config: set.Config, settings: set, schedules: sf, schedule: s}
 }
 
 // benchMessages is 5,000, or REPORTBOT_BENCH_MESSAGES for a quicker look.

@@ -227,19 +227,7 @@ func photoPeriods(b *testing.B, dataDir string, f *files, paths []string) (sums 
 //	REPORTBOT_PHOTO_DIR=/tmp/photos go test -run '^$' -bench ReportPhotos -benchtime 5x -timeout 30m .
 func BenchmarkReportPhotos(b *testing.B) {
 	cfgText, _ := campaignScript(40, 1)
-	set, err := parseSettingsFor("bench.toml", []byte(cfgText), "console")
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := schedules.Parse("schedule.example.toml", exampleSchedule)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sf, err := fixedSchedules(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := &files{config: set.Config, settings: set, schedules: sf, schedule: s}
+	f := benchFiles(b, cfgText)
 	paths := phonePhotos(b, benchPhotoCount())
 	dataDir := b.TempDir()
 	sums, size, perCopy := photoPeriods(b, dataDir, f, paths)
@@ -265,12 +253,12 @@ func BenchmarkReportPhotos(b *testing.B) {
 			b.Fatal(err)
 		}
 		src = &countingStore{DB: db}
-		e = &export.Exporter{Config: f.config, Schedule: s, Source: src, Prints: db,
-			Now: func() time.Time { return time.Date(2026, 6, 5, 9, 0, 0, 0, s.Location) }}
+		e = &export.Exporter{Config: f.config, Schedule: f.schedule, Source: src, Prints: db,
+			Now: func() time.Time { return time.Date(2026, 6, 5, 9, 0, 0, 0, f.schedule.Location) }}
 	}
 	open(false)
 	defer func() { db.Close() }()
-	weekly := s.TaskByID("weekly")
+	weekly := f.schedule.TaskByID("weekly")
 	out := b.TempDir()
 
 	for _, c := range []struct {
