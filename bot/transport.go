@@ -142,6 +142,21 @@ type TransportStatus struct {
 	LoginQR []byte
 }
 
+// Set records the connection going on or off at now, in state's words, and
+// lastErr (already redacted; "" keeps the error shown before). It reports
+// whether the transport just came online: the moment to wake the outbox.
+func (s *TransportStatus) Set(on bool, state string, now time.Time, lastErr string) (cameOnline bool) {
+	changed := s.Online != on
+	if changed {
+		s.Online, s.Since = on, now
+	}
+	s.State = state
+	if lastErr != "" {
+		s.LastError = lastErr
+	}
+	return on && changed
+}
+
 // Outcome is what became of a message a transport failed to deliver.
 type Outcome int
 

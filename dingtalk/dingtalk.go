@@ -135,21 +135,17 @@ func (a *Adapter) Status() bot.TransportStatus {
 }
 
 func (a *Adapter) setOnline(on bool, err error) {
-	a.mu.Lock()
-	changed := a.status.Online != on
-	if changed {
-		a.status.Online, a.status.Since = on, a.o.Now()
-	}
+	state, lastErr := "未连接，正在重连", ""
 	if on {
-		a.status.State = "已连接"
-	} else {
-		a.status.State = "未连接，正在重连"
+		state = "已连接"
 	}
 	if err != nil {
-		a.status.LastError = redact(err.Error())
+		lastErr = redact(err.Error())
 	}
+	a.mu.Lock()
+	cameOnline := a.status.Set(on, state, a.o.Now(), lastErr)
 	a.mu.Unlock()
-	if on && changed && a.o.OnOnline != nil {
+	if cameOnline && a.o.OnOnline != nil {
 		a.o.OnOnline()
 	}
 }

@@ -126,26 +126,27 @@ func (a *Adapter) Status() bot.TransportStatus {
 }
 
 func (a *Adapter) setOnline(on bool, err error) {
-	a.mu.Lock()
-	changed := a.status.Online != on
-	if changed {
-		a.status.Online, a.status.Since = on, a.o.Now()
-	}
+	state := "未连接，正在重连"
 	switch {
 	case on:
-		a.status.State = "已连接"
+		state = "已连接"
 	case errors.Is(err, ErrKicked):
-		a.status.State = "被另一个程序顶掉，不再重连"
-	default:
-		a.status.State = "未连接，正在重连"
+		state = "被另一个程序顶掉，不再重连"
 	}
-	if err != nil {
-		a.status.LastError = redact(err.Error())
-	}
+	a.mu.Lock()
+	cameOnline := a.status.Set(on, state, a.o.Now(), errText(err))
 	a.mu.Unlock()
-	if on && changed && a.o.OnOnline != nil {
+	if cameOnline && a.o.OnOnline != nil {
 		a.o.OnOnline()
 	}
+}
+
+// errText is err's text for the status page, secrets removed; "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return redact(err.Error())
 }
 
 // recall reads what an earlier run learned (the store may open after New).
