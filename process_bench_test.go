@@ -136,24 +136,11 @@ func scaleFiles(b *testing.B) (dir string) {
 	for i := range 1000 {
 		fmt.Fprintf(&cfg, "[[unit]]\nname = \"第%d社区\"\n", i)
 	}
-	sched := `name = "2026年典型做法周报"
-timezone = "Asia/Shanghai"
-start = "2026-01-01"
-end = "2026-12-31"
-[[task]]
-id = "weekly"
-name = "本周典型做法"
-keywords = ["典型做法"]
-requires = ["text|file", "image"]
-cron = "0 12 * * THU"
-from = "2026-01-01"
-until = "2026-12-31"
-on_day_off = "keep"
-[[remind]]
-task = "weekly"
-kind = "rollcall"
-when = "+1h"
-`
+	weekly, err := os.ReadFile(filepath.Join("store", "testdata", "weekly-2026.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sched := string(weekly) + "[[remind]]\ntask = \"weekly\"\nkind = \"rollcall\"\nwhen = \"+1h\"\n"
 	for name, text := range map[string]string{"config.toml": cfg.String(), "schedule.toml": sched} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			b.Fatal(err)

@@ -49,20 +49,9 @@ var (
 
 const rcConfigHead = "[bot]\nname = \"报送机器人\"\ngroup = \"测试群\"\nadmins = [\"王科长\"]\n"
 
-const rcSchedule = `name = "2026年典型做法周报"
-timezone = "Asia/Shanghai"
-start = "2026-01-01"
-end = "2026-12-31"
-[[task]]
-id = "weekly"
-name = "本周典型做法"
-keywords = ["典型做法"]
-requires = ["text|file", "image"]
-cron = "0 12 * * THU"
-from = "2026-01-01"
-until = "2026-12-31"
-on_day_off = "keep"
-`
+// rcSchedulePath is the campaign the fixtures were built for; the root
+// package's start-up and memory benchmarks read it too.
+const rcSchedulePath = "testdata/weekly-2026.toml"
 
 // rcBot is the bot as `run` wires it over the store in dir: the store opened
 // with fsync (opts), the answers queued in the outbox for Run to deliver.
@@ -76,7 +65,7 @@ func rcBot(b testing.TB, dir string, opts Options) (*bot.Bot, *DB, *schedules.Ta
 	if err != nil {
 		b.Fatal(err)
 	}
-	sched, err := schedules.Parse("schedule.toml", []byte(rcSchedule))
+	sched, err := schedules.Load(rcSchedulePath)
 	if err != nil {
 		b.Fatal(err)
 	}
