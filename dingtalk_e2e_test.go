@@ -108,28 +108,14 @@ func (e *dtE2E) advanceSettled(t *testing.T, to string) {
 // waitSent waits for a message on ch containing substr, and returns it.
 func (e *dtE2E) waitSent(t *testing.T, ch dingtalktest.Channel, substr string) dingtalktest.Message {
 	t.Helper()
-	var found dingtalktest.Message
-	eventually(t, "a "+string(ch)+" message with "+substr, func() bool {
-		for _, m := range e.fake.Messages(ch) {
-			if strings.Contains(m.Text, substr) {
-				found = m
-				return true
-			}
-		}
-		return false
-	})
-	return found
+	return messageWith(t, "a "+string(ch)+" message with "+substr, func() []dingtalktest.Message { return e.fake.Messages(ch) }, dtText, substr)
 }
 
 func (e *dtE2E) count(ch dingtalktest.Channel, substr string) int {
-	n := 0
-	for _, m := range e.fake.Messages(ch) {
-		if strings.Contains(m.Text, substr) {
-			n++
-		}
-	}
-	return n
+	return countWith(e.fake.Messages(ch), dtText, substr)
 }
+
+func dtText(m dingtalktest.Message) string { return m.Text }
 
 func (e *dtE2E) stored(t *testing.T, task string, period int) int {
 	t.Helper()

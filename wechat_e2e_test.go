@@ -99,6 +99,34 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// messageWith waits until msgs holds a message whose text contains substr,
+// and returns it: the 钉钉 and 企业微信 fakes' messages alike.
+func messageWith[M any](t *testing.T, what string, msgs func() []M, text func(M) string, substr string) M {
+	t.Helper()
+	var found M
+	eventually(t, what, func() bool {
+		for _, m := range msgs() {
+			if strings.Contains(text(m), substr) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// countWith is how many of msgs have a text containing substr.
+func countWith[M any](msgs []M, text func(M) string, substr string) int {
+	n := 0
+	for _, m := range msgs {
+		if strings.Contains(text(m), substr) {
+			n++
+		}
+	}
+	return n
+}
+
 // receiptOwed waits until stored() is n and the receipt is planned: the bot
 // stores a submission before it plans the receipt, so a clock moved on
 // between the two would pass the receipt's time before it is planned, and

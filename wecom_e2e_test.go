@@ -91,30 +91,18 @@ func (e *wcE2E) advance(t *testing.T, to string) {
 // waitSent waits for a message on ch containing substr, and returns it.
 func (e *wcE2E) waitSent(t *testing.T, ch wecomtest.Channel, substr string) wecomtest.Message {
 	t.Helper()
-	var found wecomtest.Message
-	eventually(t, "a "+string(ch)+" message with "+substr, func() bool {
-		for _, m := range e.fake.Messages(ch) {
-			if strings.Contains(m.Text, substr) {
-				found = m
-				return true
-			}
-		}
-		return false
-	})
-	return found
+	return messageWith(t, "a "+string(ch)+" message with "+substr, func() []wecomtest.Message { return e.fake.Messages(ch) }, wcText, substr)
 }
 
 func (e *wcE2E) count(substr string, chs ...wecomtest.Channel) int {
 	n := 0
 	for _, ch := range chs {
-		for _, m := range e.fake.Messages(ch) {
-			if strings.Contains(m.Text, substr) {
-				n++
-			}
-		}
+		n += countWith(e.fake.Messages(ch), wcText, substr)
 	}
 	return n
 }
+
+func wcText(m wecomtest.Message) string { return m.Text }
 
 func (e *wcE2E) stored(t *testing.T, task string, period int) int {
 	t.Helper()
