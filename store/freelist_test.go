@@ -122,6 +122,9 @@ func TestFreelistSkippedWhileLong(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.Close(); err != nil {
+		t.Errorf("a second Close: %v", err)
+	}
 	if got := fileFreelist(t, path); got == noFreelist {
 		t.Error("closed without its free list: the next open reads every page to rebuild it")
 	}

@@ -246,7 +246,10 @@ func (s *DB) Schema() (int, error) {
 func (s *DB) Close() error {
 	var err error
 	if !s.db.IsReadOnly() {
-		if err = s.commits.saveFreelist(); err != nil {
+		err = s.commits.saveFreelist()
+		if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+			err = nil // closed before
+		} else if err != nil {
 			err = fmt.Errorf("close %s: write the free list: %w", s.db.Path(), err)
 		}
 	}
