@@ -206,8 +206,8 @@ func (b bareSource) Marks(task string, n int) (map[string]bot.Mark, error) {
 	return b.DB.Marks(b.bare(task), n)
 }
 
-func (b bareSource) Tallies(task string, n int) (map[string]bot.Tally, error) {
-	return b.DB.Tallies(b.bare(task), n)
+func (b bareSource) EachTally(task string, n int, fn func(unit []byte, t *bot.Tally)) error {
+	return b.DB.EachTally(b.bare(task), n, fn)
 }
 
 func (b bareSource) UnitTally(task string, n int, unit string) (bot.Tally, error) {

@@ -96,9 +96,9 @@ type Store interface {
 	PeriodSubmissions(task string, period int) ([]Submission, error)
 	// UnitSubmissions is one unit's part of a period, read on its own.
 	UnitSubmissions(task string, period int, unit string) ([]Submission, error)
-	// Tallies and UnitTally count a period's submissions by unit, kept in step
-	// with every submission and recall.
-	Tallies(task string, period int) (map[string]Tally, error)
+	// EachTally and UnitTally count a period's submissions by unit, kept in
+	// step with every submission and recall (see ReportSource).
+	EachTally(task string, period int, fn func(unit []byte, t *Tally)) error
 	UnitTally(task string, period int, unit string) (Tally, error)
 	// LastSubmission is the member's latest submission, or nil.
 	LastSubmission(member string) (*Submission, error)

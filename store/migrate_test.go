@@ -158,14 +158,14 @@ func TestAdopt(t *testing.T) {
 		t.Errorf("西湖社区's last submission = %+v, want it filed under the campaign", last)
 	}
 
-	tallies, _ := db.Tallies(june+"weekly", 1)
+	tallies := tallyMap(t, db, june+"weekly", 1)
 	if len(tallies) != 2 || tallies["东风社区"].Items != 2 || tallies["东风社区"].All.Of(schedules.Image) != 1 || tallies["南山村"].Items != 1 {
 		t.Errorf("tallies under the campaign = %+v", tallies)
 	}
-	if old, _ := db.Tallies("weekly", 1); len(old) != 0 {
+	if old := tallyMap(t, db, "weekly", 1); len(old) != 0 {
 		t.Errorf("bare tallies left: %+v", old)
 	}
-	if plan, _ := db.Tallies("plan", 1); plan["东风社区"].Items != 1 {
+	if plan := tallyMap(t, db, "plan", 1); plan["东风社区"].Items != 1 {
 		t.Errorf("plan's tallies = %+v", plan)
 	}
 	if m, _ := db.Marks(june+"weekly", 1); m["北岭村"].Status != bot.Exempt || len(m) != 1 {

@@ -42,7 +42,7 @@ func scaleStore(b *testing.B) *DB {
 			if scaleDB, err = Open(scaleDir, Options{NoSync: true}); err != nil {
 				b.Fatal(err)
 			}
-			if t, _ := scaleDB.Tallies("weekly", scalePeriods); len(t) == scaleUnits {
+			if len(tallyMap(b, scaleDB, "weekly", scalePeriods)) == scaleUnits {
 				return // built by an earlier run
 			}
 		} else {

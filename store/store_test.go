@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,16 @@ func open(t *testing.T, dir string) *DB {
 		db.Close()
 	})
 	return db
+}
+
+// tallyMap is a period's tallies by unit.
+func tallyMap(tb testing.TB, db *DB, task string, period int) map[string]bot.Tally {
+	tb.Helper()
+	out := map[string]bot.Tally{}
+	if err := db.EachTally(task, period, func(unit []byte, t *bot.Tally) { out[string(unit)] = *t }); err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }
 
 func sum(b []byte) string {
@@ -261,7 +272,7 @@ func TestTalliesInStepAndRebuilt(t *testing.T) {
 			tl.All.Of(schedules.Sheet) != 1 || tl.All.Of(schedules.Image) != 0 || tl.OnTime.Of(schedules.File) != 0 {
 			t.Errorf("tally %+v", tl)
 		}
-		all, _ := db.Tallies("summary", 1)
+		all := tallyMap(t, db, "summary", 1)
 		if all["东风社区"].Items != 2 {
 			t.Errorf("tallies %+v", all)
 		}
@@ -283,6 +294,38 @@ func TestTalliesInStepAndRebuilt(t *testing.T) {
 	db.Close()
 	db = open(t, dir)
 	want(db)
+}
+
+// TestStatusesInConfigOrder: the tallies come in the order of the units'
+// names, the statuses go in the config's; a unit without a tally is missing,
+// and a tally of a unit no longer in the config is left out.
+func TestStatusesInConfigOrder(t *testing.T) {
+	db := open(t, "")
+	at := time.Date(2026, 6, 4, 10, 0, 0, 0, time.UTC)
+	for i, sub := range []struct {
+		unit string
+		kind schedules.Material
+	}{{"西湖社区", schedules.Text}, {"东风社区", schedules.Text}, {"东风社区", schedules.Image}, {"已撤并社区", schedules.Text}} {
+		s := &bot.Submission{MsgID: fmt.Sprint(i), Unit: sub.unit, Task: "weekly", Period: 1, Member: sub.unit + "-人", At: at, Kind: sub.kind}
+		if _, err := db.AddSubmission(s, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	task := &schedules.Task{ID: "weekly", Key: "weekly", Requires: []schedules.Requirement{
+		{Any: []schedules.Material{schedules.Text}, Min: 1}, {Any: []schedules.Material{schedules.Image}, Min: 1}}}
+	units := []bot.Unit{{Name: "南山村"}, {Name: "西湖社区"}, {Name: "东风社区"}}
+	reports, err := bot.Statuses(db, units, task, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range reports {
+		got = append(got, fmt.Sprintf("%s %s %d", r.Unit, r.Status, r.Counts.Of(schedules.Text)+r.Counts.Of(schedules.Image)))
+	}
+	want := []string{"南山村 missing 0", "西湖社区 partial 1", "东风社区 reported 2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("statuses %q, want %q", got, want)
+	}
 }
 
 func TestTallyForms(t *testing.T) {
@@ -354,7 +397,7 @@ func TestConcurrentSubmissions(t *testing.T) {
 	if len(subs) != 8*20 || total != 3*8*20 {
 		t.Errorf("%d stored and %d duplicates, want %d and %d", len(subs), total, 8*20, 3*8*20)
 	}
-	tallies, _ := db.Tallies("weekly", 1)
+	tallies := tallyMap(t, db, "weekly", 1)
 	for unit, tl := range tallies {
 		if tl.Items != 20 || tl.All.Of(schedules.Image) != 4 {
 			t.Errorf("%s: %+v", unit, tl)

@@ -100,29 +100,22 @@ func retally(tx *bolt.Tx) error {
 	})
 }
 
-// Tallies implements bot.ReportSource.
-func (s *DB) Tallies(task string, period int) (map[string]bot.Tally, error) {
-	var out map[string]bot.Tally
+// EachTally implements bot.ReportSource: one prefix scan, each tally decoded
+// into the same value, nothing kept.
+func (s *DB) EachTally(task string, period int, fn func(unit []byte, t *bot.Tally)) error {
 	prefix := periodPrefix(task, period)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketTallies).Cursor()
-		// Counted first: a map grown a unit at a time rehashes its way to a
-		// thousand, which cost a roll-call more than reading the tallies.
-		n := 0
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			n++
-		}
-		out = make(map[string]bot.Tally, n)
+		var t bot.Tally
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var t bot.Tally
+			t = bot.Tally{}
 			if err := decodeTally(v, &t); err != nil {
 				return err
 			}
-			out[string(k[len(prefix):])] = t
+			fn(k[len(prefix):], &t)
 		}
 		return nil
 	})
-	return out, err
 }
 
 // UnitTally implements bot.ReportSource.
