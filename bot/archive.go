@@ -123,6 +123,11 @@ func (b *Bot) confirmArchive(ctx context.Context, m Message, args string) error 
 	if a.Path == "" {
 		return b.reply(ctx, m, fmt.Sprintf("「%s」在数据库里没有材料，不用归档（可能已经归档过）。", c.Name))
 	}
-	return b.reply(ctx, m, fmt.Sprintf("「%s」已归档：%d份材料（其中%d个文件，共%.1f MB）存在 %s，已从数据库中移除。"+
-		"进度、统计仍可查询；要看材料请打开这个 ZIP。", c.Name, a.Submissions, a.Media, float64(a.Bytes)/(1<<20), a.Path))
+	text := fmt.Sprintf("「%s」已归档：%d份材料（其中%d个文件，共%.1f MB）存在 %s，已从数据库中移除。"+
+		"进度、统计仍可查询；要看材料请打开这个 ZIP。", c.Name, a.Submissions, a.Media, float64(a.Bytes)/(1<<20), a.Path)
+	if a.Media > 0 {
+		// An admin who archived to free the disk would otherwise look for space that bbolt keeps.
+		text += "\n数据库文件不会因此变小：腾出的空间留给以后的材料；要还给磁盘，停止机器人后运行 reportbot compact（见说明“压缩数据库文件”）。"
+	}
+	return b.reply(ctx, m, text)
 }
