@@ -112,14 +112,15 @@ func (c *committer) solo(fn func(*bolt.Tx) error) error {
 
 // bbolt writes its whole free list at every commit. After 归档 or a
 // retention pass removes media, the list names every page those media held
-// (300 MB of photos: 76,000 pages, 600 KB), and each small commit then wrote
-// it: 22 times the CPU without fsync, 3 times the time with. The pages are
+// (300 MB of photos: 77,000 pages, 600 KB), and each small commit then wrote
+// it: 7–21 times the CPU without fsync, 2.5 times the time with
+// (BenchmarkCommitAfterArchive). The pages are
 // reused only as the store grows back over them, which takes months. So while
 // the list is longer than freelistSkipPages pages the store commits without
 // it, as etcd always does (the file's meta then says it has none), and
 // writes it again once reuse brings it under freelistKeepPages, and at Close.
 // Only a process that dies meanwhile pays: its next open rebuilds the list
-// by reading every page of the file.
+// by reading every page of the file (see OpenFile).
 const (
 	freelistSkipPages = 4
 	freelistKeepPages = 1
