@@ -113,7 +113,7 @@ func (c *committer) solo(fn func(*bolt.Tx) error) error {
 // bbolt writes its whole free list at every commit. After 归档 or a
 // retention pass removes media, the list names every page those media held
 // (300 MB of photos: 77,000 pages, 600 KB), and each small commit then wrote
-// it: 7–21 times the CPU without fsync, 2.5 times the time with
+// it: 11–14 times the CPU without fsync, 2.4–3 times the time with
 // (BenchmarkCommitAfterArchive). The pages are
 // reused only as the store grows back over them, which takes months. So while
 // the list is longer than freelistSkipPages pages the store commits without
