@@ -114,11 +114,11 @@ func (c *committer) solo(fn func(*bolt.Tx) error) error {
 // retention pass removes media, the list names every page those media held
 // (300 MB of photos: 77,000 pages, 600 KB), and each small commit then wrote
 // it: 11–14 times the CPU without fsync, 2.4–3 times the time with
-// (BenchmarkCommitAfterArchive). The pages are
-// reused only as the store grows back over them, which takes months. So while
-// the list is longer than freelistSkipPages pages the store commits without
-// it, as etcd always does (the file's meta then says it has none), and
-// writes it again once reuse brings it under freelistKeepPages, and at Close.
+// (BenchmarkCommitAfterArchive). The pages are reused only as the store grows
+// back over them, which takes months. So while the list is longer than
+// freelistSkipPages pages the store commits without it, as etcd always does
+// (the file's meta then says it has none), and writes it again once reuse
+// brings it under freelistKeepPages, and at Close.
 // Only a process that dies meanwhile pays: its next open rebuilds the list
 // by reading every page of the file (see OpenFile).
 const (
