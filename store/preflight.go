@@ -134,11 +134,7 @@ func Preflight(path string) error {
 		}
 		return damaged(path, "记录数据库结构的两页（元数据页）都损坏了，无法安全打开")
 	}
-	// bbolt uses the valid meta with the higher transaction id.
-	use := m0
-	if m1.valid && int64(m1.pageSize) == pageSize && (!m0.valid || m1.txid > m0.txid) {
-		use = m1
-	}
+	use := metaInUse(m0, m1, pageSize)
 	if size < minPages*pageSize {
 		return damaged(path, "文件只有 %d 字节，不到数据库最少的 %d 页（每页 %d 字节）：文件不完整", size, minPages, pageSize)
 	}
@@ -152,6 +148,15 @@ func Preflight(path string) error {
 		return damaged(path, "文件大小 %d 字节不是整页（每页 %d 字节），文件不完整", size, pageSize)
 	}
 	return nil
+}
+
+// metaInUse is the meta bbolt will use of the file's two: the valid one with
+// the higher transaction id (the second only at the page size found).
+func metaInUse(m0, m1 meta, pageSize int64) meta {
+	if m1.valid && int64(m1.pageSize) == pageSize && (!m0.valid || m1.txid > m0.txid) {
+		return m1
+	}
+	return m0
 }
 
 func validPageSize(ps uint32) bool {
